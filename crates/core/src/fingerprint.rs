@@ -16,7 +16,11 @@ impl Fingerprint {
             && raw
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
-        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidFingerprint) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidFingerprint)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -44,7 +48,10 @@ mod tests {
     #[test]
     fn rejects_empty_long_and_foreign_characters() {
         assert_eq!(Fingerprint::parse(""), Err(InvalidFingerprint));
-        assert_eq!(Fingerprint::parse(&"x".repeat(129)), Err(InvalidFingerprint));
+        assert_eq!(
+            Fingerprint::parse(&"x".repeat(129)),
+            Err(InvalidFingerprint)
+        );
         assert_eq!(Fingerprint::parse("a b"), Err(InvalidFingerprint));
         assert_eq!(Fingerprint::parse("é"), Err(InvalidFingerprint));
     }

@@ -1,1 +1,74 @@
+//! revtrace-store: where revtrace keeps its history.
+//!
+//! One [`Store`] trait for the server and the CLI; the SQLite backend lives in
+//! [`sqlite`]. Every write that carries a rule (an ingest call) goes through
+//! one transaction that checks the rule, asks `revtrace_core::attribute` for the
+//! decision and writes the event with it, so a backend can never answer 2xx
+//! for something it did not commit.
 
+mod error;
+mod keys;
+mod model;
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+pub use error::{Rejection, StoreError};
+pub use keys::request_digest;
+pub use model::*;
+
+/// The persistence boundary. Implementations must be cheap to share (`Arc`).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Who holds this key: a company's public key or one of its secret keys.
+    async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError>;
+
+    /// Upserts a ticket and appends its new messages.
+    async fn ingest_ticket(
+        &self,
+        company: &CompanyId,
+        ticket: TicketInput,
+    ) -> Result<TicketSummary, StoreError>;
+
+    /// Stores a cart or checkout event with its attribution decision.
+    async fn ingest_event(
+        &self,
+        company: &CompanyId,
+        event: EventInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome, StoreError>;
+
+    async fn record_cart_token(
+        &self,
+        company: &CompanyId,
+        token: CartTokenInput,
+    ) -> Result<(), StoreError>;
+
+    async fn record_visit(
+        &self,
+        company: &CompanyId,
+        fingerprint: String,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The decision receipt of one event of this company.
+    async fn event_attribution(
+        &self,
+        company: &CompanyId,
+        event_id: &str,
+    ) -> Result<Option<AttributionReceipt>, StoreError>;
+
+    async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError>;
+
+    async fn set_rate(&self, rate: RateInput) -> Result<(), StoreError>;
+
+    /// Recomputes every decision from stored history with the same core rules.
+    async fn reattribute(
+        &self,
+        options: ReattributeOptions,
+        progress: Box<dyn Fn(Progress) + Send>,
+    ) -> Result<ReattributeReport, StoreError>;
+
+    /// Whether the store answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,42 @@
+//! What can go wrong in the store: rule rejections (the client's to fix) and
+//! internal failures (ours).
+
+use revtrace_core::CartRejection;
+
+/// An ingest call the rules refuse. Nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("order {order_id} is already stored")]
+    DuplicateOrder { order_id: String, event_id: String },
+    #[error(transparent)]
+    Cart(#[from] CartRejection),
+    #[error("this idempotency id was used with a different body")]
+    IdempotencyMismatch,
+    #[error("ticket {ticket_id} is stored with a different {field}")]
+    TicketConflict {
+        ticket_id: String,
+        field: &'static str,
+    },
+    #[error("unknown company {0}")]
+    UnknownCompany(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool error")]
+    Pool(#[from] r2d2::Error),
+    #[error("stored data is not what this version expects: {0}")]
+    Corrupt(String),
+    #[error("the transaction could not be committed: {0}")]
+    CommitFailed(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("a store task failed")]
+    Task(#[from] tokio::task::JoinError),
+}

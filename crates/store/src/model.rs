@@ -1,0 +1,259 @@
+//! What goes into the store and what comes out of it.
+
+use std::fmt;
+
+use revtrace_core::{
+    CartEventType, Channel, Currency, Fingerprint, MessageSource, Multiplier, Reason, Role, Winner,
+};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A tenant's id, `co_…`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct CompanyId(pub String);
+
+impl fmt::Display for CompanyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The company key: safe in a browser, ingest only.
+    Public,
+    /// A secret API key: server-side ingest and all reads.
+    Secret,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub company_id: CompanyId,
+    pub kind: KeyKind,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageInput {
+    pub message_id: String,
+    pub sent_at_ms: i64,
+    pub role: Role,
+    pub text: Option<String>,
+    pub has_answer_found: Option<bool>,
+    pub metadata: Option<serde_json::Value>,
+    pub product_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TicketInput {
+    pub ticket_id: String,
+    /// `None` keeps the stored profile (or `default` for a new ticket).
+    pub ai_profile_id: Option<String>,
+    pub channel: Channel,
+    pub fingerprint: Fingerprint,
+    pub messages: Vec<MessageInput>,
+}
+
+/// The answer to a ticket upsert, over all known messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TicketSummary {
+    pub ticket_id: String,
+    pub message_source: MessageSource,
+    /// Has at least one AI message with a grounded answer.
+    pub qualifies: bool,
+    /// RFC 3339; null while the ticket has no message.
+    pub first_message_at: Option<String>,
+    pub last_message_at: Option<String>,
+}
+
+/// Where a commerce event came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SourceCategory {
+    Shopify,
+    Sdk,
+    Api,
+}
+
+impl SourceCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shopify => "SHOPIFY",
+            Self::Sdk => "SDK",
+            Self::Api => "API",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LineItem {
+    pub product_id: String,
+    pub variant_id: Option<String>,
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub quantity: i64,
+    pub unit_price: Decimal,
+}
+
+#[derive(Clone, Debug)]
+pub enum EventKind {
+    Cart {
+        event_type: CartEventType,
+        product_id: String,
+        variant_id: Option<String>,
+        /// `None` only for `ITEM_REMOVED` (the whole net quantity).
+        quantity: Option<i64>,
+        unit_price: Decimal,
+        cart_token: Option<String>,
+    },
+    Checkout {
+        order_id: String,
+        order_value: Decimal,
+        line_items: Vec<LineItem>,
+    },
+}
+
+/// A validated commerce event, ready to be decided and stored.
+#[derive(Clone, Debug)]
+pub struct EventInput {
+    pub source: SourceCategory,
+    pub occurred_at_ms: i64,
+    pub received_at_ms: i64,
+    pub user_fingerprint: Option<Fingerprint>,
+    pub user_faq_fingerprint: Option<Fingerprint>,
+    pub currency: Currency,
+    pub is_test: bool,
+    pub kind: EventKind,
+}
+
+impl EventInput {
+    /// The identity set F of SPEC §3.
+    pub fn identity(&self) -> Vec<&str> {
+        self.user_fingerprint
+            .iter()
+            .chain(self.user_faq_fingerprint.iter())
+            .map(Fingerprint::as_str)
+            .collect()
+    }
+}
+
+/// An idempotency id with the digest of the request body it came with.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    pub id: String,
+    pub request_sha256: [u8; 32],
+}
+
+/// The 201 answer to an ingested commerce event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct EventReceipt {
+    pub event_id: String,
+    pub attributed: bool,
+    pub ticket_id: Option<String>,
+    pub message_source: Option<MessageSource>,
+    pub reason: Reason,
+    /// Signed USD value, exact to the cent; null when the currency has no rate.
+    pub usd_value: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Created(EventReceipt),
+    /// A retry with a known idempotency id: the original answer, verbatim.
+    Replayed {
+        status: u16,
+        body: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct CartTokenInput {
+    /// Without any `?key=` suffix.
+    pub cart_token: String,
+    pub user_fingerprint: Fingerprint,
+}
+
+/// One candidate of a decision receipt, with RFC 3339 times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CandidateView {
+    pub ticket_id: String,
+    pub fingerprint: String,
+    pub message_source: MessageSource,
+    pub first_message_at: String,
+    pub last_touch_at: String,
+    /// Milliseconds from the last touch to the event.
+    pub distance_ms: i64,
+    pub qualifies: bool,
+    pub in_window: bool,
+    pub winner: bool,
+}
+
+/// The audit trail of one decision (`GET /v1/events/{event_id}/attribution`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AttributionReceipt {
+    pub event_id: String,
+    /// `CART_EVENT` or `CHECKOUT`.
+    pub cart_type: String,
+    pub source_category: SourceCategory,
+    pub occurred_at: String,
+    pub user_fingerprint: Option<String>,
+    pub user_faq_fingerprint: Option<String>,
+    pub order_id: Option<String>,
+    pub attributed: bool,
+    pub reason: Reason,
+    pub winner: Option<Winner>,
+    /// The attribution window the decision used.
+    pub window_ms: i64,
+    pub candidates: Vec<CandidateView>,
+    pub decided_at: String,
+    /// `ingest` or `reattribute`.
+    pub decided_by: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCompany {
+    pub name: String,
+    /// An IANA zone name, already checked.
+    pub timezone: String,
+    pub window_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CompanyCredentials {
+    pub company_id: String,
+    pub company_key: String,
+    pub secret_key: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct RateInput {
+    pub currency: Currency,
+    pub multiplier: Multiplier,
+    pub effective_from: jiff::civil::Date,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReattributeOptions {
+    pub company: Option<CompanyId>,
+    /// Sets the company's window before recomputing (unless a dry run).
+    pub window_ms: Option<i64>,
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReattributeReport {
+    pub companies: u64,
+    pub events: u64,
+    /// Events whose reason or winning ticket changed.
+    pub decisions_changed: u64,
+    /// Events whose stored receipt was rewritten (decision or candidates).
+    pub receipts_rewritten: u64,
+    pub dry_run: bool,
+}

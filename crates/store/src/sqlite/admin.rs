@@ -1,0 +1,48 @@
+//! Writes made by operators (CLI): companies, keys and currency rates.
+
+use rusqlite::{Connection, params};
+
+use crate::{
+    StoreError,
+    keys::{random_token, sha256_hex, time_ordered_id},
+    model::{CompanyCredentials, NewCompany, RateInput},
+};
+
+pub(super) fn create_company(
+    conn: &Connection,
+    company: NewCompany,
+    now_ms: i64,
+) -> Result<CompanyCredentials, StoreError> {
+    let credentials = CompanyCredentials {
+        company_id: time_ordered_id("co_"),
+        company_key: random_token("pk_"),
+        secret_key: random_token("sk_"),
+    };
+    conn.execute(
+        "INSERT INTO companies (company_id, name, timezone, window_ms, company_key, created_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            credentials.company_id,
+            company.name,
+            company.timezone,
+            company.window_ms,
+            credentials.company_key,
+            now_ms
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO api_keys (key_sha256, company_id, key_prefix, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![sha256_hex(&credentials.secret_key), credentials.company_id, &credentials.secret_key[..10], now_ms],
+    )?;
+    Ok(credentials)
+}
+
+pub(super) fn set_rate(conn: &Connection, rate: RateInput) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO currency_rates (currency, effective_from, usd_multiplier, source) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (currency, effective_from) DO UPDATE SET usd_multiplier = excluded.usd_multiplier,
+            source = excluded.source",
+        params![rate.currency.as_str(), rate.effective_from.to_string(), rate.multiplier.value().to_string(), rate.source],
+    )?;
+    Ok(())
+}

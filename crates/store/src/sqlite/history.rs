@@ -1,0 +1,146 @@
+//! Loading conversation history for the attribution decision.
+
+use std::collections::HashMap;
+
+use revtrace_core::{Channel, MessageFact, Role, TicketHistory};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{StoreError, model::CompanyId};
+
+fn channel(raw: &str) -> Result<Channel, StoreError> {
+    Channel::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("channel {raw}")))
+}
+
+fn role(raw: &str) -> Result<Role, StoreError> {
+    Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("role {raw}")))
+}
+
+/// The tickets of these fingerprints, with their messages sent at or before `upto_ms`.
+pub(super) fn for_identity(
+    conn: &Connection,
+    company: &CompanyId,
+    identity: &[&str],
+    upto_ms: i64,
+) -> Result<Vec<TicketHistory>, StoreError> {
+    let mut tickets = conn.prepare_cached(
+        "SELECT ticket_pk, ticket_id, ai_profile_id, channel FROM tickets WHERE company_id = ?1 AND fingerprint = ?2",
+    )?;
+    let mut messages = conn.prepare_cached(
+        "SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages
+         WHERE ticket_pk = ?1 AND sent_at_ms <= ?2",
+    )?;
+    let mut out = Vec::new();
+    for fingerprint in identity {
+        let rows = tickets
+            .query_map(params![company.0, fingerprint], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (pk, ticket_id, ai_profile_id, raw_channel) in rows {
+            let facts = messages
+                .query_map(params![pk, upto_ms], message_fact_row)?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(id, at, r, answer, nudge)| {
+                    Ok(MessageFact {
+                        message_id: id,
+                        sent_at_ms: at,
+                        role: role(&r)?,
+                        has_answer_found: answer,
+                        nudge_id: nudge,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            out.push(TicketHistory {
+                ticket_id,
+                ai_profile_id,
+                channel: channel(&raw_channel)?,
+                fingerprint: (*fingerprint).to_owned(),
+                messages: facts,
+            });
+        }
+    }
+    Ok(out)
+}
+
+type MessageRow = (String, i64, String, Option<bool>, Option<String>);
+
+fn message_fact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+/// Every ticket of a company with all its messages, grouped by fingerprint
+/// (the replay path: one pass instead of a look-up per event).
+pub(super) fn all_by_fingerprint(
+    conn: &Connection,
+    company: &CompanyId,
+) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
+    let mut by_pk: HashMap<i64, TicketHistory> = HashMap::new();
+    let mut stmt =
+        conn.prepare("SELECT ticket_pk, ticket_id, ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = ?1")?;
+    let mut rows = stmt.query(params![company.0])?;
+    while let Some(r) = rows.next()? {
+        by_pk.insert(
+            r.get(0)?,
+            TicketHistory {
+                ticket_id: r.get(1)?,
+                ai_profile_id: r.get(2)?,
+                channel: channel(&r.get::<_, String>(3)?)?,
+                fingerprint: r.get(4)?,
+                messages: Vec::new(),
+            },
+        );
+    }
+    let mut stmt = conn.prepare(
+        "SELECT m.ticket_pk, m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
+         FROM messages m JOIN tickets t ON t.ticket_pk = m.ticket_pk WHERE t.company_id = ?1",
+    )?;
+    let mut rows = stmt.query(params![company.0])?;
+    while let Some(r) = rows.next()? {
+        if let Some(ticket) = by_pk.get_mut(&r.get(0)?) {
+            ticket.messages.push(MessageFact {
+                message_id: r.get(1)?,
+                sent_at_ms: r.get(2)?,
+                role: role(&r.get::<_, String>(3)?)?,
+                has_answer_found: r.get(4)?,
+                nudge_id: r.get(5)?,
+            });
+        }
+    }
+    let mut grouped: HashMap<String, Vec<TicketHistory>> = HashMap::new();
+    for ticket in by_pk.into_values() {
+        grouped
+            .entry(ticket.fingerprint.clone())
+            .or_default()
+            .push(ticket);
+    }
+    Ok(grouped)
+}
+
+/// The company's attribution window and time zone.
+pub(super) struct CompanySettings {
+    pub window_ms: i64,
+    pub timezone: jiff::tz::TimeZone,
+}
+
+pub(super) fn company_settings(
+    conn: &Connection,
+    company: &CompanyId,
+) -> Result<CompanySettings, StoreError> {
+    let row: Option<(i64, String)> = conn
+        .prepare_cached("SELECT window_ms, timezone FROM companies WHERE company_id = ?1")?
+        .query_row(params![company.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (window_ms, tz) = row.ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?;
+    let timezone = jiff::tz::TimeZone::get(&tz)
+        .map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
+    Ok(CompanySettings {
+        window_ms,
+        timezone,
+    })
+}

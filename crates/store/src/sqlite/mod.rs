@@ -1,0 +1,243 @@
+//! The embedded SQLite backend: WAL mode, durable commits (`synchronous =
+//! FULL`), one group-committing writer thread and a pool of readers.
+
+mod admin;
+mod history;
+mod ingest;
+mod migrate;
+mod read;
+mod reattribute;
+mod writer;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use async_trait::async_trait;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+use writer::{Command, Job, Reply};
+
+use crate::{
+    Store, StoreError,
+    model::{
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, EventInput,
+        IdempotencyKey, IngestOutcome, NewCompany, Principal, Progress, RateInput,
+        ReattributeOptions, ReattributeReport, TicketInput, TicketSummary,
+    },
+};
+
+/// Calls waiting for the writer beyond this make callers wait (back-pressure).
+const QUEUE_DEPTH: usize = 8192;
+const READERS: u32 = 8;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk before any caller is answered.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Keys never change once issued, so a found key is remembered; an
+    /// unknown one is looked up again (a key created by the CLI works at once).
+    principals: RwLock<HashMap<String, Principal>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating when absent) the database at `path` and migrates it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        migrate::run(&mut conn)?;
+
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        writer::spawn(conn, rx)
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
+        let manager =
+            SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(1))
+            .build(manager)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: tx,
+                readers,
+                principals: RwLock::default(),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn write(&self, command: Command) -> Result<Reply, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .writer
+            .send(Job { command, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.inner.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await?
+    }
+}
+
+fn unexpected(reply: &Reply) -> StoreError {
+    let kind = match reply {
+        Reply::Ticket(_) => "ticket",
+        Reply::Event(_) => "event",
+        Reply::Company(_) => "company",
+        Reply::Done => "done",
+    };
+    StoreError::Corrupt(format!(
+        "the writer answered with an unexpected {kind} reply"
+    ))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
+        if let Some(found) = self
+            .inner
+            .principals
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(key).cloned())
+        {
+            return Ok(Some(found));
+        }
+        let owned = key.to_owned();
+        let found = self.read(move |conn| read::principal(conn, &owned)).await?;
+        if let (Some(principal), Ok(mut cache)) = (&found, self.inner.principals.write()) {
+            cache.insert(key.to_owned(), principal.clone());
+        }
+        Ok(found)
+    }
+
+    async fn ingest_ticket(
+        &self,
+        company: &CompanyId,
+        ticket: TicketInput,
+    ) -> Result<TicketSummary, StoreError> {
+        match self.write(Command::Ticket(company.clone(), ticket)).await? {
+            Reply::Ticket(summary) => Ok(summary),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn ingest_event(
+        &self,
+        company: &CompanyId,
+        event: EventInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome, StoreError> {
+        match self
+            .write(Command::Event(
+                company.clone(),
+                Box::new(event),
+                idempotency,
+            ))
+            .await?
+        {
+            Reply::Event(outcome) => Ok(outcome),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn record_cart_token(
+        &self,
+        company: &CompanyId,
+        token: CartTokenInput,
+    ) -> Result<(), StoreError> {
+        self.write(Command::CartToken(company.clone(), token))
+            .await
+            .map(drop)
+    }
+
+    async fn record_visit(
+        &self,
+        company: &CompanyId,
+        fingerprint: String,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.write(Command::Visit(company.clone(), fingerprint, at_ms))
+            .await
+            .map(drop)
+    }
+
+    async fn event_attribution(
+        &self,
+        company: &CompanyId,
+        event_id: &str,
+    ) -> Result<Option<AttributionReceipt>, StoreError> {
+        let (company, event_id) = (company.clone(), event_id.to_owned());
+        self.read(move |conn| read::attribution(conn, &company, &event_id))
+            .await
+    }
+
+    async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
+        match self.write(Command::CreateCompany(company)).await? {
+            Reply::Company(credentials) => Ok(credentials),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn set_rate(&self, rate: RateInput) -> Result<(), StoreError> {
+        self.write(Command::SetRate(rate)).await.map(drop)
+    }
+
+    async fn reattribute(
+        &self,
+        options: ReattributeOptions,
+        progress: Box<dyn Fn(Progress) + Send>,
+    ) -> Result<ReattributeReport, StoreError> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let read = Connection::open(&path)?;
+            configure(&read)?;
+            let mut write = Connection::open(&path)?;
+            configure(&write)?;
+            reattribute::run(&read, &mut write, &options, &*progress)
+        })
+        .await?
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(drop)?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,206 @@
+//! Replaying stored history through the same `revtrace_core::attribute` that
+//! ingest uses: after late data, or when a company's window changes.
+
+use std::collections::HashMap;
+
+use revtrace_core::{AttributionInput, Candidate, TicketHistory, attribute};
+use rusqlite::{Connection, params};
+
+use super::{history, writer::now_ms};
+use crate::{
+    StoreError,
+    model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
+};
+
+/// Rows rewritten per transaction, so a long replay never holds the write lock for long.
+const CHUNK: usize = 5_000;
+
+struct Rewrite {
+    event_pk: i64,
+    reason: &'static str,
+    attributed: bool,
+    ticket_id: Option<String>,
+    ai_profile_id: Option<String>,
+    message_source: Option<&'static str>,
+    candidates: String,
+}
+
+pub(super) fn run(
+    read: &Connection,
+    write: &mut Connection,
+    options: &ReattributeOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<ReattributeReport, StoreError> {
+    let companies: Vec<CompanyId> = match &options.company {
+        Some(id) => {
+            history::company_settings(read, id)?;
+            vec![id.clone()]
+        }
+        None => read
+            .prepare("SELECT company_id FROM companies ORDER BY company_id")?
+            .query_map([], |r| r.get(0))?
+            .map(|id| id.map(CompanyId))
+            .collect::<Result<_, _>>()?,
+    };
+    let total: i64 = match &options.company {
+        Some(id) => read.query_row(
+            "SELECT count(*) FROM events WHERE company_id = ?1",
+            params![id.0],
+            |r| r.get(0),
+        )?,
+        None => read.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?,
+    };
+    let total = total.max(0) as u64;
+    let mut report = ReattributeReport {
+        dry_run: options.dry_run,
+        ..Default::default()
+    };
+    for company in &companies {
+        if let (Some(window_ms), false) = (options.window_ms, options.dry_run) {
+            write.execute(
+                "UPDATE companies SET window_ms = ?1 WHERE company_id = ?2",
+                params![window_ms, company.0],
+            )?;
+        }
+        let window_ms = match options.window_ms {
+            Some(w) => w,
+            None => history::company_settings(read, company)?.window_ms,
+        };
+        let tickets = history::all_by_fingerprint(read, company)?;
+        replay_company(
+            read,
+            write,
+            company,
+            window_ms,
+            &tickets,
+            options.dry_run,
+            &mut report,
+            total,
+            progress,
+        )?;
+        report.companies += 1;
+    }
+    progress(Progress {
+        done: report.events,
+        total,
+    });
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replay_company(
+    read: &Connection,
+    write: &mut Connection,
+    company: &CompanyId,
+    window_ms: i64,
+    tickets: &HashMap<String, Vec<TicketHistory>>,
+    dry_run: bool,
+    report: &mut ReattributeReport,
+    total: u64,
+    progress: &dyn Fn(Progress),
+) -> Result<(), StoreError> {
+    let mut stmt = read.prepare(
+        "SELECT event_pk, occurred_at_ms, user_fingerprint, user_faq_fingerprint, reason, ticket_id, candidates, window_ms
+         FROM events WHERE company_id = ?1 ORDER BY event_pk",
+    )?;
+    let mut rows = stmt.query(params![company.0])?;
+    let mut pending: Vec<Rewrite> = Vec::with_capacity(CHUNK);
+    let none: Vec<TicketHistory> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let event_pk: i64 = r.get(0)?;
+        let at_ms: i64 = r.get(1)?;
+        let fingerprint: Option<String> = r.get(2)?;
+        let faq_fingerprint: Option<String> = r.get(3)?;
+        let identity: Vec<&str> = fingerprint
+            .iter()
+            .chain(faq_fingerprint.iter())
+            .map(String::as_str)
+            .collect();
+        let histories = identity
+            .iter()
+            .flat_map(|fp| tickets.get(*fp).unwrap_or(&none));
+        let decision = attribute(
+            AttributionInput {
+                at_ms,
+                identity: &identity,
+                window_ms,
+            },
+            histories,
+        );
+
+        let stored_reason: String = r.get(4)?;
+        let stored_ticket: Option<String> = r.get(5)?;
+        let stored_candidates: Vec<Candidate> =
+            serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
+        let stored_window: i64 = r.get(7)?;
+        let winner = decision.winner.as_ref();
+        let decision_changed = stored_reason != decision.reason.as_str()
+            || stored_ticket.as_deref() != winner.map(|w| w.ticket_id.as_str());
+        report.events += 1;
+        if decision_changed {
+            report.decisions_changed += 1;
+        }
+        if decision_changed
+            || stored_candidates != decision.candidates
+            || stored_window != window_ms
+        {
+            report.receipts_rewritten += 1;
+            pending.push(Rewrite {
+                event_pk,
+                reason: decision.reason.as_str(),
+                attributed: decision.attributed(),
+                ticket_id: winner.map(|w| w.ticket_id.clone()),
+                ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
+                message_source: winner.map(|w| w.message_source.as_str()),
+                candidates: serde_json::to_string(&decision.candidates)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            });
+        }
+        if pending.len() >= CHUNK {
+            flush(write, &mut pending, window_ms, dry_run)?;
+        }
+        if report.events % 10_000 == 0 {
+            progress(Progress {
+                done: report.events,
+                total,
+            });
+        }
+    }
+    flush(write, &mut pending, window_ms, dry_run)
+}
+
+fn flush(
+    write: &mut Connection,
+    pending: &mut Vec<Rewrite>,
+    window_ms: i64,
+    dry_run: bool,
+) -> Result<(), StoreError> {
+    if dry_run || pending.is_empty() {
+        pending.clear();
+        return Ok(());
+    }
+    let tx = write.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut update = tx.prepare_cached(
+            "UPDATE events SET reason = ?2, attributed = ?3, ticket_id = ?4, ai_profile_id = ?5, message_source = ?6,
+                candidates = ?7, window_ms = ?8, decided_at_ms = ?9, decided_by = 'reattribute'
+             WHERE event_pk = ?1",
+        )?;
+        let now = now_ms();
+        for w in pending.drain(..) {
+            update.execute(params![
+                w.event_pk,
+                w.reason,
+                w.attributed,
+                w.ticket_id,
+                w.ai_profile_id,
+                w.message_source,
+                w.candidates,
+                window_ms,
+                now
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

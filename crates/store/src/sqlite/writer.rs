@@ -1,0 +1,131 @@
+//! The single writer: one thread owns the write connection and commits
+//! whatever ingest calls are queued in one transaction (group commit), so
+//! concurrent callers share one fsync. Each call runs under its own savepoint,
+//! so a rejected call leaves no trace while its neighbours commit. Callers are
+//! answered only after the commit succeeded.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{admin, ingest};
+use crate::{
+    StoreError,
+    model::{
+        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, IngestOutcome,
+        NewCompany, RateInput, TicketInput, TicketSummary,
+    },
+};
+
+/// At most this many calls share one transaction.
+const MAX_BATCH: usize = 1024;
+
+pub(super) enum Command {
+    Ticket(CompanyId, TicketInput),
+    Event(CompanyId, Box<EventInput>, Option<IdempotencyKey>),
+    CartToken(CompanyId, CartTokenInput),
+    Visit(CompanyId, String, i64),
+    CreateCompany(NewCompany),
+    SetRate(RateInput),
+}
+
+pub(super) enum Reply {
+    Ticket(TicketSummary),
+    Event(IngestOutcome),
+    Company(CompanyCredentials),
+    Done,
+}
+
+pub(super) struct Job {
+    pub command: Command,
+    pub reply: oneshot::Sender<Result<Reply, StoreError>>,
+}
+
+pub(super) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+pub(super) fn spawn(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("revtrace-sqlite-writer".into())
+        .spawn(move || run(conn, queue))
+}
+
+fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        metrics::histogram!("revtrace_commit_batch_size").record(batch.len() as f64);
+        commit(&mut conn, &mut batch);
+    }
+}
+
+fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
+    let now = now_ms();
+    let mut results = Vec::with_capacity(batch.len());
+    let outcome = (|| -> rusqlite::Result<()> {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for job in batch.iter_mut() {
+            let command = std::mem::replace(
+                &mut job.command,
+                Command::Visit(CompanyId(String::new()), String::new(), 0),
+            );
+            let savepoint = tx.savepoint()?;
+            let result = execute(&savepoint, command, now);
+            if result.is_ok() {
+                savepoint.commit()?;
+            } // else: dropping the savepoint rolls the call back.
+            results.push(result);
+        }
+        tx.commit()
+    })();
+    match outcome {
+        Ok(()) => {
+            for (job, result) in batch.drain(..).zip(results) {
+                let _ = job.reply.send(result);
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, calls = batch.len(), "group commit failed; every call of the batch is refused");
+            for job in batch.drain(..) {
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::CommitFailed(error.to_string())));
+            }
+        }
+    }
+}
+
+fn execute(conn: &Connection, command: Command, now: i64) -> Result<Reply, StoreError> {
+    match command {
+        Command::Ticket(company, input) => {
+            ingest::ticket(conn, &company, input, now).map(Reply::Ticket)
+        }
+        Command::Event(company, input, key) => {
+            ingest::event(conn, &company, *input, key, now).map(Reply::Event)
+        }
+        Command::CartToken(company, input) => {
+            ingest::cart_token(conn, &company, input, now).map(|()| Reply::Done)
+        }
+        Command::Visit(company, fingerprint, at) => {
+            ingest::visit(conn, &company, &fingerprint, at).map(|()| Reply::Done)
+        }
+        Command::CreateCompany(company) => {
+            admin::create_company(conn, company, now).map(Reply::Company)
+        }
+        Command::SetRate(rate) => admin::set_rate(conn, rate).map(|()| Reply::Done),
+    }
+}
