@@ -1,1 +1,106 @@
+//! revtrace-server: the HTTP service.
+//!
+//! [`app`] builds the router (tests drive it over a real socket with
+//! [`serve`]); handlers live in [`routes`], one module per surface, and every
+//! failure leaves through [`error::ApiError`].
 
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod telemetry;
+pub mod wire;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::StatusCode,
+    middleware,
+    routing::{get, post},
+    serve::ListenerExt,
+};
+use metrics_exporter_prometheus::PrometheusHandle;
+use revtrace_store::Store;
+use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::TraceLayer};
+
+use crate::error::ApiError;
+
+/// Ingest bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The time source; injected so tests can pin "now".
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            metrics: telemetry::prometheus(),
+        }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    use routes::{ingest, ops, receipts};
+    Router::new()
+        .route("/analytics/tickets", post(ingest::tickets))
+        .route("/analytics/cart_events", post(ingest::cart_events))
+        .route("/analytics/checkout_events", post(ingest::checkout_events))
+        .route("/analytics/cart_tokens", post(ingest::cart_tokens))
+        .route("/analytics/visits", post(ingest::visits))
+        .route(
+            "/v1/events/{event_id}/attribution",
+            get(receipts::event_attribution),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(telemetry::track))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal())
+        }))
+        .with_state(state)
+}
+
+/// Serves the app on an already-bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

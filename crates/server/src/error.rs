@@ -1,0 +1,133 @@
+//! The one mapping from failures to HTTP: `{"error": {"code", "message", "field"}}`.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use revtrace_store::{Rejection, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A failed call, as the client sees it.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub event_id: Option<String>,
+}
+
+/// The error envelope of every non-2xx answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code, e.g. `invalid_field`, `duplicate_order`.
+    pub code: &'static str,
+    pub message: String,
+    /// The offending field's path, for field errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The stored event a duplicate refers to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            event_id: None,
+        }
+    }
+
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.into()),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+        }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; it has been logged",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        metrics::counter!("revtrace_rejections_total", "code" => self.code).increment(1);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+                event_id: self.event_id,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Rejected(rejection) => rejection.into(),
+            other => {
+                // 5xx answers are opaque to the client and logged in full.
+                tracing::error!(error = ?other, "store failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        let message = rejection.to_string();
+        match rejection {
+            Rejection::DuplicateOrder { event_id, .. } => ApiError {
+                event_id: Some(event_id),
+                ..ApiError::new(StatusCode::CONFLICT, "duplicate_order", message)
+            },
+            Rejection::Cart(cart) => match cart {
+                revtrace_core::CartRejection::QuantityRequired => {
+                    ApiError::invalid_field("quantity", message)
+                }
+                other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.code(), message),
+            },
+            Rejection::IdempotencyMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_mismatch",
+                message,
+            ),
+            Rejection::TicketConflict { field, .. } => ApiError {
+                field: Some(field.into()),
+                ..ApiError::new(StatusCode::CONFLICT, "ticket_conflict", message)
+            },
+            Rejection::UnknownCompany(_) => ApiError::unauthorized(message),
+            Rejection::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            }
+        }
+    }
+}

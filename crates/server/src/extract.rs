@@ -1,0 +1,172 @@
+//! Request extractors: JSON bodies with field-path errors, and the caller's key.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::{HeaderMap, StatusCode, header},
+};
+use revtrace_store::{KeyKind, Principal, Store};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body parsed into `T`, keeping the raw bytes (idempotency digests).
+///
+/// Malformed JSON is a 400; a well-formed body whose fields do not fit is a
+/// 422 naming the field (`line_items[0].quantity`); an oversized one is a 413.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is too large",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_json",
+                    rejection.body_text(),
+                )
+            }
+        })?;
+        let value = parse(&raw)?;
+        Ok(Self { value, raw })
+    }
+}
+
+pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                ApiError::invalid_field(field_name(&path, &message), message)
+            }
+            _ => malformed(&inner),
+        }
+    })?;
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+fn malformed(error: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        format!("the body is not valid JSON: {error}"),
+    )
+}
+
+/// serde reports a missing field at its parent's path; name the field itself.
+fn field_name(path: &str, message: &str) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (missing, path) {
+        (Some(name), "." | "") => name.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, ".") => "body".to_owned(),
+        (None, path) => path.to_owned(),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The bearer token of the `Authorization` header, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim())
+}
+
+/// Ingest accepts a secret key as Bearer, else the body's public `company_key`.
+pub async fn ingest_principal(
+    store: &dyn Store,
+    headers: &HeaderMap,
+    company_key: Option<&str>,
+) -> Result<Principal, ApiError> {
+    let key = bearer(headers).or(company_key).ok_or_else(|| {
+        ApiError::unauthorized(
+            "send the public company_key in the body or a secret key as 'Authorization: Bearer …'",
+        )
+    })?;
+    store
+        .authenticate(key)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown key"))
+}
+
+/// Reads need a secret key as Bearer.
+pub async fn secret_principal(
+    store: &dyn Store,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    let key = bearer(headers)
+        .ok_or_else(|| ApiError::unauthorized("send a secret key as 'Authorization: Bearer …'"))?;
+    match store.authenticate(key).await? {
+        Some(p) if p.kind == KeyKind::Secret => Ok(p),
+        Some(_) => Err(ApiError::unauthorized(
+            "this call needs a secret key; the company key is for ingest only",
+        )),
+        None => Err(ApiError::unauthorized("unknown key")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Item {
+        quantity: i64,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn field_errors_name_the_path() {
+        let e = parse::<Body>(br#"{"name": "x", "items": [{"quantity": "two"}]}"#).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("items[0].quantity"));
+        let e = parse::<Body>(br#"{"items": []}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse::<Body>(br#"{"name": "x", "items": [{}]}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("items[0].quantity"));
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        for body in [&b"{"[..], b"{\"name\": }", b"", b"{} trailing"] {
+            let e = parse::<Body>(body).unwrap_err();
+            assert_eq!(
+                (e.status, e.code),
+                (StatusCode::BAD_REQUEST, "malformed_json"),
+                "{body:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::routes::{ingest, ops, receipts};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "revtrace", description = "Attribution of AI shopping-assistant conversations to cart and checkout revenue."),
+    paths(
+        ingest::tickets, ingest::cart_events, ingest::checkout_events, ingest::cart_tokens, ingest::visits,
+        receipts::event_attribution,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+    ),
+    modifiers(&SecretKey),
+    tags(
+        (name = "ingest", description = "Conversation tickets and commerce events; public company key or secret key"),
+        (name = "reports", description = "Reads; secret key as Bearer"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecretKey;
+
+impl Modify for SecretKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "secret_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sk_…")
+                    .build(),
+            ),
+        );
+    }
+}
