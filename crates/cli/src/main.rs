@@ -1,1 +1,67 @@
-fn main() {}
+//! The `revtrace` binary: a thin clap front over the store and the server.
+
+mod commands;
+mod database;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "revtrace",
+    version,
+    about = "Attributes AI shopping-assistant conversations to the cart and checkout revenue that followed them.",
+    long_about = "revtrace ingests assistant conversation tickets and store commerce events, decides for every \
+                  event whether a grounded AI answer within the attribution window earned it, and reports the \
+                  revenue those conversations influenced.\n\nEvery command reads REVTRACE_DATABASE_URL when \
+                  --database is absent (default: sqlite://revtrace.db, created on first use)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (ingest API, receipts, metrics, OpenAPI).
+    Serve(commands::serve::Args),
+    /// Manage companies (tenants) and their keys.
+    #[command(subcommand)]
+    Company(commands::company::Command),
+    /// Manage currency → USD multipliers.
+    #[command(subcommand)]
+    Rates(commands::rates::Command),
+    /// Recompute every attribution decision from stored history (after late data or a window change).
+    Reattribute(commands::reattribute::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("revtrace: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Company(cmd) => commands::company::run(cmd).await,
+            Command::Rates(cmd) => commands::rates::run(cmd).await,
+            Command::Reattribute(args) => commands::reattribute::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One clear line: the error and its causes.
+            eprintln!("revtrace: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
