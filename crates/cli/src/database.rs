@@ -22,15 +22,11 @@ impl DatabaseArg {
 }
 
 pub fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         if path.is_empty() {
             bail!("the database URL {url:?} names no file; use sqlite://PATH");
         }
-        let store = SqliteStore::open(path)
-            .with_context(|| format!("cannot open the SQLite database {path}"))?;
+        let store = SqliteStore::open(path).with_context(|| format!("cannot open the SQLite database {path}"))?;
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -35,13 +35,8 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 5] = [
-        Self::NoFingerprint,
-        Self::NoTicket,
-        Self::NoAnswerFound,
-        Self::OutsideWindow,
-        Self::Attributed,
-    ];
+    pub const ALL: [Reason; 5] =
+        [Self::NoFingerprint, Self::NoTicket, Self::NoAnswerFound, Self::OutsideWindow, Self::Attributed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,16 +96,9 @@ impl Decision {
 /// A pure function of the event and the messages sent at or before it, so
 /// ingesting in time order and replaying stored history agree. `tickets` may
 /// hold tickets of other fingerprints; they are ignored.
-pub fn attribute<'t>(
-    input: AttributionInput<'_>,
-    tickets: impl IntoIterator<Item = &'t TicketHistory>,
-) -> Decision {
+pub fn attribute<'t>(input: AttributionInput<'_>, tickets: impl IntoIterator<Item = &'t TicketHistory>) -> Decision {
     if input.identity.is_empty() {
-        return Decision {
-            reason: Reason::NoFingerprint,
-            winner: None,
-            candidates: Vec::new(),
-        };
+        return Decision { reason: Reason::NoFingerprint, winner: None, candidates: Vec::new() };
     }
 
     let mut seen: Vec<(&TicketHistory, Candidate)> = Vec::new();
@@ -119,16 +107,8 @@ pub fn attribute<'t>(
             continue;
         }
         // Candidates must have a message at or before the event (rule 1).
-        let known: Vec<MessageFact> = ticket
-            .messages
-            .iter()
-            .filter(|m| m.sent_at_ms <= input.at_ms)
-            .cloned()
-            .collect();
-        let (Some(first), Some(last_touch)) = (
-            first_message(&known),
-            known.iter().map(|m| m.sent_at_ms).max(),
-        ) else {
+        let known: Vec<MessageFact> = ticket.messages.iter().filter(|m| m.sent_at_ms <= input.at_ms).cloned().collect();
+        let (Some(first), Some(last_touch)) = (first_message(&known), known.iter().map(|m| m.sent_at_ms).max()) else {
             continue;
         };
         let distance_ms = input.at_ms - last_touch;
@@ -149,8 +129,7 @@ pub fn attribute<'t>(
     }
     // First touch: earliest first message, ties by ticket id bytewise (rule 3).
     seen.sort_by(|(_, a), (_, b)| {
-        (a.first_message_at_ms, a.ticket_id.as_bytes())
-            .cmp(&(b.first_message_at_ms, b.ticket_id.as_bytes()))
+        (a.first_message_at_ms, a.ticket_id.as_bytes()).cmp(&(b.first_message_at_ms, b.ticket_id.as_bytes()))
     });
 
     let reason = if seen.is_empty() {
@@ -162,19 +141,12 @@ pub fn attribute<'t>(
     } else {
         Reason::Attributed
     };
-    let winner = seen
-        .iter()
-        .find(|(_, c)| c.in_window)
-        .map(|(ticket, c)| Winner {
-            ticket_id: c.ticket_id.clone(),
-            ai_profile_id: ticket.ai_profile_id.clone(),
-            message_source: c.message_source,
-        });
-    Decision {
-        reason,
-        winner,
-        candidates: seen.into_iter().map(|(_, c)| c).collect(),
-    }
+    let winner = seen.iter().find(|(_, c)| c.in_window).map(|(ticket, c)| Winner {
+        ticket_id: c.ticket_id.clone(),
+        ai_profile_id: ticket.ai_profile_id.clone(),
+        message_source: c.message_source,
+    });
+    Decision { reason, winner, candidates: seen.into_iter().map(|(_, c)| c).collect() }
 }
 
 #[cfg(test)]
@@ -186,13 +158,7 @@ mod tests {
     const WINDOW: i64 = 24 * HOUR;
 
     fn m(id: &str, at: i64, role: Role, answer: Option<bool>) -> MessageFact {
-        MessageFact {
-            message_id: id.into(),
-            sent_at_ms: at,
-            role,
-            has_answer_found: answer,
-            nudge_id: None,
-        }
+        MessageFact { message_id: id.into(), sent_at_ms: at, role, has_answer_found: answer, nudge_id: None }
     }
 
     fn grounded_ticket(id: &str, fp: &str, asked: i64, answered: i64) -> TicketHistory {
@@ -201,22 +167,12 @@ mod tests {
             ai_profile_id: "default".into(),
             channel: Channel::Chat,
             fingerprint: fp.into(),
-            messages: vec![
-                m("q", asked, Role::Shopper, None),
-                m("a", answered, Role::Ai, Some(true)),
-            ],
+            messages: vec![m("q", asked, Role::Shopper, None), m("a", answered, Role::Ai, Some(true))],
         }
     }
 
     fn decide(at: i64, identity: &[&str], tickets: &[TicketHistory]) -> Decision {
-        attribute(
-            AttributionInput {
-                at_ms: at,
-                identity,
-                window_ms: WINDOW,
-            },
-            tickets,
-        )
+        attribute(AttributionInput { at_ms: at, identity, window_ms: WINDOW }, tickets)
     }
 
     #[test]
@@ -244,10 +200,7 @@ mod tests {
         let t = [grounded_ticket("T1", "fp", 0, 20)];
         let d = decide(10, &["fp"], &t);
         assert_eq!(d.reason, Reason::NoAnswerFound);
-        assert_eq!(
-            d.candidates[0].last_touch_at_ms, 0,
-            "messages after the event are ignored"
-        );
+        assert_eq!(d.candidates[0].last_touch_at_ms, 0, "messages after the event are ignored");
     }
 
     #[test]
@@ -256,10 +209,7 @@ mod tests {
         let at_edge = decide(HOUR + WINDOW, &["fp"], &t);
         assert_eq!(at_edge.reason, Reason::Attributed);
         assert_eq!(at_edge.winner.unwrap().ticket_id, "T1");
-        assert_eq!(
-            decide(HOUR + WINDOW + 1, &["fp"], &t).reason,
-            Reason::OutsideWindow
-        );
+        assert_eq!(decide(HOUR + WINDOW + 1, &["fp"], &t).reason, Reason::OutsideWindow);
     }
 
     #[test]
@@ -283,14 +233,7 @@ mod tests {
 
     #[test]
     fn first_touch_ties_break_by_ticket_id() {
-        let d = decide(
-            300,
-            &["fp"],
-            &[
-                grounded_ticket("b", "fp", 50, 60),
-                grounded_ticket("a", "fp", 50, 70),
-            ],
-        );
+        let d = decide(300, &["fp"], &[grounded_ticket("b", "fp", 50, 60), grounded_ticket("a", "fp", 50, 70)]);
         assert_eq!(d.winner.unwrap().ticket_id, "a");
     }
 

@@ -12,12 +12,8 @@ pub enum CartEventType {
 }
 
 impl CartEventType {
-    pub const ALL: [CartEventType; 4] = [
-        Self::ItemAdded,
-        Self::QuantityIncreased,
-        Self::QuantityDecreased,
-        Self::ItemRemoved,
-    ];
+    pub const ALL: [CartEventType; 4] =
+        [Self::ItemAdded, Self::QuantityIncreased, Self::QuantityDecreased, Self::ItemRemoved];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,11 +59,7 @@ impl CartRejection {
 /// `net` is `None` when no add or increase was ever stored for the
 /// (company, fingerprint, product, variant) key. `ITEM_REMOVED` without a
 /// quantity removes the whole net.
-pub fn signed_quantity(
-    event: CartEventType,
-    quantity: Option<i64>,
-    net: Option<i64>,
-) -> Result<i64, CartRejection> {
+pub fn signed_quantity(event: CartEventType, quantity: Option<i64>, net: Option<i64>) -> Result<i64, CartRejection> {
     if event.adds() {
         return quantity.ok_or(CartRejection::QuantityRequired);
     }
@@ -98,35 +90,20 @@ mod tests {
 
     #[test]
     fn removal_without_an_add_is_an_orphan() {
-        assert_eq!(
-            signed_quantity(ItemRemoved, Some(1), None),
-            Err(CartRejection::OrphanRemoval)
-        );
-        assert_eq!(
-            signed_quantity(QuantityDecreased, Some(1), None),
-            Err(CartRejection::OrphanRemoval)
-        );
+        assert_eq!(signed_quantity(ItemRemoved, Some(1), None), Err(CartRejection::OrphanRemoval));
+        assert_eq!(signed_quantity(QuantityDecreased, Some(1), None), Err(CartRejection::OrphanRemoval));
     }
 
     #[test]
     fn removal_beyond_the_net_is_rejected() {
-        assert_eq!(
-            signed_quantity(QuantityDecreased, Some(3), Some(2)),
-            Err(CartRejection::ExceedsNetQuantity)
-        );
-        assert_eq!(
-            signed_quantity(ItemRemoved, None, Some(0)),
-            Err(CartRejection::ExceedsNetQuantity)
-        );
+        assert_eq!(signed_quantity(QuantityDecreased, Some(3), Some(2)), Err(CartRejection::ExceedsNetQuantity));
+        assert_eq!(signed_quantity(ItemRemoved, None, Some(0)), Err(CartRejection::ExceedsNetQuantity));
     }
 
     #[test]
     fn item_removed_without_quantity_takes_the_whole_net() {
         assert_eq!(signed_quantity(ItemRemoved, None, Some(5)), Ok(-5));
-        assert_eq!(
-            signed_quantity(QuantityDecreased, None, Some(5)),
-            Err(CartRejection::QuantityRequired)
-        );
+        assert_eq!(signed_quantity(QuantityDecreased, None, Some(5)), Err(CartRejection::QuantityRequired));
     }
 
     proptest! {

@@ -13,14 +13,8 @@ pub struct InvalidFingerprint;
 impl Fingerprint {
     pub fn parse(raw: &str) -> Result<Self, InvalidFingerprint> {
         let ok = (1..=128).contains(&raw.len())
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(InvalidFingerprint)
-        }
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
+        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidFingerprint) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -48,10 +42,7 @@ mod tests {
     #[test]
     fn rejects_empty_long_and_foreign_characters() {
         assert_eq!(Fingerprint::parse(""), Err(InvalidFingerprint));
-        assert_eq!(
-            Fingerprint::parse(&"x".repeat(129)),
-            Err(InvalidFingerprint)
-        );
+        assert_eq!(Fingerprint::parse(&"x".repeat(129)), Err(InvalidFingerprint));
         assert_eq!(Fingerprint::parse("a b"), Err(InvalidFingerprint));
         assert_eq!(Fingerprint::parse("é"), Err(InvalidFingerprint));
     }

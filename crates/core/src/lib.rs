@@ -12,9 +12,7 @@ pub mod money;
 pub mod ticket;
 pub mod time;
 
-pub use attribution::{
-    AttributionInput, Candidate, Decision, Reason, TicketHistory, Winner, attribute,
-};
+pub use attribution::{AttributionInput, Candidate, Decision, Reason, TicketHistory, Winner, attribute};
 pub use cart::{CartEventType, CartRejection, signed_quantity};
 pub use fingerprint::{Fingerprint, InvalidFingerprint};
 pub use money::{Currency, InvalidMoney, Multiplier, UsdCents, usd_cents};

@@ -30,11 +30,7 @@ impl Currency {
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
             return Err(InvalidMoney::Currency);
         }
-        Ok(Self([
-            bytes[0].to_ascii_uppercase(),
-            bytes[1].to_ascii_uppercase(),
-            bytes[2].to_ascii_uppercase(),
-        ]))
+        Ok(Self([bytes[0].to_ascii_uppercase(), bytes[1].to_ascii_uppercase(), bytes[2].to_ascii_uppercase()]))
     }
 
     pub fn as_str(&self) -> &str {
@@ -57,11 +53,7 @@ impl Multiplier {
     pub const ONE: Multiplier = Multiplier(Decimal::ONE);
 
     pub fn new(value: Decimal) -> Result<Self, InvalidMoney> {
-        if value > Decimal::ZERO {
-            Ok(Self(value.normalize()))
-        } else {
-            Err(InvalidMoney::Multiplier)
-        }
+        if value > Decimal::ZERO { Ok(Self(value.normalize())) } else { Err(InvalidMoney::Multiplier) }
     }
 
     pub fn value(&self) -> Decimal {
@@ -88,11 +80,8 @@ impl fmt::Display for UsdCents {
 
 /// `round_half_even(amount × multiplier, 2)` as cents.
 pub fn usd_cents(amount: Decimal, multiplier: Multiplier) -> Result<UsdCents, InvalidMoney> {
-    let usd = amount
-        .checked_mul(multiplier.0)
-        .ok_or(InvalidMoney::Overflow)?;
-    let cents =
-        usd.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven) * Decimal::ONE_HUNDRED;
+    let usd = amount.checked_mul(multiplier.0).ok_or(InvalidMoney::Overflow)?;
+    let cents = usd.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven) * Decimal::ONE_HUNDRED;
     cents.to_i64().map(UsdCents).ok_or(InvalidMoney::Overflow)
 }
 
@@ -116,18 +105,9 @@ mod tests {
 
     #[test]
     fn rounds_half_to_even() {
-        assert_eq!(
-            usd_cents(dec("0.125"), Multiplier::ONE).unwrap(),
-            UsdCents(12)
-        );
-        assert_eq!(
-            usd_cents(dec("0.135"), Multiplier::ONE).unwrap(),
-            UsdCents(14)
-        );
-        assert_eq!(
-            usd_cents(dec("-0.125"), Multiplier::ONE).unwrap(),
-            UsdCents(-12)
-        );
+        assert_eq!(usd_cents(dec("0.125"), Multiplier::ONE).unwrap(), UsdCents(12));
+        assert_eq!(usd_cents(dec("0.135"), Multiplier::ONE).unwrap(), UsdCents(14));
+        assert_eq!(usd_cents(dec("-0.125"), Multiplier::ONE).unwrap(), UsdCents(-12));
     }
 
     #[test]
@@ -148,9 +128,6 @@ mod tests {
     fn multipliers_are_positive() {
         assert!(Multiplier::new(Decimal::ZERO).is_err());
         assert!(Multiplier::new(dec("-1")).is_err());
-        assert_eq!(
-            Multiplier::new(dec("1.0800")).unwrap().value().to_string(),
-            "1.08"
-        );
+        assert_eq!(Multiplier::new(dec("1.0800")).unwrap().value().to_string(), "1.08");
     }
 }

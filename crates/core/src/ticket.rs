@@ -21,19 +21,7 @@ pub enum Role {
 }
 
 /// The surface a ticket is credited to.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MessageSource {
     ChatWidget,
@@ -114,9 +102,7 @@ impl MessageFact {
 
 /// The first message: earliest `sent_at`, ties by `message_id` bytewise.
 pub fn first_message(messages: &[MessageFact]) -> Option<&MessageFact> {
-    messages.iter().min_by(|a, b| {
-        (a.sent_at_ms, a.message_id.as_bytes()).cmp(&(b.sent_at_ms, b.message_id.as_bytes()))
-    })
+    messages.iter().min_by(|a, b| (a.sent_at_ms, a.message_id.as_bytes()).cmp(&(b.sent_at_ms, b.message_id.as_bytes())))
 }
 
 /// SPEC §2: `FAQ` for the faq channel, else `NUDGE_CLICK` when the first
@@ -133,9 +119,7 @@ pub fn classify(channel: Channel, messages: &[MessageFact]) -> MessageSource {
 
 /// Whether any message up to `at_ms` (inclusive) is a grounded AI answer.
 pub fn qualifies(messages: &[MessageFact], at_ms: i64) -> bool {
-    messages
-        .iter()
-        .any(|m| m.sent_at_ms <= at_ms && m.is_grounded_answer())
+    messages.iter().any(|m| m.sent_at_ms <= at_ms && m.is_grounded_answer())
 }
 
 /// `metadata.nudge_id` as the rules read it: only a non-empty string counts.
@@ -152,13 +136,7 @@ mod tests {
 
     use super::*;
 
-    fn msg(
-        id: &str,
-        at: i64,
-        role: Role,
-        answer: Option<bool>,
-        nudge: Option<&str>,
-    ) -> MessageFact {
+    fn msg(id: &str, at: i64, role: Role, answer: Option<bool>, nudge: Option<&str>) -> MessageFact {
         MessageFact {
             message_id: id.into(),
             sent_at_ms: at,
@@ -176,28 +154,19 @@ mod tests {
 
     #[test]
     fn a_nudge_on_the_first_message_makes_a_nudge_click() {
-        let m = [
-            msg("b", 2, Role::Ai, Some(true), None),
-            msg("a", 1, Role::Shopper, None, Some("n1")),
-        ];
+        let m = [msg("b", 2, Role::Ai, Some(true), None), msg("a", 1, Role::Shopper, None, Some("n1"))];
         assert_eq!(classify(Channel::Chat, &m), MessageSource::NudgeClick);
     }
 
     #[test]
     fn a_nudge_on_a_later_message_does_not_count() {
-        let m = [
-            msg("a", 1, Role::Shopper, None, None),
-            msg("b", 2, Role::Ai, Some(true), Some("n1")),
-        ];
+        let m = [msg("a", 1, Role::Shopper, None, None), msg("b", 2, Role::Ai, Some(true), Some("n1"))];
         assert_eq!(classify(Channel::Chat, &m), MessageSource::ChatWidget);
     }
 
     #[test]
     fn first_message_ties_break_by_message_id_bytewise() {
-        let m = [
-            msg("m2", 5, Role::Shopper, None, None),
-            msg("M9", 5, Role::Shopper, None, Some("n")),
-        ];
+        let m = [msg("m2", 5, Role::Shopper, None, None), msg("M9", 5, Role::Shopper, None, Some("n"))];
         // "M9" < "m2" bytewise (upper case sorts first).
         assert_eq!(first_message(&m).unwrap().message_id, "M9");
         assert_eq!(classify(Channel::Chat, &m), MessageSource::NudgeClick);
@@ -205,10 +174,7 @@ mod tests {
 
     #[test]
     fn only_a_non_empty_string_is_a_nudge_id() {
-        assert_eq!(
-            nudge_id_of(Some(&json!({"nudge_id": "n-7"}))),
-            Some("n-7".into())
-        );
+        assert_eq!(nudge_id_of(Some(&json!({"nudge_id": "n-7"}))), Some("n-7".into()));
         assert_eq!(nudge_id_of(Some(&json!({"nudge_id": ""}))), None);
         assert_eq!(nudge_id_of(Some(&json!({"nudge_id": 7}))), None);
         assert_eq!(nudge_id_of(Some(&json!({"nudge_id": null}))), None);

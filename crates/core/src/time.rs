@@ -15,9 +15,7 @@ pub fn reporting_day(at_ms: i64, tz: &TimeZone) -> jiff::civil::Date {
 
 /// RFC 3339 text of an instant, with millisecond precision when needed.
 pub fn to_rfc3339(at_ms: i64) -> String {
-    Timestamp::from_millisecond(at_ms)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_string()
+    Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH).to_string()
 }
 
 #[cfg(test)]
@@ -29,10 +27,7 @@ mod tests {
         let ts: Timestamp = "2026-09-01T02:30:00Z".parse().unwrap();
         let ny = TimeZone::get("America/New_York").unwrap();
         assert_eq!(reporting_day(to_millis(ts), &ny).to_string(), "2026-08-31");
-        assert_eq!(
-            reporting_day(to_millis(ts), &TimeZone::UTC).to_string(),
-            "2026-09-01"
-        );
+        assert_eq!(reporting_day(to_millis(ts), &TimeZone::UTC).to_string(), "2026-09-01");
     }
 
     #[test]

@@ -40,20 +40,11 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            event_id: None,
-        }
+        Self { status, code, message: message.into(), field: None, event_id: None }
     }
 
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field.into()),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
-        }
+        Self { field: Some(field.into()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message) }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -65,11 +56,7 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "an internal error occurred; it has been logged",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
     }
 }
 
@@ -77,12 +64,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         metrics::counter!("revtrace_rejections_total", "code" => self.code).increment(1);
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-                field: self.field,
-                event_id: self.event_id,
-            },
+            error: ErrorDetail { code: self.code, message: self.message, field: self.field, event_id: self.event_id },
         };
         (self.status, Json(body)).into_response()
     }
@@ -105,29 +87,22 @@ impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> Self {
         let message = rejection.to_string();
         match rejection {
-            Rejection::DuplicateOrder { event_id, .. } => ApiError {
-                event_id: Some(event_id),
-                ..ApiError::new(StatusCode::CONFLICT, "duplicate_order", message)
-            },
+            Rejection::DuplicateOrder { event_id, .. } => {
+                ApiError { event_id: Some(event_id), ..ApiError::new(StatusCode::CONFLICT, "duplicate_order", message) }
+            }
             Rejection::Cart(cart) => match cart {
-                revtrace_core::CartRejection::QuantityRequired => {
-                    ApiError::invalid_field("quantity", message)
-                }
+                revtrace_core::CartRejection::QuantityRequired => ApiError::invalid_field("quantity", message),
                 other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.code(), message),
             },
-            Rejection::IdempotencyMismatch => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_mismatch",
-                message,
-            ),
+            Rejection::IdempotencyMismatch => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_mismatch", message)
+            }
             Rejection::TicketConflict { field, .. } => ApiError {
                 field: Some(field.into()),
                 ..ApiError::new(StatusCode::CONFLICT, "ticket_conflict", message)
             },
             Rejection::UnknownCompany(_) => ApiError::unauthorized(message),
-            Rejection::Invalid(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
-            }
+            Rejection::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
         }
     }
 }

@@ -25,17 +25,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let raw = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is too large",
-                )
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
             } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    rejection.body_text(),
-                )
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", rejection.body_text())
             }
         })?;
         let value = parse(&raw)?;
@@ -48,12 +40,16 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
+        // serde may notice a type mismatch before the syntax error (`[1, 2`):
+        // a body that is not JSON at all is malformed, whatever came first.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(raw);
+        match (inner.classify(), well_formed) {
+            (serde_json::error::Category::Data, Ok(_)) => {
                 let message = strip_position(&inner.to_string());
                 ApiError::invalid_field(field_name(&path, &message), message)
             }
-            _ => malformed(&inner),
+            (_, Err(syntax)) => malformed(&syntax),
+            (_, Ok(_)) => malformed(&inner),
         }
     })?;
     de.end().map_err(|e| malformed(&e))?;
@@ -61,18 +57,12 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
 }
 
 fn malformed(error: &serde_json::Error) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "malformed_json",
-        format!("the body is not valid JSON: {error}"),
-    )
+    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {error}"))
 }
 
 /// serde reports a missing field at its parent's path; name the field itself.
 fn field_name(path: &str, message: &str) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
     match (missing, path) {
         (Some(name), "." | "") => name.to_owned(),
         (Some(name), parent) => format!("{parent}.{name}"),
@@ -91,9 +81,7 @@ fn strip_position(message: &str) -> String {
 /// The bearer token of the `Authorization` header, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
     Some(token.trim())
 }
 
@@ -104,28 +92,18 @@ pub async fn ingest_principal(
     company_key: Option<&str>,
 ) -> Result<Principal, ApiError> {
     let key = bearer(headers).or(company_key).ok_or_else(|| {
-        ApiError::unauthorized(
-            "send the public company_key in the body or a secret key as 'Authorization: Bearer …'",
-        )
+        ApiError::unauthorized("send the public company_key in the body or a secret key as 'Authorization: Bearer …'")
     })?;
-    store
-        .authenticate(key)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown key"))
+    store.authenticate(key).await?.ok_or_else(|| ApiError::unauthorized("unknown key"))
 }
 
 /// Reads need a secret key as Bearer.
-pub async fn secret_principal(
-    store: &dyn Store,
-    headers: &HeaderMap,
-) -> Result<Principal, ApiError> {
-    let key = bearer(headers)
-        .ok_or_else(|| ApiError::unauthorized("send a secret key as 'Authorization: Bearer …'"))?;
+pub async fn secret_principal(store: &dyn Store, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let key =
+        bearer(headers).ok_or_else(|| ApiError::unauthorized("send a secret key as 'Authorization: Bearer …'"))?;
     match store.authenticate(key).await? {
         Some(p) if p.kind == KeyKind::Secret => Ok(p),
-        Some(_) => Err(ApiError::unauthorized(
-            "this call needs a secret key; the company key is for ingest only",
-        )),
+        Some(_) => Err(ApiError::unauthorized("this call needs a secret key; the company key is for ingest only")),
         None => Err(ApiError::unauthorized("unknown key")),
     }
 }
@@ -162,11 +140,7 @@ mod tests {
     fn syntax_errors_are_malformed_json() {
         for body in [&b"{"[..], b"{\"name\": }", b"", b"{} trailing"] {
             let e = parse::<Body>(body).unwrap_err();
-            assert_eq!(
-                (e.status, e.code),
-                (StatusCode::BAD_REQUEST, "malformed_json"),
-                "{body:?}"
-            );
+            assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "malformed_json"), "{body:?}");
         }
     }
 }

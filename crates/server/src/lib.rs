@@ -53,11 +53,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
-            store,
-            clock: Arc::new(SystemClock),
-            metrics: telemetry::prometheus(),
-        }
+        Self { store, clock: Arc::new(SystemClock), metrics: telemetry::prometheus() }
     }
 }
 
@@ -69,10 +65,7 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/checkout_events", post(ingest::checkout_events))
         .route("/analytics/cart_tokens", post(ingest::cart_tokens))
         .route("/analytics/visits", post(ingest::visits))
-        .route(
-            "/v1/events/{event_id}/attribution",
-            get(receipts::event_attribution),
-        )
+        .route("/v1/events/{event_id}/attribution", get(receipts::event_attribution))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -80,14 +73,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(telemetry::track))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::internal())
-        }))
+        .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(ApiError::internal())))
         .with_state(state)
 }
 
@@ -100,7 +88,5 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

@@ -31,12 +31,7 @@ impl Modify for SecretKey {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "secret_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("sk_…")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("sk_…").build()),
         );
     }
 }

@@ -13,10 +13,7 @@ pub enum Rejection {
     #[error("this idempotency id was used with a different body")]
     IdempotencyMismatch,
     #[error("ticket {ticket_id} is stored with a different {field}")]
-    TicketConflict {
-        ticket_id: String,
-        field: &'static str,
-    },
+    TicketConflict { ticket_id: String, field: &'static str },
     #[error("unknown company {0}")]
     UnknownCompany(String),
     #[error("{0}")]

@@ -5,11 +5,7 @@ use sha2::{Digest, Sha256};
 
 /// A prefixed random token: 122 random bits per UUIDv4, two of them.
 pub(crate) fn random_token(prefix: &str) -> String {
-    format!(
-        "{prefix}{}{}",
-        uuid::Uuid::new_v4().simple(),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    )
+    format!("{prefix}{}{}", uuid::Uuid::new_v4().simple(), &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
 
 /// A time-ordered prefixed id (UUIDv7), e.g. `evt_0192…`.
@@ -69,8 +65,7 @@ mod tests {
 
     #[test]
     fn digests_ignore_key_order_and_white_space() {
-        let a: serde_json::Value =
-            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": "s"}}"#).unwrap();
+        let a: serde_json::Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": "s"}}"#).unwrap();
         let b = json!({"a": {"x": "s", "y": [1, 2]}, "b": 1});
         assert_eq!(request_digest(&a), request_digest(&b));
         assert_ne!(request_digest(&a), request_digest(&json!({"b": 2})));

@@ -24,11 +24,7 @@ pub trait Store: Send + Sync + 'static {
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError>;
 
     /// Upserts a ticket and appends its new messages.
-    async fn ingest_ticket(
-        &self,
-        company: &CompanyId,
-        ticket: TicketInput,
-    ) -> Result<TicketSummary, StoreError>;
+    async fn ingest_ticket(&self, company: &CompanyId, ticket: TicketInput) -> Result<TicketSummary, StoreError>;
 
     /// Stores a cart or checkout event with its attribution decision.
     async fn ingest_event(
@@ -38,18 +34,9 @@ pub trait Store: Send + Sync + 'static {
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome, StoreError>;
 
-    async fn record_cart_token(
-        &self,
-        company: &CompanyId,
-        token: CartTokenInput,
-    ) -> Result<(), StoreError>;
+    async fn record_cart_token(&self, company: &CompanyId, token: CartTokenInput) -> Result<(), StoreError>;
 
-    async fn record_visit(
-        &self,
-        company: &CompanyId,
-        fingerprint: String,
-        at_ms: i64,
-    ) -> Result<(), StoreError>;
+    async fn record_visit(&self, company: &CompanyId, fingerprint: String, at_ms: i64) -> Result<(), StoreError>;
 
     /// The decision receipt of one event of this company.
     async fn event_attribution(

@@ -2,9 +2,7 @@
 
 use std::fmt;
 
-use revtrace_core::{
-    CartEventType, Channel, Currency, Fingerprint, MessageSource, Multiplier, Reason, Role, Winner,
-};
+use revtrace_core::{CartEventType, Channel, Currency, Fingerprint, MessageSource, Multiplier, Reason, Role, Winner};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -129,11 +127,7 @@ pub struct EventInput {
 impl EventInput {
     /// The identity set F of SPEC §3.
     pub fn identity(&self) -> Vec<&str> {
-        self.user_fingerprint
-            .iter()
-            .chain(self.user_faq_fingerprint.iter())
-            .map(Fingerprint::as_str)
-            .collect()
+        self.user_fingerprint.iter().chain(self.user_faq_fingerprint.iter()).map(Fingerprint::as_str).collect()
     }
 }
 

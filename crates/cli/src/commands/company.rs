@@ -40,12 +40,8 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
     if name.is_empty() {
         bail!("--name must not be empty");
     }
-    jiff::tz::TimeZone::get(&args.timezone).with_context(|| {
-        format!(
-            "--timezone {:?} is not an IANA time zone name",
-            args.timezone
-        )
-    })?;
+    jiff::tz::TimeZone::get(&args.timezone)
+        .with_context(|| format!("--timezone {:?} is not an IANA time zone name", args.timezone))?;
     let store = args.database.open()?;
     let credentials = store
         .create_company(NewCompany {
@@ -58,14 +54,8 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&credentials)?);
     } else {
         println!("company_id:  {}", credentials.company_id);
-        println!(
-            "company_key: {}  (public: browser ingest only)",
-            credentials.company_key
-        );
-        println!(
-            "secret_key:  {}  (keep it secret: server ingest and all reads; shown once)",
-            credentials.secret_key
-        );
+        println!("company_key: {}  (public: browser ingest only)", credentials.company_key);
+        println!("secret_key:  {}  (keep it secret: server ingest and all reads; shown once)", credentials.secret_key);
     }
     Ok(())
 }

@@ -23,10 +23,8 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = args.database.open()?;
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template(
-            "{spinner} {wide_bar} {pos}/{len} events ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} events ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let shown = bar.clone();
     let report = store
@@ -49,11 +47,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report.companies,
         report.decisions_changed,
         report.receipts_rewritten,
-        if report.dry_run {
-            "would be rewritten (dry run, nothing written)"
-        } else {
-            "rewritten"
-        }
+        if report.dry_run { "would be rewritten (dry run, nothing written)" } else { "rewritten" }
     );
     Ok(())
 }

@@ -10,12 +10,7 @@ use crate::database::DatabaseArg;
 #[derive(clap::Args)]
 pub struct Args {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "REVTRACE_LISTEN",
-        default_value = "127.0.0.1:8080",
-        value_name = "ADDR"
-    )]
+    #[arg(long, env = "REVTRACE_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: SocketAddr,
     #[command(flatten)]
     database: DatabaseArg,
@@ -28,9 +23,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, database = %args.database.url, "revtrace is serving");
-    revtrace_server::serve(listener, AppState::new(store), shutdown_signal())
-        .await
-        .context("the server stopped")
+    revtrace_server::serve(listener, AppState::new(store), shutdown_signal()).await.context("the server stopped")
 }
 
 /// Text logs by default; `REVTRACE_LOG_FORMAT=json` for JSON lines. `RUST_LOG` filters.
@@ -39,6 +32,7 @@ pub fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if std::env::var("REVTRACE_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()

@@ -12,8 +12,8 @@ use axum::{
 use jiff::Timestamp;
 use revtrace_core::{CartEventType, Channel, Currency, Fingerprint, Role};
 use revtrace_store::{
-    CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind,
-    LineItem, MessageInput, Principal, SourceCategory, TicketInput, TicketSummary, request_digest,
+    CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
+    MessageInput, Principal, SourceCategory, TicketInput, TicketSummary, request_digest,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -119,17 +119,12 @@ fn fingerprint(field: &str, raw: &str) -> Result<Fingerprint, ApiError> {
 }
 
 fn optional_fingerprint(field: &str, raw: Option<&str>) -> Result<Option<Fingerprint>, ApiError> {
-    raw.filter(|s| !s.is_empty())
-        .map(|s| fingerprint(field, s))
-        .transpose()
+    raw.filter(|s| !s.is_empty()).map(|s| fingerprint(field, s)).transpose()
 }
 
 fn text_id(field: &str, raw: &str, max: usize) -> Result<(), ApiError> {
     if raw.is_empty() || raw.len() > max {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("{field} is 1 to {max} characters"),
-        ));
+        return Err(ApiError::invalid_field(field, format!("{field} is 1 to {max} characters")));
     }
     Ok(())
 }
@@ -137,26 +132,18 @@ fn text_id(field: &str, raw: &str, max: usize) -> Result<(), ApiError> {
 /// A slug: 1–64 characters of letters, digits, '_', '-' or '.'.
 fn profile_slug(raw: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid_field(
-            "ai_profile_id",
-            "ai_profile_id is 1 to 64 letters, digits, '_', '-' or '.'",
-        ))
+        Err(ApiError::invalid_field("ai_profile_id", "ai_profile_id is 1 to 64 letters, digits, '_', '-' or '.'"))
     }
 }
 
 fn instant(field: &str, at: Option<Timestamp>, now_ms: i64) -> Result<i64, ApiError> {
     let at_ms = at.map(|t| t.as_millisecond()).unwrap_or(now_ms);
     if at_ms > now_ms + MAX_FUTURE_MS {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("{field} is more than 5 minutes in the future"),
-        ));
+        return Err(ApiError::invalid_field(field, format!("{field} is more than 5 minutes in the future")));
     }
     Ok(at_ms)
 }
@@ -169,32 +156,20 @@ fn positive_quantity(field: &str, quantity: i64) -> Result<i64, ApiError> {
     if quantity > 0 && quantity <= 1_000_000 {
         Ok(quantity)
     } else {
-        Err(ApiError::invalid_field(
-            field,
-            format!("{field} is a positive integer"),
-        ))
+        Err(ApiError::invalid_field(field, format!("{field} is a positive integer")))
     }
 }
 
 fn non_negative(field: &str, amount: Amount) -> Result<rust_decimal::Decimal, ApiError> {
     if amount.0.is_sign_negative() && !amount.0.is_zero() {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("{field} must not be negative"),
-        ));
+        return Err(ApiError::invalid_field(field, format!("{field} must not be negative")));
     }
     Ok(amount.0)
 }
 
 /// The idempotency id of a call: the `Idempotency-Key` header or the body field.
-fn idempotency(
-    headers: &HeaderMap,
-    body_id: Option<&str>,
-    raw: &Bytes,
-) -> Result<Option<IdempotencyKey>, ApiError> {
-    let header = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().unwrap_or_default());
+fn idempotency(headers: &HeaderMap, body_id: Option<&str>, raw: &Bytes) -> Result<Option<IdempotencyKey>, ApiError> {
+    let header = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or_default());
     let id = match (header, body_id) {
         (Some(h), Some(b)) if h != b => {
             return Err(ApiError::invalid_field(
@@ -206,17 +181,11 @@ fn idempotency(
         (None, None) => return Ok(None),
     };
     if id.is_empty() || id.len() > 255 {
-        return Err(ApiError::invalid_field(
-            "idempotency_id",
-            "an idempotency id is 1 to 255 characters",
-        ));
+        return Err(ApiError::invalid_field("idempotency_id", "an idempotency id is 1 to 255 characters"));
     }
     let value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "bad JSON"))?;
-    Ok(Some(IdempotencyKey {
-        id: id.to_owned(),
-        request_sha256: request_digest(&value),
-    }))
+    Ok(Some(IdempotencyKey { id: id.to_owned(), request_sha256: request_digest(&value) }))
 }
 
 fn source_of(principal: &Principal) -> SourceCategory {
@@ -229,18 +198,12 @@ fn source_of(principal: &Principal) -> SourceCategory {
 fn event_response(outcome: IngestOutcome) -> Response {
     match outcome {
         IngestOutcome::Created(receipt) => {
-            metrics::counter!("revtrace_decisions_total", "reason" => receipt.reason.as_str())
-                .increment(1);
+            metrics::counter!("revtrace_decisions_total", "reason" => receipt.reason.as_str()).increment(1);
             (StatusCode::CREATED, Json(receipt)).into_response()
         }
         IngestOutcome::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            (
-                status,
-                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-                .into_response()
+            (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
         }
     }
 }
@@ -271,12 +234,7 @@ pub async fn tickets(
             text: m.text,
             has_answer_found: m.has_answer_found,
             metadata,
-            product_ids: m
-                .product_ids
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.0)
-                .collect(),
+            product_ids: m.product_ids.unwrap_or_default().into_iter().map(|p| p.0).collect(),
         });
     }
     let input = TicketInput {
@@ -286,12 +244,7 @@ pub async fn tickets(
         fingerprint: fingerprint("fingerprint", &body.fingerprint)?,
         messages,
     };
-    Ok(Json(
-        state
-            .store
-            .ingest_ticket(&principal.company_id, input)
-            .await?,
-    ))
+    Ok(Json(state.store.ingest_ticket(&principal.company_id, input).await?))
 }
 
 /// Record a cart event and its attribution decision.
@@ -307,25 +260,16 @@ pub async fn cart_events(
     let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let now = state.clock.now_ms();
     text_id("product_id", &body.product_id.0, 255)?;
-    let quantity = body
-        .quantity
-        .map(|q| positive_quantity("quantity", q))
-        .transpose()?;
+    let quantity = body.quantity.map(|q| positive_quantity("quantity", q)).transpose()?;
     if quantity.is_none() && body.event_type != CartEventType::ItemRemoved {
-        return Err(ApiError::invalid_field(
-            "quantity",
-            "quantity is required for this event type",
-        ));
+        return Err(ApiError::invalid_field("quantity", "quantity is required for this event type"));
     }
     let input = EventInput {
         source: source_of(&principal),
         occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
         received_at_ms: now,
         user_fingerprint: Some(fingerprint("user_fingerprint", &body.user_fingerprint)?),
-        user_faq_fingerprint: optional_fingerprint(
-            "user_faq_fingerprint",
-            body.user_faq_fingerprint.as_deref(),
-        )?,
+        user_faq_fingerprint: optional_fingerprint("user_faq_fingerprint", body.user_faq_fingerprint.as_deref())?,
         currency: currency(&body.currency)?,
         is_test: false,
         kind: EventKind::Cart {
@@ -337,12 +281,7 @@ pub async fn cart_events(
             cart_token: body.cart_token.map(|t| strip_cart_key(&t).to_owned()),
         },
     };
-    Ok(event_response(
-        state
-            .store
-            .ingest_event(&principal.company_id, input, key)
-            .await?,
-    ))
+    Ok(event_response(state.store.ingest_event(&principal.company_id, input, key).await?))
 }
 
 /// Record a completed purchase and its attribution decision.
@@ -372,14 +311,8 @@ pub async fn checkout_events(
         source: source_of(&principal),
         occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
         received_at_ms: now,
-        user_fingerprint: optional_fingerprint(
-            "user_fingerprint",
-            body.user_fingerprint.as_deref(),
-        )?,
-        user_faq_fingerprint: optional_fingerprint(
-            "user_faq_fingerprint",
-            body.user_faq_fingerprint.as_deref(),
-        )?,
+        user_fingerprint: optional_fingerprint("user_fingerprint", body.user_fingerprint.as_deref())?,
+        user_faq_fingerprint: optional_fingerprint("user_faq_fingerprint", body.user_faq_fingerprint.as_deref())?,
         currency: currency(&body.currency)?,
         is_test: false,
         kind: EventKind::Checkout {
@@ -388,12 +321,7 @@ pub async fn checkout_events(
             line_items,
         },
     };
-    Ok(event_response(
-        state
-            .store
-            .ingest_event(&principal.company_id, input, key)
-            .await?,
-    ))
+    Ok(event_response(state.store.ingest_event(&principal.company_id, input, key).await?))
 }
 
 /// Shopify's `/cart.js` token carries a `?key=…` suffix that orders do not.
@@ -416,10 +344,7 @@ pub async fn cart_tokens(
         cart_token: token.to_owned(),
         user_fingerprint: fingerprint("user_fingerprint", &body.user_fingerprint)?,
     };
-    state
-        .store
-        .record_cart_token(&principal.company_id, input)
-        .await?;
+    state.store.record_cart_token(&principal.company_id, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -435,10 +360,7 @@ pub async fn visits(
     let now = state.clock.now_ms();
     let visitor = fingerprint("user_fingerprint", &body.user_fingerprint)?;
     let at_ms = instant("occurred_at", body.occurred_at, now)?;
-    state
-        .store
-        .record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms)
-        .await?;
+    state.store.record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -42,7 +42,12 @@ pub(super) fn set_rate(conn: &Connection, rate: RateInput) -> Result<(), StoreEr
         "INSERT INTO currency_rates (currency, effective_from, usd_multiplier, source) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (currency, effective_from) DO UPDATE SET usd_multiplier = excluded.usd_multiplier,
             source = excluded.source",
-        params![rate.currency.as_str(), rate.effective_from.to_string(), rate.multiplier.value().to_string(), rate.source],
+        params![
+            rate.currency.as_str(),
+            rate.effective_from.to_string(),
+            rate.multiplier.value().to_string(),
+            rate.source
+        ],
     )?;
     Ok(())
 }

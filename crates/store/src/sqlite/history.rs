@@ -33,12 +33,7 @@ pub(super) fn for_identity(
     for fingerprint in identity {
         let rows = tickets
             .query_map(params![company.0, fingerprint], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         for (pk, ticket_id, ai_profile_id, raw_channel) in rows {
@@ -81,8 +76,9 @@ pub(super) fn all_by_fingerprint(
     company: &CompanyId,
 ) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
     let mut by_pk: HashMap<i64, TicketHistory> = HashMap::new();
-    let mut stmt =
-        conn.prepare("SELECT ticket_pk, ticket_id, ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = ?1")?;
+    let mut stmt = conn.prepare(
+        "SELECT ticket_pk, ticket_id, ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = ?1",
+    )?;
     let mut rows = stmt.query(params![company.0])?;
     while let Some(r) = rows.next()? {
         by_pk.insert(
@@ -114,10 +110,7 @@ pub(super) fn all_by_fingerprint(
     }
     let mut grouped: HashMap<String, Vec<TicketHistory>> = HashMap::new();
     for ticket in by_pk.into_values() {
-        grouped
-            .entry(ticket.fingerprint.clone())
-            .or_default()
-            .push(ticket);
+        grouped.entry(ticket.fingerprint.clone()).or_default().push(ticket);
     }
     Ok(grouped)
 }
@@ -128,19 +121,12 @@ pub(super) struct CompanySettings {
     pub timezone: jiff::tz::TimeZone,
 }
 
-pub(super) fn company_settings(
-    conn: &Connection,
-    company: &CompanyId,
-) -> Result<CompanySettings, StoreError> {
+pub(super) fn company_settings(conn: &Connection, company: &CompanyId) -> Result<CompanySettings, StoreError> {
     let row: Option<(i64, String)> = conn
         .prepare_cached("SELECT window_ms, timezone FROM companies WHERE company_id = ?1")?
         .query_row(params![company.0], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (window_ms, tz) = row.ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?;
-    let timezone = jiff::tz::TimeZone::get(&tz)
-        .map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
-    Ok(CompanySettings {
-        window_ms,
-        timezone,
-    })
+    let timezone = jiff::tz::TimeZone::get(&tz).map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
+    Ok(CompanySettings { window_ms, timezone })
 }

@@ -3,8 +3,8 @@
 //! call or returns a rejection having written nothing.
 
 use revtrace_core::{
-    AttributionInput, Currency, Decision, MessageFact, Multiplier, attribute, classify, qualifies,
-    signed_quantity, ticket::nudge_id_of, time::to_rfc3339, usd_cents,
+    AttributionInput, Currency, Decision, MessageFact, Multiplier, attribute, classify, qualifies, signed_quantity,
+    ticket::nudge_id_of, time::to_rfc3339, usd_cents,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
@@ -13,8 +13,8 @@ use super::history::{self, CompanySettings};
 use crate::{
     Rejection, StoreError,
     model::{
-        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey,
-        IngestOutcome, TicketInput, TicketSummary,
+        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, TicketInput,
+        TicketSummary,
     },
 };
 
@@ -30,10 +30,7 @@ pub(super) fn ticket(
         )?
         .query_row(params![company.0, input.ticket_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
-    let conflict = |field| Rejection::TicketConflict {
-        ticket_id: input.ticket_id.clone(),
-        field,
-    };
+    let conflict = |field| Rejection::TicketConflict { ticket_id: input.ticket_id.clone(), field };
     let ticket_pk = match existing {
         Some((pk, profile, channel, fingerprint)) => {
             // A ticket's identity is fixed at first sight: changing it later
@@ -91,7 +88,9 @@ pub(super) fn ticket(
     }
 
     let facts = conn
-        .prepare_cached("SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages WHERE ticket_pk = ?1")?
+        .prepare_cached(
+            "SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages WHERE ticket_pk = ?1",
+        )?
         .query_map(params![ticket_pk], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
         })?
@@ -128,27 +127,18 @@ pub(super) fn rate_for(
             "SELECT usd_multiplier, effective_from FROM currency_rates
              WHERE currency = ?1 AND effective_from <= ?2 ORDER BY effective_from DESC LIMIT 1",
         )?
-        .query_row(params![currency.as_str(), day], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(params![currency.as_str(), day], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     row.map(|(m, from)| {
-        let value: Decimal = m
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("multiplier {m}")))?;
-        let multiplier =
-            Multiplier::new(value).map_err(|_| StoreError::Corrupt(format!("multiplier {m}")))?;
+        let value: Decimal = m.parse().map_err(|_| StoreError::Corrupt(format!("multiplier {m}")))?;
+        let multiplier = Multiplier::new(value).map_err(|_| StoreError::Corrupt(format!("multiplier {m}")))?;
         Ok((multiplier, Some(from)))
     })
     .transpose()
 }
 
 /// Returns the stored answer for a retry, or an error for a reused id.
-fn replay(
-    conn: &Connection,
-    company: &CompanyId,
-    key: &IdempotencyKey,
-) -> Result<Option<IngestOutcome>, StoreError> {
+fn replay(conn: &Connection, company: &CompanyId, key: &IdempotencyKey) -> Result<Option<IngestOutcome>, StoreError> {
     let stored: Option<(Vec<u8>, u16, String)> = conn
         .prepare_cached(
             "SELECT request_sha256, status, body FROM idempotency_keys WHERE company_id = ?1 AND idempotency_id = ?2",
@@ -180,62 +170,29 @@ pub(super) fn event(
 
     // The rule checks that can refuse the event come before any write.
     let (amount, quantity_signed) = match &input.kind {
-        EventKind::Cart {
-            event_type,
-            product_id,
-            variant_id,
-            quantity,
-            unit_price,
-            ..
-        } => {
-            let fingerprint = input
-                .user_fingerprint
-                .as_ref()
-                .map(|f| f.as_str())
-                .unwrap_or_default();
-            let net = cart_net(
-                conn,
-                company,
-                fingerprint,
-                product_id,
-                variant_id.as_deref(),
-            )?;
+        EventKind::Cart { event_type, product_id, variant_id, quantity, unit_price, .. } => {
+            let fingerprint = input.user_fingerprint.as_ref().map(|f| f.as_str()).unwrap_or_default();
+            let net = cart_net(conn, company, fingerprint, product_id, variant_id.as_deref())?;
             let signed = signed_quantity(*event_type, *quantity, net).map_err(Rejection::from)?;
             (Decimal::from(signed) * unit_price, Some(signed))
         }
-        EventKind::Checkout {
-            order_id,
-            order_value,
-            ..
-        } => {
+        EventKind::Checkout { order_id, order_value, .. } => {
             if let Some(event_id) = stored_order(conn, company, order_id)? {
-                return Err(Rejection::DuplicateOrder {
-                    order_id: order_id.clone(),
-                    event_id,
-                }
-                .into());
+                return Err(Rejection::DuplicateOrder { order_id: order_id.clone(), event_id }.into());
             }
             (*order_value, None)
         }
     };
 
-    let day =
-        revtrace_core::time::reporting_day(input.occurred_at_ms, &settings.timezone).to_string();
+    let day = revtrace_core::time::reporting_day(input.occurred_at_ms, &settings.timezone).to_string();
     let rate = rate_for(conn, input.currency, &day)?;
-    let usd = rate
-        .as_ref()
-        .map(|(m, _)| usd_cents(amount, *m))
-        .transpose()
-        .map_err(|e| Rejection::Invalid(e.to_string()))?;
+    let usd =
+        rate.as_ref().map(|(m, _)| usd_cents(amount, *m)).transpose().map_err(|e| Rejection::Invalid(e.to_string()))?;
 
     let identity = input.identity();
     let histories = history::for_identity(conn, company, &identity, input.occurred_at_ms)?;
     let decision = attribute(
-        AttributionInput {
-            at_ms: input.occurred_at_ms,
-            identity: &identity,
-            window_ms: settings.window_ms,
-        },
+        AttributionInput { at_ms: input.occurred_at_ms, identity: &identity, window_ms: settings.window_ms },
         &histories,
     );
 
@@ -257,24 +214,26 @@ pub(super) fn event(
         },
     )?;
 
-    if let EventKind::Cart {
-        product_id,
-        variant_id,
-        ..
-    } = &input.kind
-    {
-        let fingerprint = input
-            .user_fingerprint
-            .as_ref()
-            .map(|f| f.as_str())
-            .unwrap_or_default();
-        conn.prepare_cached(
+    if let EventKind::Cart { product_id, variant_id, .. } = &input.kind {
+        let fingerprint = input.user_fingerprint.as_ref().map(|f| f.as_str()).unwrap_or_default();
+        // Adds create the position; removals only ever update an existing one
+        // (a CHECK would refuse a negative row even on the conflict path).
+        let sql = if quantity_signed.unwrap_or_default() >= 0 {
             "INSERT INTO cart_positions (company_id, user_fingerprint, product_id, variant_key, net_quantity)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (company_id, user_fingerprint, product_id, variant_key)
-             DO UPDATE SET net_quantity = net_quantity + excluded.net_quantity",
-        )?
-        .execute(params![company.0, fingerprint, product_id, variant_id.as_deref().unwrap_or(""), quantity_signed])?;
+             DO UPDATE SET net_quantity = net_quantity + excluded.net_quantity"
+        } else {
+            "UPDATE cart_positions SET net_quantity = net_quantity + ?5
+             WHERE company_id = ?1 AND user_fingerprint = ?2 AND product_id = ?3 AND variant_key = ?4"
+        };
+        conn.prepare_cached(sql)?.execute(params![
+            company.0,
+            fingerprint,
+            product_id,
+            variant_id.as_deref().unwrap_or(""),
+            quantity_signed
+        ])?;
     }
 
     let receipt = EventReceipt {
@@ -286,8 +245,7 @@ pub(super) fn event(
         usd_value: usd.map(|c| c.to_string()),
     };
     if let Some(key) = idempotency {
-        let body =
-            serde_json::to_string(&receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_string(&receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         conn.prepare_cached(
             "INSERT INTO idempotency_keys (company_id, idempotency_id, request_sha256, status, body, created_at_ms)
              VALUES (?1, ?2, ?3, 201, ?4, ?5)",
@@ -313,11 +271,7 @@ fn cart_net(
         .optional()?)
 }
 
-fn stored_order(
-    conn: &Connection,
-    company: &CompanyId,
-    order_id: &str,
-) -> Result<Option<String>, StoreError> {
+fn stored_order(conn: &Connection, company: &CompanyId, order_id: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT event_id FROM events WHERE company_id = ?1 AND order_id = ?2")?
         .query_row(params![company.0, order_id], |r| r.get(0))
@@ -342,37 +296,20 @@ fn insert_event(
     input: &EventInput,
     f: &InsertFacts<'_>,
 ) -> Result<(), StoreError> {
-    let (cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token) =
-        match &input.kind {
-            EventKind::Cart {
-                event_type,
-                product_id,
-                variant_id,
-                unit_price,
-                cart_token,
-                ..
-            } => (
-                "CART_EVENT",
-                Some(event_type.as_str()),
-                Some(product_id.as_str()),
-                variant_id.as_deref(),
-                Some(unit_price.to_string()),
-                None,
-                cart_token.as_deref(),
-            ),
-            EventKind::Checkout { order_id, .. } => (
-                "CHECKOUT",
-                None,
-                None,
-                None,
-                None,
-                Some(order_id.as_str()),
-                None,
-            ),
-        };
+    let (cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token) = match &input.kind {
+        EventKind::Cart { event_type, product_id, variant_id, unit_price, cart_token, .. } => (
+            "CART_EVENT",
+            Some(event_type.as_str()),
+            Some(product_id.as_str()),
+            variant_id.as_deref(),
+            Some(unit_price.to_string()),
+            None,
+            cart_token.as_deref(),
+        ),
+        EventKind::Checkout { order_id, .. } => ("CHECKOUT", None, None, None, None, Some(order_id.as_str()), None),
+    };
     let winner = f.decision.winner.as_ref();
-    let candidates = serde_json::to_string(&f.decision.candidates)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let candidates = serde_json::to_string(&f.decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.prepare_cached(
         "INSERT INTO events (event_id, company_id, cart_type, source_category, occurred_at_ms, day, received_at_ms,
             user_fingerprint, user_faq_fingerprint, event_type, product_id, variant_id, quantity_signed, unit_price,
@@ -452,12 +389,7 @@ pub(super) fn cart_token(
     Ok(())
 }
 
-pub(super) fn visit(
-    conn: &Connection,
-    company: &CompanyId,
-    fingerprint: &str,
-    at_ms: i64,
-) -> Result<(), StoreError> {
+pub(super) fn visit(conn: &Connection, company: &CompanyId, fingerprint: &str, at_ms: i64) -> Result<(), StoreError> {
     let settings = history::company_settings(conn, company)?;
     let day = revtrace_core::time::reporting_day(at_ms, &settings.timezone).to_string();
     conn.prepare_cached(

@@ -24,9 +24,8 @@ use writer::{Command, Job, Reply};
 use crate::{
     Store, StoreError,
     model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, EventInput,
-        IdempotencyKey, IngestOutcome, NewCompany, Principal, Progress, RateInput,
-        ReattributeOptions, ReattributeReport, TicketInput, TicketSummary,
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, IngestOutcome,
+        NewCompany, Principal, Progress, RateInput, ReattributeOptions, ReattributeReport, TicketInput, TicketSummary,
     },
 };
 
@@ -67,22 +66,10 @@ impl SqliteStore {
         migrate::run(&mut conn)?;
 
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        writer::spawn(conn, rx)
-            .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
-        let manager =
-            SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
-        let readers = r2d2::Pool::builder()
-            .max_size(READERS)
-            .min_idle(Some(1))
-            .build(manager)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                path,
-                writer: tx,
-                readers,
-                principals: RwLock::default(),
-            }),
-        })
+        writer::spawn(conn, rx).map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
+        let manager = SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
+        let readers = r2d2::Pool::builder().max_size(READERS).min_idle(Some(1)).build(manager)?;
+        Ok(Self { inner: Arc::new(Inner { path, writer: tx, readers, principals: RwLock::default() }) })
     }
 
     pub fn path(&self) -> &Path {
@@ -91,11 +78,7 @@ impl SqliteStore {
 
     async fn write(&self, command: Command) -> Result<Reply, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.inner
-            .writer
-            .send(Job { command, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        self.inner.writer.send(Job { command, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -119,21 +102,13 @@ fn unexpected(reply: &Reply) -> StoreError {
         Reply::Company(_) => "company",
         Reply::Done => "done",
     };
-    StoreError::Corrupt(format!(
-        "the writer answered with an unexpected {kind} reply"
-    ))
+    StoreError::Corrupt(format!("the writer answered with an unexpected {kind} reply"))
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
-        if let Some(found) = self
-            .inner
-            .principals
-            .read()
-            .ok()
-            .and_then(|cache| cache.get(key).cloned())
-        {
+        if let Some(found) = self.inner.principals.read().ok().and_then(|cache| cache.get(key).cloned()) {
             return Ok(Some(found));
         }
         let owned = key.to_owned();
@@ -144,11 +119,7 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
-    async fn ingest_ticket(
-        &self,
-        company: &CompanyId,
-        ticket: TicketInput,
-    ) -> Result<TicketSummary, StoreError> {
+    async fn ingest_ticket(&self, company: &CompanyId, ticket: TicketInput) -> Result<TicketSummary, StoreError> {
         match self.write(Command::Ticket(company.clone(), ticket)).await? {
             Reply::Ticket(summary) => Ok(summary),
             other => Err(unexpected(&other)),
@@ -161,38 +132,18 @@ impl Store for SqliteStore {
         event: EventInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome, StoreError> {
-        match self
-            .write(Command::Event(
-                company.clone(),
-                Box::new(event),
-                idempotency,
-            ))
-            .await?
-        {
+        match self.write(Command::Event(company.clone(), Box::new(event), idempotency)).await? {
             Reply::Event(outcome) => Ok(outcome),
             other => Err(unexpected(&other)),
         }
     }
 
-    async fn record_cart_token(
-        &self,
-        company: &CompanyId,
-        token: CartTokenInput,
-    ) -> Result<(), StoreError> {
-        self.write(Command::CartToken(company.clone(), token))
-            .await
-            .map(drop)
+    async fn record_cart_token(&self, company: &CompanyId, token: CartTokenInput) -> Result<(), StoreError> {
+        self.write(Command::CartToken(company.clone(), token)).await.map(drop)
     }
 
-    async fn record_visit(
-        &self,
-        company: &CompanyId,
-        fingerprint: String,
-        at_ms: i64,
-    ) -> Result<(), StoreError> {
-        self.write(Command::Visit(company.clone(), fingerprint, at_ms))
-            .await
-            .map(drop)
+    async fn record_visit(&self, company: &CompanyId, fingerprint: String, at_ms: i64) -> Result<(), StoreError> {
+        self.write(Command::Visit(company.clone(), fingerprint, at_ms)).await.map(drop)
     }
 
     async fn event_attribution(
@@ -201,8 +152,7 @@ impl Store for SqliteStore {
         event_id: &str,
     ) -> Result<Option<AttributionReceipt>, StoreError> {
         let (company, event_id) = (company.clone(), event_id.to_owned());
-        self.read(move |conn| read::attribution(conn, &company, &event_id))
-            .await
+        self.read(move |conn| read::attribution(conn, &company, &event_id)).await
     }
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
@@ -233,11 +183,6 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| {
-            Ok(conn
-                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-                .map(drop)?)
-        })
-        .await
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(drop)?)).await
     }
 }

@@ -11,26 +11,12 @@ use crate::{
 
 pub(super) fn principal(conn: &Connection, key: &str) -> Result<Option<Principal>, StoreError> {
     let (sql, lookup, kind) = if key.starts_with("sk_") {
-        (
-            "SELECT company_id FROM api_keys WHERE key_sha256 = ?1",
-            sha256_hex(key),
-            KeyKind::Secret,
-        )
+        ("SELECT company_id FROM api_keys WHERE key_sha256 = ?1", sha256_hex(key), KeyKind::Secret)
     } else {
-        (
-            "SELECT company_id FROM companies WHERE company_key = ?1",
-            key.to_owned(),
-            KeyKind::Public,
-        )
+        ("SELECT company_id FROM companies WHERE company_key = ?1", key.to_owned(), KeyKind::Public)
     };
-    let company: Option<String> = conn
-        .prepare_cached(sql)?
-        .query_row(params![lookup], |r| r.get(0))
-        .optional()?;
-    Ok(company.map(|id| Principal {
-        company_id: CompanyId(id),
-        kind,
-    }))
+    let company: Option<String> = conn.prepare_cached(sql)?.query_row(params![lookup], |r| r.get(0)).optional()?;
+    Ok(company.map(|id| Principal { company_id: CompanyId(id), kind }))
 }
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
@@ -61,22 +47,18 @@ pub(super) fn attribution(
         "API" => SourceCategory::Api,
         other => return Err(corrupt("source category", other)),
     };
-    let winner = match (
-        r.get::<_, Option<String>>(8)?,
-        r.get::<_, Option<String>>(9)?,
-        r.get::<_, Option<String>>(10)?,
-    ) {
+    let winner = match (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?)
+    {
         (Some(ticket_id), Some(ai_profile_id), Some(source)) => Some(Winner {
             ticket_id,
             ai_profile_id,
-            message_source: MessageSource::parse(&source)
-                .ok_or_else(|| corrupt("message source", &source))?,
+            message_source: MessageSource::parse(&source).ok_or_else(|| corrupt("message source", &source))?,
         }),
         _ => None,
     };
     let candidates_json: String = r.get(12)?;
-    let candidates: Vec<Candidate> = serde_json::from_str(&candidates_json)
-        .map_err(|e| StoreError::Corrupt(format!("candidates: {e}")))?;
+    let candidates: Vec<Candidate> =
+        serde_json::from_str(&candidates_json).map_err(|e| StoreError::Corrupt(format!("candidates: {e}")))?;
     let winning_ticket = winner.as_ref().map(|w| w.ticket_id.clone());
     Ok(Some(AttributionReceipt {
         event_id: r.get(0)?,

@@ -43,47 +43,25 @@ pub(super) fn run(
             .collect::<Result<_, _>>()?,
     };
     let total: i64 = match &options.company {
-        Some(id) => read.query_row(
-            "SELECT count(*) FROM events WHERE company_id = ?1",
-            params![id.0],
-            |r| r.get(0),
-        )?,
+        Some(id) => read.query_row("SELECT count(*) FROM events WHERE company_id = ?1", params![id.0], |r| r.get(0))?,
         None => read.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?,
     };
     let total = total.max(0) as u64;
-    let mut report = ReattributeReport {
-        dry_run: options.dry_run,
-        ..Default::default()
-    };
+    let mut report = ReattributeReport { dry_run: options.dry_run, ..Default::default() };
     for company in &companies {
         if let (Some(window_ms), false) = (options.window_ms, options.dry_run) {
-            write.execute(
-                "UPDATE companies SET window_ms = ?1 WHERE company_id = ?2",
-                params![window_ms, company.0],
-            )?;
+            write
+                .execute("UPDATE companies SET window_ms = ?1 WHERE company_id = ?2", params![window_ms, company.0])?;
         }
         let window_ms = match options.window_ms {
             Some(w) => w,
             None => history::company_settings(read, company)?.window_ms,
         };
         let tickets = history::all_by_fingerprint(read, company)?;
-        replay_company(
-            read,
-            write,
-            company,
-            window_ms,
-            &tickets,
-            options.dry_run,
-            &mut report,
-            total,
-            progress,
-        )?;
+        replay_company(read, write, company, window_ms, &tickets, options.dry_run, &mut report, total, progress)?;
         report.companies += 1;
     }
-    progress(Progress {
-        done: report.events,
-        total,
-    });
+    progress(Progress { done: report.events, total });
     Ok(report)
 }
 
@@ -111,27 +89,13 @@ fn replay_company(
         let at_ms: i64 = r.get(1)?;
         let fingerprint: Option<String> = r.get(2)?;
         let faq_fingerprint: Option<String> = r.get(3)?;
-        let identity: Vec<&str> = fingerprint
-            .iter()
-            .chain(faq_fingerprint.iter())
-            .map(String::as_str)
-            .collect();
-        let histories = identity
-            .iter()
-            .flat_map(|fp| tickets.get(*fp).unwrap_or(&none));
-        let decision = attribute(
-            AttributionInput {
-                at_ms,
-                identity: &identity,
-                window_ms,
-            },
-            histories,
-        );
+        let identity: Vec<&str> = fingerprint.iter().chain(faq_fingerprint.iter()).map(String::as_str).collect();
+        let histories = identity.iter().flat_map(|fp| tickets.get(*fp).unwrap_or(&none));
+        let decision = attribute(AttributionInput { at_ms, identity: &identity, window_ms }, histories);
 
         let stored_reason: String = r.get(4)?;
         let stored_ticket: Option<String> = r.get(5)?;
-        let stored_candidates: Vec<Candidate> =
-            serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
+        let stored_candidates: Vec<Candidate> = serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
         let stored_window: i64 = r.get(7)?;
         let winner = decision.winner.as_ref();
         let decision_changed = stored_reason != decision.reason.as_str()
@@ -140,10 +104,7 @@ fn replay_company(
         if decision_changed {
             report.decisions_changed += 1;
         }
-        if decision_changed
-            || stored_candidates != decision.candidates
-            || stored_window != window_ms
-        {
+        if decision_changed || stored_candidates != decision.candidates || stored_window != window_ms {
             report.receipts_rewritten += 1;
             pending.push(Rewrite {
                 event_pk,
@@ -159,22 +120,14 @@ fn replay_company(
         if pending.len() >= CHUNK {
             flush(write, &mut pending, window_ms, dry_run)?;
         }
-        if report.events % 10_000 == 0 {
-            progress(Progress {
-                done: report.events,
-                total,
-            });
+        if report.events.is_multiple_of(10_000) {
+            progress(Progress { done: report.events, total });
         }
     }
     flush(write, &mut pending, window_ms, dry_run)
 }
 
-fn flush(
-    write: &mut Connection,
-    pending: &mut Vec<Rewrite>,
-    window_ms: i64,
-    dry_run: bool,
-) -> Result<(), StoreError> {
+fn flush(write: &mut Connection, pending: &mut Vec<Rewrite>, window_ms: i64, dry_run: bool) -> Result<(), StoreError> {
     if dry_run || pending.is_empty() {
         pending.clear();
         return Ok(());

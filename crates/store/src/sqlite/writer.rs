@@ -13,8 +13,8 @@ use super::{admin, ingest};
 use crate::{
     StoreError,
     model::{
-        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, IngestOutcome,
-        NewCompany, RateInput, TicketInput, TicketSummary,
+        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, IngestOutcome, NewCompany,
+        RateInput, TicketInput, TicketSummary,
     },
 };
 
@@ -43,19 +43,11 @@ pub(super) struct Job {
 }
 
 pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
-pub(super) fn spawn(
-    conn: Connection,
-    queue: mpsc::Receiver<Job>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("revtrace-sqlite-writer".into())
-        .spawn(move || run(conn, queue))
+pub(super) fn spawn(conn: Connection, queue: mpsc::Receiver<Job>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue))
 }
 
 fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
@@ -79,10 +71,8 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
     let outcome = (|| -> rusqlite::Result<()> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for job in batch.iter_mut() {
-            let command = std::mem::replace(
-                &mut job.command,
-                Command::Visit(CompanyId(String::new()), String::new(), 0),
-            );
+            let command =
+                std::mem::replace(&mut job.command, Command::Visit(CompanyId(String::new()), String::new(), 0));
             let savepoint = tx.savepoint()?;
             let result = execute(&savepoint, command, now);
             if result.is_ok() {
@@ -101,9 +91,7 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
         Err(error) => {
             tracing::error!(%error, calls = batch.len(), "group commit failed; every call of the batch is refused");
             for job in batch.drain(..) {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::CommitFailed(error.to_string())));
+                let _ = job.reply.send(Err(StoreError::CommitFailed(error.to_string())));
             }
         }
     }
@@ -111,21 +99,13 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
 
 fn execute(conn: &Connection, command: Command, now: i64) -> Result<Reply, StoreError> {
     match command {
-        Command::Ticket(company, input) => {
-            ingest::ticket(conn, &company, input, now).map(Reply::Ticket)
-        }
-        Command::Event(company, input, key) => {
-            ingest::event(conn, &company, *input, key, now).map(Reply::Event)
-        }
-        Command::CartToken(company, input) => {
-            ingest::cart_token(conn, &company, input, now).map(|()| Reply::Done)
-        }
+        Command::Ticket(company, input) => ingest::ticket(conn, &company, input, now).map(Reply::Ticket),
+        Command::Event(company, input, key) => ingest::event(conn, &company, *input, key, now).map(Reply::Event),
+        Command::CartToken(company, input) => ingest::cart_token(conn, &company, input, now).map(|()| Reply::Done),
         Command::Visit(company, fingerprint, at) => {
             ingest::visit(conn, &company, &fingerprint, at).map(|()| Reply::Done)
         }
-        Command::CreateCompany(company) => {
-            admin::create_company(conn, company, now).map(Reply::Company)
-        }
+        Command::CreateCompany(company) => admin::create_company(conn, company, now).map(Reply::Company),
         Command::SetRate(rate) => admin::set_rate(conn, rate).map(|()| Reply::Done),
     }
 }

@@ -1,0 +1,154 @@
+//! The `revtrace` binary: help text, company creation, rates on a running
+//! server, clear failures, and durability of answered events when killed.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+};
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn revtrace() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_revtrace"))
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["company", "add", "--help"],
+        vec!["rates", "set", "--help"],
+        vec!["reattribute", "--help"],
+    ] {
+        let out = revtrace().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage: revtrace"), "{args:?}: {text}");
+        assert!(text.lines().count() > 5, "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn company_add_prints_credentials_that_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let out = run_cli(&db, &["company", "add", "--name", "Glow", "--timezone", "Europe/Paris", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(creds["company_id"].as_str().unwrap().starts_with("co_"));
+    assert!(creds["company_key"].as_str().unwrap().starts_with("pk_"));
+    assert!(creds["secret_key"].as_str().unwrap().starts_with("sk_"));
+    // The secret key is stored only as a digest.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let stored: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM api_keys WHERE key_sha256 = ?1",
+            [creds["secret_key"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[test]
+fn bad_input_fails_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    for (args, needle) in [
+        (vec!["company", "add", "--name", "X", "--timezone", "Mars/Olympus"], "IANA"),
+        (vec!["company", "add", "--name", " "], "--name"),
+        (vec!["rates", "set", "EURO", "1.1"], "currency"),
+        (vec!["rates", "set", "EUR", "-1"], "multiplier"),
+        (vec!["rates", "set", "EUR", "1.1", "--from", "tomorrow"], "--from"),
+        (vec!["reattribute", "--company", "co_missing"], "unknown company"),
+    ] {
+        let out = run_cli(&db, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let out = revtrace().args(["serve", "--database", "mysql://x"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown database URL"));
+}
+
+#[tokio::test]
+async fn rates_and_companies_take_effect_on_a_running_server() {
+    let app = spawn_app().await;
+    let mut eur = add_to_cart("FP-1", "p1", 2, "10.00", "2026-09-01T10:00:00Z");
+    eur["currency"] = json!("EUR");
+    assert_eq!(app.cart(eur.clone()).await.body["usd_value"], serde_json::Value::Null);
+
+    assert!(app.cli(&["rates", "set", "EUR", "1.10", "--from", "2026-08-01"]).status.success());
+    assert_eq!(app.cart(eur.clone()).await.body["usd_value"], "22.00");
+    assert!(app.cli(&["rates", "set", "eur", "1.20", "--from", "2026-09-01"]).status.success());
+    assert_eq!(app.cart(eur.clone()).await.body["usd_value"], "24.00");
+    eur["occurred_at"] = json!("2026-08-31T23:59:59Z");
+    assert_eq!(app.cart(eur).await.body["usd_value"], "22.00", "the rate in force on the event's day");
+
+    // A company created by the CLI can ingest at once.
+    let out = app.cli(&["company", "add", "--name", "Fresh", "--json"]);
+    let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut body = add_to_cart("FP-1", "p1", 1, "1.00", "2026-09-01T10:00:00Z");
+    body["company_key"] = creds["company_key"].clone();
+    assert_eq!(app.cart(body).await.status, 201);
+}
+
+#[tokio::test]
+async fn answered_events_survive_a_killed_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let out = run_cli(&db, &["company", "add", "--name", "Glow", "--json"]);
+    let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut server = revtrace()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REVTRACE_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The log line names the bound address.
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("server log").unwrap();
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let send = |i: usize| {
+        let (client, url, key) =
+            (client.clone(), format!("http://{address}/analytics/checkout_events"), creds["company_key"].clone());
+        async move {
+            let body =
+                json!({"company_key": key, "order_id": format!("K-{i}"), "order_value": "1.00", "currency": "USD"});
+            client.post(url).body(body.to_string()).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+        }
+    };
+    let mut answered = 0;
+    for i in 0..50 {
+        if send(i).await == 201 {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 50);
+    let mut tasks = Vec::new();
+    for i in 50..250 {
+        tasks.push(tokio::spawn(send(i)));
+    }
+    // Kill while calls are in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    for t in tasks {
+        if t.await.unwrap() == 201 {
+            answered += 1;
+        }
+    }
+    let stored = count_rows(&db, "events");
+    assert!(stored >= answered, "{answered} answered 201 but only {stored} stored");
+}

@@ -1,0 +1,116 @@
+//! Health, readiness, metrics, the OpenAPI document, cart tokens and visits.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let h = app.get("/healthz", None).await;
+    assert_eq!((h.status, h.body["status"].as_str()), (200, Some("ok")));
+    let r = app.get("/readyz", None).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_rejections_decisions_and_batches() {
+    let app = spawn_app().await;
+    app.cart(add_to_cart("FP-1", "p1", 1, "5.00", "2026-09-01T10:00:00Z")).await;
+    app.post_raw("/analytics/cart_events", "{", &[]).await;
+    let response = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for needle in [
+        "revtrace_http_requests_total{method=\"POST\",route=\"/analytics/cart_events\",status=\"201\"}",
+        "revtrace_rejections_total{code=\"malformed_json\"}",
+        "revtrace_decisions_total{reason=\"NO_TICKET\"}",
+        "revtrace_commit_batch_size",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/analytics/tickets", "post"),
+        ("/analytics/cart_events", "post"),
+        ("/analytics/checkout_events", "post"),
+        ("/analytics/cart_tokens", "post"),
+        ("/analytics/visits", "post"),
+        ("/v1/events/{event_id}/attribution", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");
+    }
+    // Every documented path is actually served (no 404 from the fallback).
+    for path in paths.keys() {
+        let url = format!("{}{}", app.base, path.replace("{event_id}", "evt_x"));
+        let status = app.client.get(url).send().await.unwrap().status();
+        assert_ne!(status, 404, "{path}: {status}");
+    }
+}
+
+#[tokio::test]
+async fn cart_tokens_are_recorded_without_their_key_suffix() {
+    let app = spawn_app().await;
+    let a = app
+        .ingest("/analytics/cart_tokens", json!({"cart_token": "c1-7a8b?key=fe12", "user_fingerprint": "FP-1"}))
+        .await;
+    assert_eq!(a.status, 204);
+    // A second call for the same token updates the pairing rather than adding a row.
+    app.ingest("/analytics/cart_tokens", json!({"cart_token": "c1-7a8b", "user_fingerprint": "FP-2"})).await;
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let (token, fp): (String, String) = conn
+        .query_row("SELECT cart_token, user_fingerprint FROM cart_tokens", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!((token.as_str(), fp.as_str()), ("c1-7a8b", "FP-2"));
+    let bad = app.ingest("/analytics/cart_tokens", json!({"cart_token": "", "user_fingerprint": "FP-1"})).await;
+    assert_eq!((bad.status, bad.body["error"]["field"].as_str()), (422, Some("cart_token")));
+}
+
+#[tokio::test]
+async fn visits_count_distinct_visitors_per_company_day() {
+    let app = spawn_app_with("America/New_York", 24).await;
+    for at in ["2026-09-01T12:00:00Z", "2026-09-01T13:00:00Z", "2026-09-02T02:00:00Z"] {
+        let a = app.ingest("/analytics/visits", json!({"user_fingerprint": "FP-1", "occurred_at": at})).await;
+        assert_eq!(a.status, 204);
+    }
+    // 02:00 UTC on the 2nd is still the 1st in New York: one visitor-day.
+    assert_eq!(app.count("visitor_days"), 1);
+    let a = app
+        .ingest("/analytics/visits", json!({"user_fingerprint": "FP-1", "occurred_at": "2026-09-02T12:00:00Z"}))
+        .await;
+    assert_eq!(a.status, 204);
+    assert_eq!(app.count("visitor_days"), 2);
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_commits_and_duplicates_store_once() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            // Half the calls race on one order id.
+            let order_id = if i % 2 == 0 { "RACE".to_owned() } else { format!("O-{i}") };
+            app.checkout(order(Some("FP-1"), &order_id, "10.00", "2026-09-01T10:00:00Z")).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 33);
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 31);
+    assert_eq!(app.count("events"), 33);
+}

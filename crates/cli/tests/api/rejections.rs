@@ -1,0 +1,228 @@
+//! Every rejection answers the SPEC's JSON error and stores nothing.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// Row counts of every table a rejected call could touch.
+fn snapshot(app: &TestApp) -> Vec<i64> {
+    ["events", "line_items", "tickets", "messages", "cart_positions", "idempotency_keys", "cart_tokens", "visitor_days"]
+        .iter()
+        .map(|t| app.count(t))
+        .collect()
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let before = snapshot(&app);
+    for body in ["{", "{\"company_key\": }", "", "[1, 2", "{} {}"] {
+        let a = app.post_raw("/analytics/cart_events", body, &[]).await;
+        assert_eq!((a.status, a.error_code()), (400, "malformed_json"), "{body:?}");
+    }
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413() {
+    let app = spawn_app().await;
+    let before = snapshot(&app);
+    let huge = format!("{{\"company_key\": \"{}\", \"pad\": \"{}\"}}", app.company_key, "x".repeat(2 * 1024 * 1024));
+    let a = app.post_raw("/analytics/checkout_events", huge, &[]).await;
+    assert_eq!((a.status, a.error_code()), (413, "payload_too_large"));
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test]
+async fn unknown_or_missing_keys_are_401() {
+    let app = spawn_app().await;
+    let before = snapshot(&app);
+    let mut body = add_to_cart("FP-1", "p1", 1, "5.00", "2026-09-01T10:00:00Z");
+    body["company_key"] = json!("pk_nope");
+    let a = app.post_raw("/analytics/cart_events", body.to_string(), &[]).await;
+    assert_eq!((a.status, a.error_code()), (401, "unauthorized"));
+    let no_key = add_to_cart("FP-1", "p1", 1, "5.00", "2026-09-01T10:00:00Z");
+    let a = app.post_raw("/analytics/cart_events", no_key.to_string(), &[]).await;
+    assert_eq!(a.status, 401);
+    let a = app.post_raw("/analytics/cart_events", no_key.to_string(), &[("authorization", "Bearer sk_wrong")]).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test]
+async fn invalid_fields_are_422_and_name_the_field() {
+    let app = spawn_app().await;
+    let before = snapshot(&app);
+    let good = add_to_cart("FP-1", "p1", 1, "5.00", "2026-09-01T10:00:00Z");
+    let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+        ("user_fingerprint", json!("has space"), "user_fingerprint"),
+        ("user_fingerprint", json!("x".repeat(129)), "user_fingerprint"),
+        ("event_type", json!("ITEM_STOLEN"), "event_type"),
+        ("quantity", json!(0), "quantity"),
+        ("quantity", json!(-1), "quantity"),
+        ("quantity", json!(1.5), "quantity"),
+        ("quantity", json!("two"), "quantity"),
+        ("unit_price", json!("-1.00"), "unit_price"),
+        ("unit_price", json!("abc"), "unit_price"),
+        ("currency", json!("EURO"), "currency"),
+        ("occurred_at", json!("yesterday"), "occurred_at"),
+        ("occurred_at", json!("2999-01-01T00:00:00Z"), "occurred_at"),
+    ];
+    for (field, value, expected_field) in cases {
+        let mut body = good.clone();
+        body[field] = value.clone();
+        let a = app.cart(body).await;
+        assert_eq!((a.status, a.error_code()), (422, "invalid_field"), "{field} = {value}");
+        assert_eq!(a.body["error"]["field"], expected_field, "{field} = {value}");
+        assert!(a.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Required fields, named when missing.
+    for field in ["user_fingerprint", "event_type", "product_id", "unit_price", "currency"] {
+        let mut body = good.clone();
+        body.as_object_mut().unwrap().remove(field);
+        let a = app.cart(body).await;
+        assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some(field)));
+    }
+    let mut no_quantity = good.clone();
+    no_quantity.as_object_mut().unwrap().remove("quantity");
+    assert_eq!(app.cart(no_quantity).await.body["error"]["field"], "quantity");
+
+    let mut bad_line = order(Some("FP-1"), "9", "10.00", "2026-09-01T10:00:00Z");
+    bad_line["line_items"][0]["quantity"] = json!("many");
+    let a = app.checkout(bad_line).await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("line_items[0].quantity")));
+
+    let a = app.ticket(json!({"ticket_id": "T1", "channel": "sms", "fingerprint": "FP-1", "messages": []})).await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("channel")));
+    let a = app
+        .ticket(json!({"ticket_id": "T1", "channel": "chat", "fingerprint": "FP-1", "messages": [
+            {"message_id": "m", "sent_at": "2026-09-01T09:00:00Z", "role": "robot"}]}))
+        .await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("messages[0].role")));
+    let a = app
+        .ticket(json!({"ticket_id": "T1", "channel": "chat", "fingerprint": "FP-1", "messages": [
+            {"message_id": "m", "sent_at": "2026-09-01T09:00:00Z", "role": "ai", "metadata": "nudge"}]}))
+        .await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("messages[0].metadata")));
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test]
+async fn removals_without_an_add_or_beyond_the_net_are_refused() {
+    let app = spawn_app().await;
+    let removal = |kind: &str, quantity: Option<i64>| {
+        let mut body = json!({"user_fingerprint": "FP-1", "event_type": kind, "product_id": "p1", "variant_id": "v1",
+            "unit_price": "5.00", "currency": "USD", "occurred_at": "2026-09-01T10:00:00Z"});
+        if let Some(q) = quantity {
+            body["quantity"] = json!(q);
+        }
+        body
+    };
+    let before = snapshot(&app);
+    let a = app.cart(removal("ITEM_REMOVED", Some(1))).await;
+    assert_eq!((a.status, a.error_code()), (422, "orphan_removal"));
+    let a = app.cart(removal("QUANTITY_DECREASED", Some(1))).await;
+    assert_eq!((a.status, a.error_code()), (422, "orphan_removal"));
+    assert_eq!(snapshot(&app), before);
+
+    let mut add = add_to_cart("FP-1", "p1", 2, "5.00", "2026-09-01T09:00:00Z");
+    add["variant_id"] = json!("v1");
+    assert_eq!(app.cart(add).await.status, 201);
+    let before = snapshot(&app);
+    let a = app.cart(removal("QUANTITY_DECREASED", Some(3))).await;
+    assert_eq!((a.status, a.error_code()), (422, "exceeds_net_quantity"));
+    assert_eq!(snapshot(&app), before);
+    // Another variant of the same product is another key.
+    let mut other = removal("ITEM_REMOVED", Some(1));
+    other["variant_id"] = json!("v2");
+    assert_eq!(app.cart(other).await.error_code(), "orphan_removal");
+
+    // ITEM_REMOVED without a quantity takes the whole net; a second one has nothing left.
+    let a = app.cart(removal("ITEM_REMOVED", None)).await;
+    assert_eq!((a.status, a.body["usd_value"].as_str()), (201, Some("-10.00")));
+    let before = snapshot(&app);
+    let a = app.cart(removal("ITEM_REMOVED", None)).await;
+    assert_eq!((a.status, a.error_code()), (422, "exceeds_net_quantity"));
+    assert_eq!(snapshot(&app), before);
+    // QUANTITY_INCREASED needs no earlier add.
+    let mut inc = add_to_cart("FP-2", "p9", 1, "5.00", "2026-09-01T09:00:00Z");
+    inc["event_type"] = json!("QUANTITY_INCREASED");
+    assert_eq!(app.cart(inc).await.status, 201);
+}
+
+#[tokio::test]
+async fn a_duplicate_order_is_409_with_the_stored_event() {
+    let app = spawn_app().await;
+    let first = app.checkout(order(Some("FP-1"), "5921371455677", "48.00", "2026-09-01T10:00:00Z")).await;
+    assert_eq!(first.status, 201);
+    let before = snapshot(&app);
+    let mut again = order(Some("FP-2"), "5921371455677", "99.00", "2026-09-01T11:00:00Z");
+    again["order_id"] = json!(5921371455677_u64);
+    let a = app.checkout(again).await;
+    assert_eq!((a.status, a.error_code()), (409, "duplicate_order"));
+    assert_eq!(a.body["error"]["event_id"], first.body["event_id"]);
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test]
+async fn idempotency_ids_replay_the_original_answer() {
+    let app = spawn_app().await;
+    let body = order(Some("FP-1"), "A-1", "48.00", "2026-09-01T10:00:00Z");
+    let first = app.ingest_secret("/analytics/checkout_events", &body, &[("idempotency-key", "k-1")]).await;
+    assert_eq!(first.status, 201);
+    let events = app.count("events");
+
+    // Same id, same JSON value (other key order and white space): the original answer.
+    let reordered = serde_json::to_string_pretty(&body).unwrap().replace("\"order_id\"", "  \"order_id\"");
+    let bearer = format!("Bearer {}", app.secret_key);
+    let retry = app
+        .post_raw("/analytics/checkout_events", reordered, &[("authorization", &bearer), ("idempotency-key", "k-1")])
+        .await;
+    assert_eq!((retry.status, &retry.body), (201, &first.body));
+    assert_eq!(app.count("events"), events);
+
+    // Same id, different body: 422, nothing stored.
+    let other = order(Some("FP-1"), "A-2", "12.00", "2026-09-01T10:00:00Z");
+    let a = app.ingest_secret("/analytics/checkout_events", &other, &[("idempotency-key", "k-1")]).await;
+    assert_eq!((a.status, a.error_code()), (422, "idempotency_mismatch"));
+    assert_eq!(app.count("events"), events);
+
+    // The body field works the same way, and ids are per company.
+    let mut cart = add_to_cart("FP-1", "p1", 1, "5.00", "2026-09-01T10:00:00Z");
+    cart["idempotency_id"] = json!("c-1");
+    let a = app.cart(cart.clone()).await;
+    let b = app.cart(cart).await;
+    assert_eq!((a.status, b.status), (201, 201));
+    assert_eq!(a.body, b.body);
+    assert_eq!(app.count("events"), events + 1);
+
+    // A retry of a call that got 409 gets the same 409.
+    let dup = order(Some("FP-1"), "A-1", "48.00", "2026-09-01T10:00:00Z");
+    let x = app.ingest_secret("/analytics/checkout_events", &dup, &[("idempotency-key", "k-9")]).await;
+    let y = app.ingest_secret("/analytics/checkout_events", &dup, &[("idempotency-key", "k-9")]).await;
+    assert_eq!((x.status, y.status), (409, 409));
+    assert_eq!(x.body, y.body);
+}
+
+#[tokio::test]
+async fn a_ticket_cannot_change_its_identity() {
+    let app = spawn_app().await;
+    app.ticket(grounded_ticket("T1", "FP-1", "2026-09-01T09:00:00Z", "2026-09-01T09:00:01Z")).await;
+    let before = snapshot(&app);
+    let a = app.ticket(grounded_ticket("T1", "FP-2", "2026-09-01T09:00:00Z", "2026-09-01T09:00:01Z")).await;
+    assert_eq!(
+        (a.status, a.error_code(), a.body["error"]["field"].as_str()),
+        (409, "ticket_conflict", Some("fingerprint"))
+    );
+    let mut faq = grounded_ticket("T1", "FP-1", "2026-09-01T09:00:00Z", "2026-09-01T09:00:01Z");
+    faq["channel"] = json!("faq");
+    assert_eq!(app.ticket(faq).await.status, 409);
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test]
+async fn unknown_endpoints_are_json_404() {
+    let app = spawn_app().await;
+    let a = app.get("/v2/nothing", None).await;
+    assert_eq!((a.status, a.error_code()), (404, "not_found"));
+}
