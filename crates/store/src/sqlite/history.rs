@@ -15,58 +15,50 @@ fn role(raw: &str) -> Result<Role, StoreError> {
     Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("role {raw}")))
 }
 
-/// The tickets of these fingerprints, with their messages sent at or before `upto_ms`.
+/// The tickets of these fingerprints, with their messages sent at or before
+/// `upto_ms`: one indexed join per fingerprint (this runs on every event).
 pub(super) fn for_identity(
     conn: &Connection,
     company: &CompanyId,
     identity: &[&str],
     upto_ms: i64,
 ) -> Result<Vec<TicketHistory>, StoreError> {
-    let mut tickets = conn.prepare_cached(
-        "SELECT ticket_pk, ticket_id, ai_profile_id, channel FROM tickets WHERE company_id = ?1 AND fingerprint = ?2",
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.channel,
+                m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
+         FROM tickets t JOIN messages m ON m.ticket_pk = t.ticket_pk
+         WHERE t.company_id = ?1 AND t.fingerprint = ?2 AND m.sent_at_ms <= ?3
+         ORDER BY t.ticket_pk",
     )?;
-    let mut messages = conn.prepare_cached(
-        "SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages
-         WHERE ticket_pk = ?1 AND sent_at_ms <= ?2",
-    )?;
-    let mut out = Vec::new();
+    let mut out: Vec<TicketHistory> = Vec::new();
     for fingerprint in identity {
-        let rows = tickets
-            .query_map(params![company.0, fingerprint], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        for (pk, ticket_id, ai_profile_id, raw_channel) in rows {
-            let facts = messages
-                .query_map(params![pk, upto_ms], message_fact_row)?
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .map(|(id, at, r, answer, nudge)| {
-                    Ok(MessageFact {
-                        message_id: id,
-                        sent_at_ms: at,
-                        role: role(&r)?,
-                        has_answer_found: answer,
-                        nudge_id: nudge,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            out.push(TicketHistory {
-                ticket_id,
-                ai_profile_id,
-                channel: channel(&raw_channel)?,
-                fingerprint: (*fingerprint).to_owned(),
-                messages: facts,
-            });
+        let mut rows = stmt.query(params![company.0, fingerprint, upto_ms])?;
+        let mut current_pk = None;
+        while let Some(r) = rows.next()? {
+            let pk: i64 = r.get(0)?;
+            if current_pk != Some(pk) {
+                current_pk = Some(pk);
+                out.push(TicketHistory {
+                    ticket_id: r.get(1)?,
+                    ai_profile_id: r.get(2)?,
+                    channel: channel(&r.get::<_, String>(3)?)?,
+                    fingerprint: (*fingerprint).to_owned(),
+                    messages: Vec::new(),
+                });
+            }
+            let message = MessageFact {
+                message_id: r.get(4)?,
+                sent_at_ms: r.get(5)?,
+                role: role(&r.get::<_, String>(6)?)?,
+                has_answer_found: r.get(7)?,
+                nudge_id: r.get(8)?,
+            };
+            if let Some(ticket) = out.last_mut() {
+                ticket.messages.push(message);
+            }
         }
     }
     Ok(out)
-}
-
-type MessageRow = (String, i64, String, Option<bool>, Option<String>);
-
-fn message_fact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
 /// Every ticket of a company with all its messages, grouped by fingerprint

@@ -2,6 +2,7 @@
 //! FULL`), one group-committing writer thread and a pool of readers.
 
 mod admin;
+mod checkpoint;
 mod history;
 mod ingest;
 mod migrate;
@@ -39,7 +40,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // FULL: a commit is on disk before any caller is answered.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.pragma_update(None, "cache_size", -16_384)?;
     Ok(())
 }
 
@@ -55,6 +56,8 @@ struct Inner {
     /// Keys never change once issued, so a found key is remembered; an
     /// unknown one is looked up again (a key created by the CLI works at once).
     principals: RwLock<HashMap<String, Principal>>,
+    /// Dropping it stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl SqliteStore {
@@ -65,11 +68,23 @@ impl SqliteStore {
         configure(&conn)?;
         migrate::run(&mut conn)?;
 
+        // The writer never checkpoints inline (that would stall every queued
+        // call); a companion thread does it in the background.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         writer::spawn(conn, rx).map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
+        let checkpoints = checkpoint::spawn(&path)?;
         let manager = SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
         let readers = r2d2::Pool::builder().max_size(READERS).min_idle(Some(1)).build(manager)?;
-        Ok(Self { inner: Arc::new(Inner { path, writer: tx, readers, principals: RwLock::default() }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: tx,
+                readers,
+                principals: RwLock::default(),
+                _checkpoints: checkpoints,
+            }),
+        })
     }
 
     pub fn path(&self) -> &Path {

@@ -79,7 +79,7 @@ fn replay_company(
 ) -> Result<(), StoreError> {
     let mut stmt = read.prepare(
         "SELECT event_pk, occurred_at_ms, user_fingerprint, user_faq_fingerprint, reason, ticket_id, candidates, window_ms
-         FROM events WHERE company_id = ?1 ORDER BY event_pk",
+         FROM events WHERE company_id = ?1 ORDER BY occurred_at_ms, event_pk",
     )?;
     let mut rows = stmt.query(params![company.0])?;
     let mut pending: Vec<Rewrite> = Vec::with_capacity(CHUNK);

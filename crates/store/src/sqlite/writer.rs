@@ -50,8 +50,12 @@ pub(super) fn spawn(conn: Connection, queue: mpsc::Receiver<Job>) -> std::io::Re
     std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue))
 }
 
+/// Every this many commits the writer finishes a checkpoint itself.
+const CHECKPOINT_EVERY: u32 = 64;
+
 fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut commits = 0u32;
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -62,6 +66,24 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
         }
         metrics::histogram!("revtrace_commit_batch_size").record(batch.len() as f64);
         commit(&mut conn, &mut batch);
+        commits += 1;
+        if commits.is_multiple_of(CHECKPOINT_EVERY) {
+            finish_checkpoint(&conn);
+        }
+    }
+}
+
+/// The background thread copies most of the WAL back while the writer works,
+/// but a checkpoint only completes when no commit lands during it, and only a
+/// completed one lets the next transaction restart the WAL from its start.
+/// Between two transactions the writer completes it, copying only the few
+/// frames the background thread has not, so the WAL stays bounded.
+fn finish_checkpoint(conn: &Connection) {
+    let result =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)));
+    match result {
+        Ok((log, done)) => metrics::gauge!("revtrace_wal_frames_pending").set((log - done).max(0) as f64),
+        Err(error) => tracing::warn!(%error, "WAL checkpoint failed; it will be retried"),
     }
 }
 

@@ -90,7 +90,6 @@ CREATE TABLE events (
 );
 CREATE UNIQUE INDEX events_order_per_company ON events (company_id, order_id) WHERE order_id IS NOT NULL;
 CREATE INDEX events_by_company_time ON events (company_id, occurred_at_ms);
-CREATE INDEX events_by_ticket ON events (company_id, ticket_id) WHERE ticket_id IS NOT NULL;
 
 CREATE TABLE line_items (
     event_pk   INTEGER NOT NULL REFERENCES events (event_pk),
