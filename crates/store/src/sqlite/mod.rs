@@ -68,9 +68,8 @@ impl SqliteStore {
         configure(&conn)?;
         migrate::run(&mut conn)?;
 
-        // The writer never checkpoints inline (that would stall every queued
-        // call); a companion thread does it in the background.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // The writer never auto-checkpoints inline (that would stall every
+        // queued call); a companion thread does it in the background.
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         writer::spawn(conn, rx).map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
         let checkpoints = checkpoint::spawn(&path)?;

@@ -50,12 +50,23 @@ pub(super) fn spawn(conn: Connection, queue: mpsc::Receiver<Job>) -> std::io::Re
     std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue))
 }
 
-/// Every this many commits the writer finishes a checkpoint itself.
-const CHECKPOINT_EVERY: u32 = 64;
+/// When the WAL holds more pages than this, the writer completes a checkpoint.
+const CHECKPOINT_PAGES: i32 = 4096;
+
+thread_local! {
+    /// Pages in the WAL after the last commit on this (the writer's) thread.
+    static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::os::raw::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.with(|p| p.set(pages));
+    Ok(())
+}
 
 fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
+    // Replaces SQLite's inline auto-checkpoint: the hook only counts pages.
+    conn.wal_hook(Some(note_wal_pages));
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut commits = 0u32;
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -66,9 +77,9 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
         }
         metrics::histogram!("revtrace_commit_batch_size").record(batch.len() as f64);
         commit(&mut conn, &mut batch);
-        commits += 1;
-        if commits.is_multiple_of(CHECKPOINT_EVERY) {
+        if WAL_PAGES.with(|p| p.get()) > CHECKPOINT_PAGES {
             finish_checkpoint(&conn);
+            WAL_PAGES.with(|p| p.set(0));
         }
     }
 }
