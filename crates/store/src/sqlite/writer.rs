@@ -102,15 +102,18 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
     let now = now_ms();
     let mut results = Vec::with_capacity(batch.len());
     let outcome = (|| -> rusqlite::Result<()> {
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for job in batch.iter_mut() {
             let command =
                 std::mem::replace(&mut job.command, Command::Visit(CompanyId(String::new()), String::new(), 0));
-            let savepoint = tx.savepoint()?;
-            let result = execute(&savepoint, command, now);
-            if result.is_ok() {
-                savepoint.commit()?;
-            } // else: dropping the savepoint rolls the call back.
+            // A savepoint per call: a rejected call leaves no trace while its
+            // neighbours commit. Cached statements: this runs on every call.
+            tx.prepare_cached("SAVEPOINT call")?.execute([])?;
+            let result = execute(&tx, command, now);
+            if result.is_err() {
+                tx.prepare_cached("ROLLBACK TO call")?.execute([])?;
+            }
+            tx.prepare_cached("RELEASE call")?.execute([])?;
             results.push(result);
         }
         tx.commit()
