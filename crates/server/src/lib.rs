@@ -23,7 +23,7 @@ use axum::{
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use revtrace_store::Store;
-use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
 use crate::error::ApiError;
 
@@ -73,10 +73,26 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(telemetry::track))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(middleware::from_fn(deadline))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(ApiError::internal())))
         .with_state(state)
+}
+
+/// A request that takes longer than this is answered 503 (as JSON). An ingest
+/// call already queued still commits; its retry with the same idempotency id
+/// gets the original answer.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+async fn deadline(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long; retry it with the same idempotency id",
+        )),
+    }
 }
 
 /// Serves the app on an already-bound listener until `shutdown` resolves.
