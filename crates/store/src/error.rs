@@ -30,6 +30,8 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),
+    #[error("cannot start a store thread")]
+    Thread(#[source] std::io::Error),
     #[error("the transaction could not be committed: {0}")]
     CommitFailed(String),
     #[error("the store is shutting down")]

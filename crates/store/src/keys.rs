@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-/// A prefixed random token: 122 random bits per UUIDv4, two of them.
+/// A prefixed random token: a UUIDv4 (122 random bits) and 32 bits of another.
 pub(crate) fn random_token(prefix: &str) -> String {
     format!("{prefix}{}{}", uuid::Uuid::new_v4().simple(), &uuid::Uuid::new_v4().simple().to_string()[..8])
 }

@@ -25,6 +25,6 @@ pub(super) fn spawn(path: &Path) -> Result<mpsc::Sender<()>, StoreError> {
                 }
             }
         })
-        .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
+        .map_err(StoreError::Thread)?;
     Ok(stop)
 }

@@ -71,7 +71,7 @@ impl SqliteStore {
         // The writer never auto-checkpoints inline (that would stall every
         // queued call); a companion thread does it in the background.
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        writer::spawn(conn, rx).map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
+        writer::spawn(conn, rx).map_err(StoreError::Thread)?;
         let checkpoints = checkpoint::spawn(&path)?;
         let manager = SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
         let readers = r2d2::Pool::builder().max_size(READERS).min_idle(Some(1)).build(manager)?;

@@ -100,12 +100,11 @@ fn finish_checkpoint(conn: &Connection) {
 
 fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
     let now = now_ms();
-    let mut results = Vec::with_capacity(batch.len());
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut waiting = std::mem::take(batch).into_iter();
     let outcome = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for job in batch.iter_mut() {
-            let command =
-                std::mem::replace(&mut job.command, Command::Visit(CompanyId(String::new()), String::new(), 0));
+        for Job { command, reply } in waiting.by_ref() {
             // A savepoint per call: a rejected call leaves no trace while its
             // neighbours commit. Cached statements: this runs on every call.
             tx.prepare_cached("SAVEPOINT call")?.execute([])?;
@@ -114,20 +113,22 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
                 tx.prepare_cached("ROLLBACK TO call")?.execute([])?;
             }
             tx.prepare_cached("RELEASE call")?.execute([])?;
-            results.push(result);
+            answers.push((reply, result));
         }
         tx.commit()
     })();
     match outcome {
+        // Answers leave only once the whole batch is on disk.
         Ok(()) => {
-            for (job, result) in batch.drain(..).zip(results) {
-                let _ = job.reply.send(result);
+            for (reply, result) in answers {
+                let _ = reply.send(result);
             }
         }
         Err(error) => {
-            tracing::error!(%error, calls = batch.len(), "group commit failed; every call of the batch is refused");
-            for job in batch.drain(..) {
-                let _ = job.reply.send(Err(StoreError::CommitFailed(error.to_string())));
+            tracing::error!(%error, calls = answers.len(), "group commit failed; every call of the batch is refused");
+            let unanswered = answers.into_iter().map(|(reply, _)| reply).chain(waiting.map(|job| job.reply));
+            for reply in unanswered {
+                let _ = reply.send(Err(StoreError::CommitFailed(error.to_string())));
             }
         }
     }
