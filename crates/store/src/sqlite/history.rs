@@ -108,6 +108,7 @@ pub(super) fn all_by_fingerprint(
 }
 
 /// The company's attribution window and time zone.
+#[derive(Clone)]
 pub(super) struct CompanySettings {
     pub window_ms: i64,
     pub timezone: jiff::tz::TimeZone,
@@ -121,4 +122,19 @@ pub(super) fn company_settings(conn: &Connection, company: &CompanyId) -> Result
     let (window_ms, tz) = row.ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?;
     let timezone = jiff::tz::TimeZone::get(&tz).map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
     Ok(CompanySettings { window_ms, timezone })
+}
+
+/// Company settings read once per write batch: every call of a batch sees
+/// the same settings, and the next batch sees what a CLI command changed.
+#[derive(Default)]
+pub(super) struct Companies(HashMap<String, CompanySettings>);
+
+impl Companies {
+    pub fn get(&mut self, conn: &Connection, company: &CompanyId) -> Result<&CompanySettings, StoreError> {
+        if !self.0.contains_key(&company.0) {
+            let settings = company_settings(conn, company)?;
+            self.0.insert(company.0.clone(), settings);
+        }
+        self.0.get(&company.0).ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()).into())
+    }
 }

@@ -9,7 +9,7 @@ use revtrace_core::{
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::history::{self, CompanySettings};
+use super::history::{self, Companies};
 use crate::{
     Rejection, StoreError,
     model::{
@@ -20,6 +20,7 @@ use crate::{
 
 pub(super) fn ticket(
     conn: &Connection,
+    companies: &mut Companies,
     company: &CompanyId,
     input: TicketInput,
     now_ms: i64,
@@ -47,7 +48,7 @@ pub(super) fn ticket(
             pk
         }
         None => {
-            company_settings_exist(conn, company)?;
+            companies.get(conn, company)?;
             conn.prepare_cached(
                 "INSERT INTO tickets (company_id, ticket_id, ai_profile_id, channel, fingerprint, created_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -109,10 +110,6 @@ pub(super) fn ticket(
     })
 }
 
-fn company_settings_exist(conn: &Connection, company: &CompanyId) -> Result<(), StoreError> {
-    history::company_settings(conn, company).map(|_| ())
-}
-
 /// The USD multiplier in force for a currency on a reporting day.
 pub(super) fn rate_for(
     conn: &Connection,
@@ -156,6 +153,7 @@ fn replay(conn: &Connection, company: &CompanyId, key: &IdempotencyKey) -> Resul
 
 pub(super) fn event(
     conn: &Connection,
+    companies: &mut Companies,
     company: &CompanyId,
     input: EventInput,
     idempotency: Option<IdempotencyKey>,
@@ -166,13 +164,18 @@ pub(super) fn event(
     {
         return Ok(outcome);
     }
-    let settings = history::company_settings(conn, company)?;
+    let settings = companies.get(conn, company)?.clone();
 
     // The rule checks that can refuse the event come before any write.
     let (amount, quantity_signed) = match &input.kind {
         EventKind::Cart { event_type, product_id, variant_id, quantity, unit_price, .. } => {
             let fingerprint = input.user_fingerprint.as_ref().map(|f| f.as_str()).unwrap_or_default();
-            let net = cart_net(conn, company, fingerprint, product_id, variant_id.as_deref())?;
+            // Adds need no history; only removals read the current net.
+            let net = if event_type.adds() {
+                None
+            } else {
+                cart_net(conn, company, fingerprint, product_id, variant_id.as_deref())?
+            };
             let signed = signed_quantity(*event_type, *quantity, net).map_err(Rejection::from)?;
             (Decimal::from(signed) * unit_price, Some(signed))
         }
@@ -209,7 +212,7 @@ pub(super) fn event(
             rate: rate.as_ref(),
             usd_cents: usd.map(|c| c.0),
             decision: &decision,
-            settings: &settings,
+            window_ms: settings.window_ms,
             now_ms,
         },
     )?;
@@ -286,7 +289,7 @@ struct InsertFacts<'a> {
     rate: Option<&'a (Multiplier, Option<String>)>,
     usd_cents: Option<i64>,
     decision: &'a Decision,
-    settings: &'a CompanySettings,
+    window_ms: i64,
     now_ms: i64,
 }
 
@@ -346,7 +349,7 @@ fn insert_event(
         winner.map(|w| w.ticket_id.as_str()),
         winner.map(|w| w.ai_profile_id.as_str()),
         winner.map(|w| w.message_source.as_str()),
-        f.settings.window_ms,
+        f.window_ms,
         candidates,
         f.now_ms,
     ])?;
@@ -375,11 +378,12 @@ fn insert_event(
 
 pub(super) fn cart_token(
     conn: &Connection,
+    companies: &mut Companies,
     company: &CompanyId,
     input: CartTokenInput,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    history::company_settings(conn, company)?;
+    companies.get(conn, company)?;
     conn.prepare_cached(
         "INSERT INTO cart_tokens (company_id, cart_token, user_fingerprint, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (company_id, cart_token) DO UPDATE SET user_fingerprint = excluded.user_fingerprint,
@@ -389,8 +393,14 @@ pub(super) fn cart_token(
     Ok(())
 }
 
-pub(super) fn visit(conn: &Connection, company: &CompanyId, fingerprint: &str, at_ms: i64) -> Result<(), StoreError> {
-    let settings = history::company_settings(conn, company)?;
+pub(super) fn visit(
+    conn: &Connection,
+    companies: &mut Companies,
+    company: &CompanyId,
+    fingerprint: &str,
+    at_ms: i64,
+) -> Result<(), StoreError> {
+    let settings = companies.get(conn, company)?;
     let day = revtrace_core::time::reporting_day(at_ms, &settings.timezone).to_string();
     conn.prepare_cached(
         "INSERT INTO visitor_days (company_id, day, user_fingerprint) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{admin, ingest};
+use super::{admin, history::Companies, ingest};
 use crate::{
     StoreError,
     model::{
@@ -104,11 +104,12 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
     let mut waiting = std::mem::take(batch).into_iter();
     let outcome = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut companies = Companies::default();
         for Job { command, reply } in waiting.by_ref() {
             // A savepoint per call: a rejected call leaves no trace while its
             // neighbours commit. Cached statements: this runs on every call.
             tx.prepare_cached("SAVEPOINT call")?.execute([])?;
-            let result = execute(&tx, command, now);
+            let result = execute(&tx, &mut companies, command, now);
             if result.is_err() {
                 tx.prepare_cached("ROLLBACK TO call")?.execute([])?;
             }
@@ -134,13 +135,17 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
     }
 }
 
-fn execute(conn: &Connection, command: Command, now: i64) -> Result<Reply, StoreError> {
+fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: i64) -> Result<Reply, StoreError> {
     match command {
-        Command::Ticket(company, input) => ingest::ticket(conn, &company, input, now).map(Reply::Ticket),
-        Command::Event(company, input, key) => ingest::event(conn, &company, *input, key, now).map(Reply::Event),
-        Command::CartToken(company, input) => ingest::cart_token(conn, &company, input, now).map(|()| Reply::Done),
+        Command::Ticket(company, input) => ingest::ticket(conn, companies, &company, input, now).map(Reply::Ticket),
+        Command::Event(company, input, key) => {
+            ingest::event(conn, companies, &company, *input, key, now).map(Reply::Event)
+        }
+        Command::CartToken(company, input) => {
+            ingest::cart_token(conn, companies, &company, input, now).map(|()| Reply::Done)
+        }
         Command::Visit(company, fingerprint, at) => {
-            ingest::visit(conn, &company, &fingerprint, at).map(|()| Reply::Done)
+            ingest::visit(conn, companies, &company, &fingerprint, at).map(|()| Reply::Done)
         }
         Command::CreateCompany(company) => admin::create_company(conn, company, now).map(Reply::Company),
         Command::SetRate(rate) => admin::set_rate(conn, rate).map(|()| Reply::Done),
