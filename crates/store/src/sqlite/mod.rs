@@ -1,5 +1,6 @@
-//! The embedded SQLite backend: WAL mode, durable commits (`synchronous =
-//! FULL`), one group-committing writer thread and a pool of readers.
+//! The embedded SQLite backend: WAL mode; one group-committing writer thread
+//! whose batches are flushed by a syncer thread before any caller is answered
+//! (durable answers, see `syncer`); background checkpoints; a pool of readers.
 
 mod admin;
 mod checkpoint;
@@ -8,6 +9,7 @@ mod ingest;
 mod migrate;
 mod read;
 mod reattribute;
+mod syncer;
 mod writer;
 
 use std::{
@@ -37,7 +39,7 @@ const READERS: u32 = 8;
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    // FULL: a commit is on disk before any caller is answered.
+    // FULL for every connection but the writer's (whose syncer flushes).
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -16_384)?;
@@ -70,8 +72,12 @@ impl SqliteStore {
 
         // The writer never auto-checkpoints inline (that would stall every
         // queued call); a companion thread does it in the background.
+        // The writer commits without flushing; the syncer flushes the WAL and
+        // only then answers, so disk waits overlap the next batch's work.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let syncer = syncer::spawn(&path).map_err(StoreError::Thread)?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        writer::spawn(conn, rx).map_err(StoreError::Thread)?;
+        writer::spawn(conn, rx, syncer).map_err(StoreError::Thread)?;
         let checkpoints = checkpoint::spawn(&path)?;
         let manager = SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
         let readers = r2d2::Pool::builder().max_size(READERS).min_idle(Some(1)).build(manager)?;

@@ -1,15 +1,15 @@
 //! The single writer: one thread owns the write connection and commits
-//! whatever ingest calls are queued in one transaction (group commit), so
-//! concurrent callers share one fsync. Each call runs under its own savepoint,
-//! so a rejected call leaves no trace while its neighbours commit. Callers are
-//! answered only after the commit succeeded.
+//! whatever ingest calls are queued in one transaction (group commit). Each
+//! call runs under its own savepoint, so a rejected call leaves no trace while
+//! its neighbours commit. A committed batch goes to the syncer, which answers
+//! its callers once the WAL is flushed; a failed one is answered at once.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{admin, history::Companies, ingest};
+use super::{admin, history::Companies, ingest, syncer::Answers};
 use crate::{
     StoreError,
     model::{
@@ -46,8 +46,12 @@ pub(super) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
-pub(super) fn spawn(conn: Connection, queue: mpsc::Receiver<Job>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue))
+pub(super) fn spawn(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    syncer: std::sync::mpsc::Sender<Answers>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue, syncer))
 }
 
 /// When the WAL holds more pages than this, the writer completes a checkpoint.
@@ -63,7 +67,7 @@ fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::os::raw::c_int) -> rusql
     Ok(())
 }
 
-fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
+fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>, syncer: std::sync::mpsc::Sender<Answers>) {
     // Replaces SQLite's inline auto-checkpoint: the hook only counts pages.
     conn.wal_hook(Some(note_wal_pages));
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -76,7 +80,7 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
             }
         }
         metrics::histogram!("revtrace_commit_batch_size").record(batch.len() as f64);
-        commit(&mut conn, &mut batch);
+        commit(&mut conn, &mut batch, &syncer);
         if WAL_PAGES.with(|p| p.get()) > CHECKPOINT_PAGES {
             finish_checkpoint(&conn);
             WAL_PAGES.with(|p| p.set(0));
@@ -98,9 +102,9 @@ fn finish_checkpoint(conn: &Connection) {
     }
 }
 
-fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
+fn commit(conn: &mut Connection, batch: &mut Vec<Job>, syncer: &std::sync::mpsc::Sender<Answers>) {
     let now = now_ms();
-    let mut answers = Vec::with_capacity(batch.len());
+    let mut answers: Answers = Vec::with_capacity(batch.len());
     let mut waiting = std::mem::take(batch).into_iter();
     let outcome = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -119,10 +123,13 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>) {
         tx.commit()
     })();
     match outcome {
-        // Answers leave only once the whole batch is on disk.
+        // Answers leave only once the whole batch is on disk: the syncer
+        // sends them after flushing the WAL.
         Ok(()) => {
-            for (reply, result) in answers {
-                let _ = reply.send(result);
+            if let Err(std::sync::mpsc::SendError(answers)) = syncer.send(answers) {
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(StoreError::CommitFailed("the WAL syncer has stopped".into())));
+                }
             }
         }
         Err(error) => {
