@@ -7,5 +7,6 @@ mod journey;
 mod operations;
 mod rejections;
 mod replay;
+mod robustness;
 mod rules;
 mod tenancy;
