@@ -5,13 +5,31 @@ use std::{fmt, str::FromStr};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, de};
-use utoipa::ToSchema;
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{
+        RefOr,
+        schema::{ObjectBuilder, OneOfBuilder, Schema, Type},
+    },
+};
 
 /// An exact decimal amount: `"48.00"` or `48`. A JSON number is read through
 /// its shortest decimal form, never through binary arithmetic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
-#[schema(value_type = String, example = "48.00")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Amount(pub Decimal);
+
+impl PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]{1,15}(\.[0-9]{1,10})?$")))
+            .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0)).maximum(Some(1e15)))
+            .description(Some("an exact decimal amount, as a string (\"48.00\") or a number"))
+            .examples(["48.00"])
+            .into()
+    }
+}
+
+impl ToSchema for Amount {}
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -53,9 +71,21 @@ impl<'de> Deserialize<'de> for Amount {
 
 /// An external id sent as a string or an integer (Shopify ids exceed 2^53,
 /// so integers are kept as their exact digits).
-#[derive(Clone, Debug, PartialEq, Eq, ToSchema)]
-#[schema(value_type = String, example = "5921371455677")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdText(pub String);
+
+impl PartialSchema for IdText {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)))
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .description(Some("an id, as a string or an integer (kept as exact digits)"))
+            .examples(["5921371455677"])
+            .into()
+    }
+}
+
+impl ToSchema for IdText {}
 
 impl<'de> Deserialize<'de> for IdText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -10,109 +10,25 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use jiff::Timestamp;
-use revtrace_core::{CartEventType, Channel, Currency, Fingerprint, Role};
+use revtrace_core::{CartEventType, Currency, Fingerprint};
 use revtrace_store::{
     CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
     MessageInput, Principal, SourceCategory, TicketInput, TicketSummary, request_digest,
 };
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
     extract::{JsonBody, ingest_principal},
-    wire::{Amount, IdText},
+    wire::Amount,
 };
+
+mod bodies;
+
+pub use bodies::{CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, TicketBody, VisitBody};
 
 /// An instant more than this far in the future is refused.
 const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
-
-#[derive(Deserialize, ToSchema)]
-pub struct TicketBody {
-    /// The public company key (browser); or send a secret key as Bearer.
-    company_key: Option<String>,
-    ticket_id: String,
-    /// The assistant configuration; `default` when absent.
-    ai_profile_id: Option<String>,
-    channel: Channel,
-    fingerprint: String,
-    #[serde(default)]
-    messages: Vec<MessageBody>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct MessageBody {
-    message_id: String,
-    #[schema(value_type = String, format = DateTime)]
-    sent_at: Timestamp,
-    role: Role,
-    text: Option<String>,
-    /// AI messages only: true when the answer was grounded in catalog or store data.
-    has_answer_found: Option<bool>,
-    /// Free-form; a non-empty string `nudge_id` marks a proactive nudge.
-    #[schema(value_type = Option<Object>)]
-    metadata: Option<serde_json::Map<String, serde_json::Value>>,
-    product_ids: Option<Vec<IdText>>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct CartEventBody {
-    company_key: Option<String>,
-    user_fingerprint: String,
-    user_faq_fingerprint: Option<String>,
-    event_type: CartEventType,
-    product_id: IdText,
-    variant_id: Option<IdText>,
-    /// A positive integer; may be absent for `ITEM_REMOVED` (removes the whole net quantity).
-    quantity: Option<i64>,
-    unit_price: Amount,
-    currency: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    occurred_at: Option<Timestamp>,
-    cart_token: Option<String>,
-    idempotency_id: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct CheckoutEventBody {
-    company_key: Option<String>,
-    user_fingerprint: Option<String>,
-    user_faq_fingerprint: Option<String>,
-    order_id: IdText,
-    order_value: Amount,
-    currency: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    occurred_at: Option<Timestamp>,
-    #[serde(default)]
-    line_items: Vec<LineItemBody>,
-    idempotency_id: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct LineItemBody {
-    product_id: IdText,
-    variant_id: Option<IdText>,
-    sku: Option<String>,
-    title: Option<String>,
-    quantity: i64,
-    unit_price: Amount,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct CartTokenBody {
-    company_key: Option<String>,
-    cart_token: String,
-    user_fingerprint: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct VisitBody {
-    company_key: Option<String>,
-    user_fingerprint: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    occurred_at: Option<Timestamp>,
-}
 
 fn fingerprint(field: &str, raw: &str) -> Result<Fingerprint, ApiError> {
     Fingerprint::parse(raw).map_err(|e| ApiError::invalid_field(field, e.to_string()))
