@@ -4,104 +4,57 @@
 
 use axum::{
     Json,
-    body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use jiff::Timestamp;
-use revtrace_core::{CartEventType, Currency, Fingerprint};
+use revtrace_core::{CartEventType, Fingerprint};
 use revtrace_store::{
-    CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
-    MessageInput, Principal, SourceCategory, TicketInput, TicketSummary, request_digest,
+    CartTokenInput, EventInput, EventKind, EventReceipt, IngestOutcome, KeyKind, LineItem, MessageInput, Principal,
+    SourceCategory, TicketInput, TicketSummary,
 };
 
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
     extract::{JsonBody, ingest_principal},
-    wire::Amount,
 };
 
 mod bodies;
+mod fields;
 
 pub use bodies::{CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, TicketBody, VisitBody};
+pub use fields::strip_cart_key;
+use fields::{
+    currency, fingerprint, idempotency, instant, non_negative, optional_fingerprint, positive_quantity, profile_slug,
+    text_id,
+};
 
-/// An instant more than this far in the future is refused.
-const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
-
-fn fingerprint(field: &str, raw: &str) -> Result<Fingerprint, ApiError> {
-    Fingerprint::parse(raw).map_err(|e| ApiError::invalid_field(field, e.to_string()))
+/// What cart and checkout events share: who sent it, when, by whom, in what money.
+struct Envelope<'a> {
+    occurred_at: Option<Timestamp>,
+    user_fingerprint: Option<Fingerprint>,
+    user_faq_fingerprint: Option<&'a str>,
+    currency: &'a str,
 }
 
-fn optional_fingerprint(field: &str, raw: Option<&str>) -> Result<Option<Fingerprint>, ApiError> {
-    raw.filter(|s| !s.is_empty()).map(|s| fingerprint(field, s)).transpose()
-}
-
-fn text_id(field: &str, raw: &str, max: usize) -> Result<(), ApiError> {
-    if raw.is_empty() || raw.len() > max {
-        return Err(ApiError::invalid_field(field, format!("{field} is 1 to {max} characters")));
-    }
-    Ok(())
-}
-
-/// A slug: 1–64 characters of letters, digits, '_', '-' or '.'.
-fn profile_slug(raw: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_field("ai_profile_id", "ai_profile_id is 1 to 64 letters, digits, '_', '-' or '.'"))
-    }
-}
-
-fn instant(field: &str, at: Option<Timestamp>, now_ms: i64) -> Result<i64, ApiError> {
-    let at_ms = at.map(|t| t.as_millisecond()).unwrap_or(now_ms);
-    if at_ms > now_ms + MAX_FUTURE_MS {
-        return Err(ApiError::invalid_field(field, format!("{field} is more than 5 minutes in the future")));
-    }
-    Ok(at_ms)
-}
-
-fn currency(raw: &str) -> Result<Currency, ApiError> {
-    Currency::parse(raw).map_err(|e| ApiError::invalid_field("currency", e.to_string()))
-}
-
-fn positive_quantity(field: &str, quantity: i64) -> Result<i64, ApiError> {
-    if quantity > 0 && quantity <= 1_000_000 {
-        Ok(quantity)
-    } else {
-        Err(ApiError::invalid_field(field, format!("{field} is a positive integer")))
-    }
-}
-
-fn non_negative(field: &str, amount: Amount) -> Result<rust_decimal::Decimal, ApiError> {
-    if amount.0.is_sign_negative() && !amount.0.is_zero() {
-        return Err(ApiError::invalid_field(field, format!("{field} must not be negative")));
-    }
-    Ok(amount.0)
-}
-
-/// The idempotency id of a call: the `Idempotency-Key` header or the body field.
-fn idempotency(headers: &HeaderMap, body_id: Option<&str>, raw: &Bytes) -> Result<Option<IdempotencyKey>, ApiError> {
-    let header = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or_default());
-    let id = match (header, body_id) {
-        (Some(h), Some(b)) if h != b => {
-            return Err(ApiError::invalid_field(
-                "idempotency_id",
-                "the Idempotency-Key header and idempotency_id differ",
-            ));
-        }
-        (Some(id), _) | (None, Some(id)) => id,
-        (None, None) => return Ok(None),
-    };
-    if id.is_empty() || id.len() > 255 {
-        return Err(ApiError::invalid_field("idempotency_id", "an idempotency id is 1 to 255 characters"));
-    }
-    let value: serde_json::Value = serde_json::from_slice(raw)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "bad JSON"))?;
-    Ok(Some(IdempotencyKey { id: id.to_owned(), request_sha256: request_digest(&value) }))
+fn event_input(
+    principal: &Principal,
+    now: i64,
+    envelope: Envelope<'_>,
+    kind: EventKind,
+) -> Result<EventInput, ApiError> {
+    Ok(EventInput {
+        source: source_of(principal),
+        occurred_at_ms: instant("occurred_at", envelope.occurred_at, now)?,
+        received_at_ms: now,
+        user_fingerprint: envelope.user_fingerprint,
+        user_faq_fingerprint: optional_fingerprint("user_faq_fingerprint", envelope.user_faq_fingerprint)?,
+        currency: currency(envelope.currency)?,
+        is_test: false,
+        kind,
+    })
 }
 
 fn source_of(principal: &Principal) -> SourceCategory {
@@ -180,23 +133,21 @@ pub async fn cart_events(
     if quantity.is_none() && body.event_type != CartEventType::ItemRemoved {
         return Err(ApiError::invalid_field("quantity", "quantity is required for this event type"));
     }
-    let input = EventInput {
-        source: source_of(&principal),
-        occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
-        received_at_ms: now,
+    let envelope = Envelope {
+        occurred_at: body.occurred_at,
         user_fingerprint: Some(fingerprint("user_fingerprint", &body.user_fingerprint)?),
-        user_faq_fingerprint: optional_fingerprint("user_faq_fingerprint", body.user_faq_fingerprint.as_deref())?,
-        currency: currency(&body.currency)?,
-        is_test: false,
-        kind: EventKind::Cart {
-            event_type: body.event_type,
-            product_id: body.product_id.0,
-            variant_id: body.variant_id.map(|v| v.0),
-            quantity,
-            unit_price: non_negative("unit_price", body.unit_price)?,
-            cart_token: body.cart_token.map(|t| strip_cart_key(&t).to_owned()),
-        },
+        user_faq_fingerprint: body.user_faq_fingerprint.as_deref(),
+        currency: &body.currency,
     };
+    let kind = EventKind::Cart {
+        event_type: body.event_type,
+        product_id: body.product_id.0.clone(),
+        variant_id: body.variant_id.as_ref().map(|v| v.0.clone()),
+        quantity,
+        unit_price: non_negative("unit_price", body.unit_price)?,
+        cart_token: body.cart_token.as_deref().map(|t| strip_cart_key(t).to_owned()),
+    };
+    let input = event_input(&principal, now, envelope, kind)?;
     Ok(event_response(state.store.ingest_event(&principal.company_id, input, key).await?))
 }
 
@@ -207,13 +158,13 @@ pub async fn cart_events(
 pub async fn checkout_events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonBody { value: body, raw }: JsonBody<CheckoutEventBody>,
+    JsonBody { value: mut body, raw }: JsonBody<CheckoutEventBody>,
 ) -> Result<Response, ApiError> {
     let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
     let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let now = state.clock.now_ms();
     let mut line_items = Vec::with_capacity(body.line_items.len());
-    for (i, item) in body.line_items.into_iter().enumerate() {
+    for (i, item) in std::mem::take(&mut body.line_items).into_iter().enumerate() {
         line_items.push(LineItem {
             product_id: item.product_id.0,
             variant_id: item.variant_id.map(|v| v.0),
@@ -223,26 +174,19 @@ pub async fn checkout_events(
             unit_price: non_negative(&format!("line_items[{i}].unit_price"), item.unit_price)?,
         });
     }
-    let input = EventInput {
-        source: source_of(&principal),
-        occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
-        received_at_ms: now,
+    let envelope = Envelope {
+        occurred_at: body.occurred_at,
         user_fingerprint: optional_fingerprint("user_fingerprint", body.user_fingerprint.as_deref())?,
-        user_faq_fingerprint: optional_fingerprint("user_faq_fingerprint", body.user_faq_fingerprint.as_deref())?,
-        currency: currency(&body.currency)?,
-        is_test: false,
-        kind: EventKind::Checkout {
-            order_id: body.order_id.0,
-            order_value: non_negative("order_value", body.order_value)?,
-            line_items,
-        },
+        user_faq_fingerprint: body.user_faq_fingerprint.as_deref(),
+        currency: &body.currency,
     };
+    let kind = EventKind::Checkout {
+        order_id: body.order_id.0.clone(),
+        order_value: non_negative("order_value", body.order_value)?,
+        line_items,
+    };
+    let input = event_input(&principal, now, envelope, kind)?;
     Ok(event_response(state.store.ingest_event(&principal.company_id, input, key).await?))
-}
-
-/// Shopify's `/cart.js` token carries a `?key=…` suffix that orders do not.
-pub fn strip_cart_key(token: &str) -> &str {
-    token.split_once('?').map_or(token, |(bare, _)| bare)
 }
 
 /// Link a Shopify cart token to a visitor fingerprint.
@@ -278,15 +222,4 @@ pub async fn visits(
     let at_ms = instant("occurred_at", body.occurred_at, now)?;
     state.store.record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_cart_key;
-
-    #[test]
-    fn cart_tokens_lose_their_key_suffix() {
-        assert_eq!(strip_cart_key("c1-abc?key=123"), "c1-abc");
-        assert_eq!(strip_cart_key("c1-abc"), "c1-abc");
-    }
 }
