@@ -23,8 +23,16 @@ pub trait Store: Send + Sync + 'static {
     /// Who holds this key: a company's public key or one of its secret keys.
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError>;
 
+    // Every ingest call takes an optional idempotency key: a retry with the
+    // same id and body gets the original answer; another body is refused.
+
     /// Upserts a ticket and appends its new messages.
-    async fn ingest_ticket(&self, company: &CompanyId, ticket: TicketInput) -> Result<TicketSummary, StoreError>;
+    async fn ingest_ticket(
+        &self,
+        company: &CompanyId,
+        ticket: TicketInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<TicketSummary>, StoreError>;
 
     /// Stores a cart or checkout event with its attribution decision.
     async fn ingest_event(
@@ -32,11 +40,22 @@ pub trait Store: Send + Sync + 'static {
         company: &CompanyId,
         event: EventInput,
         idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome, StoreError>;
+    ) -> Result<IngestOutcome<EventReceipt>, StoreError>;
 
-    async fn record_cart_token(&self, company: &CompanyId, token: CartTokenInput) -> Result<(), StoreError>;
+    async fn record_cart_token(
+        &self,
+        company: &CompanyId,
+        token: CartTokenInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<()>, StoreError>;
 
-    async fn record_visit(&self, company: &CompanyId, fingerprint: String, at_ms: i64) -> Result<(), StoreError>;
+    async fn record_visit(
+        &self,
+        company: &CompanyId,
+        fingerprint: String,
+        at_ms: i64,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<()>, StoreError>;
 
     /// The decision receipt of one event of this company.
     async fn event_attribution(

@@ -150,9 +150,10 @@ pub struct EventReceipt {
     pub usd_value: Option<String>,
 }
 
+/// The answer to an ingest call.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IngestOutcome {
-    Created(EventReceipt),
+pub enum IngestOutcome<T> {
+    Created(T),
     /// A retry with a known idempotency id: the original answer, verbatim.
     Replayed {
         status: u16,

@@ -205,6 +205,44 @@ async fn idempotency_ids_replay_the_original_answer() {
 }
 
 #[tokio::test]
+async fn every_ingest_call_honours_idempotency_ids() {
+    let app = spawn_app().await;
+    // Tickets: the retry gets the original summary even after more messages arrived.
+    let mut ticket = grounded_ticket("T1", "FP-1", "2026-09-01T09:00:00Z", "2026-09-01T09:00:01Z");
+    ticket["idempotency_id"] = json!("t-1");
+    let first = app.ticket(ticket.clone()).await;
+    app.ticket(json!({"ticket_id": "T1", "channel": "chat", "fingerprint": "FP-1", "messages": [
+        {"message_id": "later", "sent_at": "2026-09-01T10:00:00Z", "role": "shopper"}]}))
+        .await;
+    let retry = app.ticket(ticket.clone()).await;
+    assert_eq!((retry.status, &retry.body), (200, &first.body));
+    ticket["ticket_id"] = json!("T2");
+    let reused = app.ticket(ticket).await;
+    assert_eq!((reused.status, reused.error_code()), (422, "idempotency_mismatch"));
+    assert_eq!(app.count("tickets"), 1);
+
+    // Visits and cart tokens answer 204 again, and refuse a reused id.
+    let visit = json!({"user_fingerprint": "FP-1", "occurred_at": "2026-09-01T10:00:00Z", "idempotency_id": "v-1"});
+    assert_eq!(app.ingest("/analytics/visits", visit.clone()).await.status, 204);
+    let again = app.ingest("/analytics/visits", visit).await;
+    assert_eq!((again.status, &again.body), (204, &serde_json::Value::Null));
+    let other = json!({"user_fingerprint": "FP-2", "idempotency_id": "v-1"});
+    assert_eq!(app.ingest("/analytics/visits", other).await.error_code(), "idempotency_mismatch");
+    assert_eq!(app.count("visitor_days"), 1);
+
+    let token = json!({"cart_token": "c1", "user_fingerprint": "FP-1"});
+    let headers = [("idempotency-key", "c-1")];
+    let bearer = format!("Bearer {}", app.secret_key);
+    let auth = [("authorization", bearer.as_str()), headers[0]];
+    assert_eq!(app.post_raw("/analytics/cart_tokens", token.to_string(), &auth).await.status, 204);
+    assert_eq!(app.post_raw("/analytics/cart_tokens", token.to_string(), &auth).await.status, 204);
+    let changed = json!({"cart_token": "c1", "user_fingerprint": "FP-9"});
+    let a = app.post_raw("/analytics/cart_tokens", changed.to_string(), &auth).await;
+    assert_eq!((a.status, a.error_code()), (422, "idempotency_mismatch"));
+    assert_eq!(app.count("idempotency_keys"), 3);
+}
+
+#[tokio::test]
 async fn a_ticket_cannot_change_its_identity() {
     let app = spawn_app().await;
     app.ticket(grounded_ticket("T1", "FP-1", "2026-09-01T09:00:00Z", "2026-09-01T09:00:01Z")).await;

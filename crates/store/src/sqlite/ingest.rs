@@ -9,14 +9,95 @@ use revtrace_core::{
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::history::{self, Companies};
+use super::{
+    history::{self, Companies},
+    writer::Call,
+};
 use crate::{
     Rejection, StoreError,
     model::{
-        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, TicketInput,
-        TicketSummary,
+        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary,
     },
 };
+
+/// What an ingest call answered, as the writer hands it back.
+pub(super) enum Ingested {
+    Ticket(TicketSummary),
+    Event(EventReceipt),
+    NoContent,
+    /// A retry with a known idempotency id: the original answer, verbatim.
+    Replayed {
+        status: u16,
+        body: String,
+    },
+}
+
+impl Ingested {
+    /// The status and body that a retry with the same idempotency id gets.
+    fn to_stored(&self) -> Result<(u16, String), StoreError> {
+        let json = |result: serde_json::Result<String>| result.map_err(|e| StoreError::Corrupt(e.to_string()));
+        Ok(match self {
+            Self::Ticket(summary) => (200, json(serde_json::to_string(summary))?),
+            Self::Event(receipt) => (201, json(serde_json::to_string(receipt))?),
+            Self::NoContent => (204, String::new()),
+            Self::Replayed { status, body } => (*status, body.clone()),
+        })
+    }
+}
+
+/// Runs one ingest call, honouring its idempotency key: a known id with the
+/// same body returns the stored answer, with another body a rejection; a new
+/// id stores the answer with the call, under the same savepoint.
+pub(super) fn call(
+    conn: &Connection,
+    companies: &mut Companies,
+    company: &CompanyId,
+    idempotency: Option<IdempotencyKey>,
+    call: Call,
+    now_ms: i64,
+) -> Result<Ingested, StoreError> {
+    if let Some(key) = &idempotency
+        && let Some((status, body)) = replay(conn, company, key)?
+    {
+        return Ok(Ingested::Replayed { status, body });
+    }
+    let answer = match call {
+        Call::Ticket(input) => Ingested::Ticket(ticket(conn, companies, company, input, now_ms)?),
+        Call::Event(input) => Ingested::Event(event(conn, companies, company, *input, now_ms)?),
+        Call::CartToken(input) => {
+            cart_token(conn, companies, company, input, now_ms)?;
+            Ingested::NoContent
+        }
+        Call::Visit { fingerprint, at_ms } => {
+            visit(conn, companies, company, &fingerprint, at_ms)?;
+            Ingested::NoContent
+        }
+    };
+    if let Some(key) = idempotency {
+        let (status, body) = answer.to_stored()?;
+        conn.prepare_cached(
+            "INSERT INTO idempotency_keys (company_id, idempotency_id, request_sha256, status, body, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![company.0, key.id, key.request_sha256.as_slice(), status, body, now_ms])?;
+    }
+    Ok(answer)
+}
+
+/// The stored answer for a retry, or a rejection for a reused id.
+fn replay(conn: &Connection, company: &CompanyId, key: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
+    let stored: Option<(Vec<u8>, u16, String)> = conn
+        .prepare_cached(
+            "SELECT request_sha256, status, body FROM idempotency_keys WHERE company_id = ?1 AND idempotency_id = ?2",
+        )?
+        .query_row(params![company.0, key.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    match stored {
+        None => Ok(None),
+        Some((digest, status, body)) if digest == key.request_sha256 => Ok(Some((status, body))),
+        Some(_) => Err(Rejection::IdempotencyMismatch.into()),
+    }
+}
 
 pub(super) fn ticket(
     conn: &Connection,
@@ -134,36 +215,13 @@ pub(super) fn rate_for(
     .transpose()
 }
 
-/// Returns the stored answer for a retry, or an error for a reused id.
-fn replay(conn: &Connection, company: &CompanyId, key: &IdempotencyKey) -> Result<Option<IngestOutcome>, StoreError> {
-    let stored: Option<(Vec<u8>, u16, String)> = conn
-        .prepare_cached(
-            "SELECT request_sha256, status, body FROM idempotency_keys WHERE company_id = ?1 AND idempotency_id = ?2",
-        )?
-        .query_row(params![company.0, key.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    match stored {
-        None => Ok(None),
-        Some((digest, status, body)) if digest == key.request_sha256 => {
-            Ok(Some(IngestOutcome::Replayed { status, body }))
-        }
-        Some(_) => Err(Rejection::IdempotencyMismatch.into()),
-    }
-}
-
 pub(super) fn event(
     conn: &Connection,
     companies: &mut Companies,
     company: &CompanyId,
     input: EventInput,
-    idempotency: Option<IdempotencyKey>,
     now_ms: i64,
-) -> Result<IngestOutcome, StoreError> {
-    if let Some(key) = &idempotency
-        && let Some(outcome) = replay(conn, company, key)?
-    {
-        return Ok(outcome);
-    }
+) -> Result<EventReceipt, StoreError> {
     let settings = companies.get(conn, company)?.clone();
 
     // The rule checks that can refuse the event come before any write.
@@ -247,15 +305,7 @@ pub(super) fn event(
         reason: decision.reason,
         usd_value: usd.map(|c| c.to_string()),
     };
-    if let Some(key) = idempotency {
-        let body = serde_json::to_string(&receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        conn.prepare_cached(
-            "INSERT INTO idempotency_keys (company_id, idempotency_id, request_sha256, status, body, created_at_ms)
-             VALUES (?1, ?2, ?3, 201, ?4, ?5)",
-        )?
-        .execute(params![company.0, key.id, key.request_sha256.as_slice(), body, now_ms])?;
-    }
-    Ok(IngestOutcome::Created(receipt))
+    Ok(receipt)
 }
 
 fn cart_net(

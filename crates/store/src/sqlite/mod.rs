@@ -19,16 +19,18 @@ use std::{
 };
 
 use async_trait::async_trait;
+use ingest::Ingested;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
-use writer::{Command, Job, Reply};
+use writer::{Call, Command, Job, Reply};
 
 use crate::{
     Store, StoreError,
     model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, IngestOutcome,
-        NewCompany, Principal, Progress, RateInput, ReattributeOptions, ReattributeReport, TicketInput, TicketSummary,
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, EventInput, EventReceipt, IdempotencyKey,
+        IngestOutcome, NewCompany, Principal, Progress, RateInput, ReattributeOptions, ReattributeReport, TicketInput,
+        TicketSummary,
     },
 };
 
@@ -96,6 +98,18 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    async fn ingest(
+        &self,
+        company: &CompanyId,
+        idempotency: Option<IdempotencyKey>,
+        call: Call,
+    ) -> Result<Ingested, StoreError> {
+        match self.write(Command::Ingest { company: company.clone(), idempotency, call }).await? {
+            Reply::Ingested(answer) => Ok(answer),
+            _ => Err(unexpected("admin")),
+        }
+    }
+
     async fn write(&self, command: Command) -> Result<Reply, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.inner.writer.send(Job { command, reply }).await.map_err(|_| StoreError::Closed)?;
@@ -115,14 +129,16 @@ impl SqliteStore {
     }
 }
 
-fn unexpected(reply: &Reply) -> StoreError {
-    let kind = match reply {
-        Reply::Ticket(_) => "ticket",
-        Reply::Event(_) => "event",
-        Reply::Company(_) => "company",
-        Reply::Done => "done",
-    };
-    StoreError::Corrupt(format!("the writer answered with an unexpected {kind} reply"))
+fn unexpected(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("the writer answered a call with an unexpected {what} reply"))
+}
+
+/// The idempotent replay of an ingest call (any other answer is a bug).
+fn replayed<T>(answer: Ingested) -> Result<IngestOutcome<T>, StoreError> {
+    match answer {
+        Ingested::Replayed { status, body } => Ok(IngestOutcome::Replayed { status, body }),
+        _ => Err(unexpected("ingest")),
+    }
 }
 
 #[async_trait]
@@ -139,10 +155,15 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
-    async fn ingest_ticket(&self, company: &CompanyId, ticket: TicketInput) -> Result<TicketSummary, StoreError> {
-        match self.write(Command::Ticket(company.clone(), ticket)).await? {
-            Reply::Ticket(summary) => Ok(summary),
-            other => Err(unexpected(&other)),
+    async fn ingest_ticket(
+        &self,
+        company: &CompanyId,
+        ticket: TicketInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<TicketSummary>, StoreError> {
+        match self.ingest(company, idempotency, Call::Ticket(ticket)).await? {
+            Ingested::Ticket(summary) => Ok(IngestOutcome::Created(summary)),
+            other => replayed(other),
         }
     }
 
@@ -151,19 +172,36 @@ impl Store for SqliteStore {
         company: &CompanyId,
         event: EventInput,
         idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome, StoreError> {
-        match self.write(Command::Event(company.clone(), Box::new(event), idempotency)).await? {
-            Reply::Event(outcome) => Ok(outcome),
-            other => Err(unexpected(&other)),
+    ) -> Result<IngestOutcome<EventReceipt>, StoreError> {
+        match self.ingest(company, idempotency, Call::Event(Box::new(event))).await? {
+            Ingested::Event(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => replayed(other),
         }
     }
 
-    async fn record_cart_token(&self, company: &CompanyId, token: CartTokenInput) -> Result<(), StoreError> {
-        self.write(Command::CartToken(company.clone(), token)).await.map(drop)
+    async fn record_cart_token(
+        &self,
+        company: &CompanyId,
+        token: CartTokenInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<()>, StoreError> {
+        match self.ingest(company, idempotency, Call::CartToken(token)).await? {
+            Ingested::NoContent => Ok(IngestOutcome::Created(())),
+            other => replayed(other),
+        }
     }
 
-    async fn record_visit(&self, company: &CompanyId, fingerprint: String, at_ms: i64) -> Result<(), StoreError> {
-        self.write(Command::Visit(company.clone(), fingerprint, at_ms)).await.map(drop)
+    async fn record_visit(
+        &self,
+        company: &CompanyId,
+        fingerprint: String,
+        at_ms: i64,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<()>, StoreError> {
+        match self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await? {
+            Ingested::NoContent => Ok(IngestOutcome::Created(())),
+            other => replayed(other),
+        }
     }
 
     async fn event_attribution(
@@ -178,7 +216,7 @@ impl Store for SqliteStore {
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
         match self.write(Command::CreateCompany(company)).await? {
             Reply::Company(credentials) => Ok(credentials),
-            other => Err(unexpected(&other)),
+            _ => Err(unexpected("ingest")),
         }
     }
 

@@ -9,12 +9,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{admin, history::Companies, ingest, syncer::Answers};
+use super::{
+    admin,
+    history::Companies,
+    ingest::{self, Ingested},
+    syncer::Answers,
+};
 use crate::{
     StoreError,
     model::{
-        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, IngestOutcome, NewCompany,
-        RateInput, TicketInput, TicketSummary,
+        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, NewCompany, RateInput, TicketInput,
     },
 };
 
@@ -22,17 +26,21 @@ use crate::{
 const MAX_BATCH: usize = 1024;
 
 pub(super) enum Command {
-    Ticket(CompanyId, TicketInput),
-    Event(CompanyId, Box<EventInput>, Option<IdempotencyKey>),
-    CartToken(CompanyId, CartTokenInput),
-    Visit(CompanyId, String, i64),
+    Ingest { company: CompanyId, idempotency: Option<IdempotencyKey>, call: Call },
     CreateCompany(NewCompany),
     SetRate(RateInput),
 }
 
+/// An ingest call, as the writer runs it.
+pub(super) enum Call {
+    Ticket(TicketInput),
+    Event(Box<EventInput>),
+    CartToken(CartTokenInput),
+    Visit { fingerprint: String, at_ms: i64 },
+}
+
 pub(super) enum Reply {
-    Ticket(TicketSummary),
-    Event(IngestOutcome),
+    Ingested(Ingested),
     Company(CompanyCredentials),
     Done,
 }
@@ -144,15 +152,8 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, syncer: &std::sync::mpsc:
 
 fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: i64) -> Result<Reply, StoreError> {
     match command {
-        Command::Ticket(company, input) => ingest::ticket(conn, companies, &company, input, now).map(Reply::Ticket),
-        Command::Event(company, input, key) => {
-            ingest::event(conn, companies, &company, *input, key, now).map(Reply::Event)
-        }
-        Command::CartToken(company, input) => {
-            ingest::cart_token(conn, companies, &company, input, now).map(|()| Reply::Done)
-        }
-        Command::Visit(company, fingerprint, at) => {
-            ingest::visit(conn, companies, &company, &fingerprint, at).map(|()| Reply::Done)
+        Command::Ingest { company, idempotency, call } => {
+            ingest::call(conn, companies, &company, idempotency, call, now).map(Reply::Ingested)
         }
         Command::CreateCompany(company) => admin::create_company(conn, company, now).map(Reply::Company),
         Command::SetRate(rate) => admin::set_rate(conn, rate).map(|()| Reply::Done),

@@ -22,6 +22,9 @@ pub struct TicketBody {
     pub fingerprint: String,
     #[serde(default)]
     pub messages: Vec<MessageBody>,
+    /// Retry-safe id (or the `Idempotency-Key` header).
+    #[schema(min_length = 1, max_length = 255)]
+    pub idempotency_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -115,6 +118,9 @@ pub struct CartTokenBody {
     pub cart_token: String,
     #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$", example = "FP-8a3c")]
     pub user_fingerprint: String,
+    /// Retry-safe id (or the `Idempotency-Key` header).
+    #[schema(min_length = 1, max_length = 255)]
+    pub idempotency_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -126,4 +132,7 @@ pub struct VisitBody {
     /// RFC 3339, default now; at most 5 minutes in the future.
     #[schema(value_type = Option<String>, format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
     pub occurred_at: Option<Timestamp>,
+    /// Retry-safe id (or the `Idempotency-Key` header).
+    #[schema(min_length = 1, max_length = 255)]
+    pub idempotency_id: Option<String>,
 }

@@ -64,28 +64,41 @@ fn source_of(principal: &Principal) -> SourceCategory {
     }
 }
 
-fn event_response(outcome: IngestOutcome) -> Response {
+/// The answer to an ingest call: the fresh result with `status`, or a
+/// replay of the original answer, byte for byte.
+fn respond<T: serde::Serialize>(outcome: IngestOutcome<T>, status: StatusCode) -> Response {
     match outcome {
-        IngestOutcome::Created(receipt) => {
-            metrics::counter!("revtrace_decisions_total", "reason" => receipt.reason.as_str()).increment(1);
-            (StatusCode::CREATED, Json(receipt)).into_response()
-        }
+        IngestOutcome::Created(_) if status == StatusCode::NO_CONTENT => status.into_response(),
+        IngestOutcome::Created(value) => (status, Json(value)).into_response(),
         IngestOutcome::Replayed { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            if body.is_empty() {
+                status.into_response()
+            } else {
+                (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            }
         }
     }
 }
 
+fn event_response(outcome: IngestOutcome<EventReceipt>) -> Response {
+    if let IngestOutcome::Created(receipt) = &outcome {
+        metrics::counter!("revtrace_decisions_total", "reason" => receipt.reason.as_str()).increment(1);
+    }
+    respond(outcome, StatusCode::CREATED)
+}
+
 /// Upsert a ticket and append its new messages.
 #[utoipa::path(post, path = "/analytics/tickets", tag = "ingest", request_body = TicketBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
     responses((status = 200, body = TicketSummary), (status = "4XX", body = ErrorBody)))]
 pub async fn tickets(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonBody { value: body, .. }: JsonBody<TicketBody>,
-) -> Result<Json<TicketSummary>, ApiError> {
+    JsonBody { value: body, raw }: JsonBody<TicketBody>,
+) -> Result<Response, ApiError> {
     let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
+    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let now = state.clock.now_ms();
     text_id("ticket_id", &body.ticket_id, 255)?;
     if let Some(profile) = &body.ai_profile_id {
@@ -113,7 +126,7 @@ pub async fn tickets(
         fingerprint: fingerprint("fingerprint", &body.fingerprint)?,
         messages,
     };
-    Ok(Json(state.store.ingest_ticket(&principal.company_id, input).await?))
+    Ok(respond(state.store.ingest_ticket(&principal.company_id, input, key).await?, StatusCode::OK))
 }
 
 /// Record a cart event and its attribution decision.
@@ -191,35 +204,38 @@ pub async fn checkout_events(
 
 /// Link a Shopify cart token to a visitor fingerprint.
 #[utoipa::path(post, path = "/analytics/cart_tokens", tag = "ingest", request_body = CartTokenBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub async fn cart_tokens(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonBody { value: body, .. }: JsonBody<CartTokenBody>,
-) -> Result<StatusCode, ApiError> {
+    JsonBody { value: body, raw }: JsonBody<CartTokenBody>,
+) -> Result<Response, ApiError> {
     let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
+    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let token = strip_cart_key(body.cart_token.trim());
     text_id("cart_token", token, 255)?;
     let input = CartTokenInput {
         cart_token: token.to_owned(),
         user_fingerprint: fingerprint("user_fingerprint", &body.user_fingerprint)?,
     };
-    state.store.record_cart_token(&principal.company_id, input).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(respond(state.store.record_cart_token(&principal.company_id, input, key).await?, StatusCode::NO_CONTENT))
 }
 
 /// Count a visitor, for conversion rates.
 #[utoipa::path(post, path = "/analytics/visits", tag = "ingest", request_body = VisitBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub async fn visits(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonBody { value: body, .. }: JsonBody<VisitBody>,
-) -> Result<StatusCode, ApiError> {
+    JsonBody { value: body, raw }: JsonBody<VisitBody>,
+) -> Result<Response, ApiError> {
     let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
+    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let now = state.clock.now_ms();
     let visitor = fingerprint("user_fingerprint", &body.user_fingerprint)?;
     let at_ms = instant("occurred_at", body.occurred_at, now)?;
-    state.store.record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let outcome = state.store.record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms, key).await?;
+    Ok(respond(outcome, StatusCode::NO_CONTENT))
 }
