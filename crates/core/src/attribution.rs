@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ticket::{Channel, MessageFact, MessageSource, classify, first_message, qualifies};
+use crate::ticket::{Channel, MessageFact, MessageSource, first_message, source_of};
 
 /// Everything known of one ticket: its identity and its messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,19 +106,20 @@ pub fn attribute<'t>(input: AttributionInput<'_>, tickets: impl IntoIterator<Ite
         if !input.identity.contains(&ticket.fingerprint.as_str()) {
             continue;
         }
-        // Candidates must have a message at or before the event (rule 1).
-        let known: Vec<MessageFact> = ticket.messages.iter().filter(|m| m.sent_at_ms <= input.at_ms).cloned().collect();
-        let (Some(first), Some(last_touch)) = (first_message(&known), known.iter().map(|m| m.sent_at_ms).max()) else {
+        // Only messages at or before the event count; a candidate has one (rule 1).
+        let known = || ticket.messages.iter().filter(|m| m.sent_at_ms <= input.at_ms);
+        let Some(first) = first_message(known()) else {
             continue;
         };
+        let last_touch = known().map(|m| m.sent_at_ms).max().unwrap_or(first.sent_at_ms);
         let distance_ms = input.at_ms - last_touch;
-        let qualifies = qualifies(&known, input.at_ms);
+        let qualifies = known().any(MessageFact::is_grounded_answer);
         seen.push((
             ticket,
             Candidate {
                 ticket_id: ticket.ticket_id.clone(),
                 fingerprint: ticket.fingerprint.clone(),
-                message_source: classify(ticket.channel, &known),
+                message_source: source_of(ticket.channel, Some(first)),
                 first_message_at_ms: first.sent_at_ms,
                 last_touch_at_ms: last_touch,
                 distance_ms,

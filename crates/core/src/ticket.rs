@@ -101,19 +101,24 @@ impl MessageFact {
 }
 
 /// The first message: earliest `sent_at`, ties by `message_id` bytewise.
-pub fn first_message(messages: &[MessageFact]) -> Option<&MessageFact> {
-    messages.iter().min_by(|a, b| (a.sent_at_ms, a.message_id.as_bytes()).cmp(&(b.sent_at_ms, b.message_id.as_bytes())))
+pub fn first_message<'a>(messages: impl IntoIterator<Item = &'a MessageFact>) -> Option<&'a MessageFact> {
+    messages
+        .into_iter()
+        .min_by(|a, b| (a.sent_at_ms, a.message_id.as_bytes()).cmp(&(b.sent_at_ms, b.message_id.as_bytes())))
 }
 
 /// SPEC §2: `FAQ` for the faq channel, else `NUDGE_CLICK` when the first
 /// message carries a nudge id, else `CHAT_WIDGET`.
 pub fn classify(channel: Channel, messages: &[MessageFact]) -> MessageSource {
-    if channel == Channel::Faq {
-        return MessageSource::Faq;
-    }
-    match first_message(messages) {
-        Some(first) if first.nudge_id.is_some() => MessageSource::NudgeClick,
-        _ => MessageSource::ChatWidget,
+    source_of(channel, first_message(messages))
+}
+
+/// SPEC §2, given the ticket's first message.
+pub fn source_of(channel: Channel, first: Option<&MessageFact>) -> MessageSource {
+    match (channel, first) {
+        (Channel::Faq, _) => MessageSource::Faq,
+        (Channel::Chat, Some(first)) if first.nudge_id.is_some() => MessageSource::NudgeClick,
+        (Channel::Chat, _) => MessageSource::ChatWidget,
     }
 }
 

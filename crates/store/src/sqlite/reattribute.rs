@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use revtrace_core::{AttributionInput, Candidate, TicketHistory, attribute};
+use revtrace_core::{AttributionInput, TicketHistory, attribute};
 use rusqlite::{Connection, params};
 
 use super::{history, writer::now_ms};
@@ -95,7 +95,10 @@ fn replay_company(
 
         let stored_reason: String = r.get(4)?;
         let stored_ticket: Option<String> = r.get(5)?;
-        let stored_candidates: Vec<Candidate> = serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
+        // Compared as text: serializing is cheaper than parsing, and the
+        // stored text was written by the same serializer.
+        let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let stored_candidates = r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?;
         let stored_window: i64 = r.get(7)?;
         let winner = decision.winner.as_ref();
         let decision_changed = stored_reason != decision.reason.as_str()
@@ -104,7 +107,7 @@ fn replay_company(
         if decision_changed {
             report.decisions_changed += 1;
         }
-        if decision_changed || stored_candidates != decision.candidates || stored_window != window_ms {
+        if decision_changed || stored_candidates != candidates || stored_window != window_ms {
             report.receipts_rewritten += 1;
             pending.push(Rewrite {
                 event_pk,
@@ -113,8 +116,7 @@ fn replay_company(
                 ticket_id: winner.map(|w| w.ticket_id.clone()),
                 ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
                 message_source: winner.map(|w| w.message_source.as_str()),
-                candidates: serde_json::to_string(&decision.candidates)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                candidates,
             });
         }
         if pending.len() >= CHUNK {
