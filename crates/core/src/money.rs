@@ -81,7 +81,10 @@ impl fmt::Display for UsdCents {
 /// `round_half_even(amount × multiplier, 2)` as cents.
 pub fn usd_cents(amount: Decimal, multiplier: Multiplier) -> Result<UsdCents, InvalidMoney> {
     let usd = amount.checked_mul(multiplier.0).ok_or(InvalidMoney::Overflow)?;
-    let cents = usd.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven) * Decimal::ONE_HUNDRED;
+    let cents = usd
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven)
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .ok_or(InvalidMoney::Overflow)?;
     cents.to_i64().map(UsdCents).ok_or(InvalidMoney::Overflow)
 }
 
@@ -108,6 +111,14 @@ mod tests {
         assert_eq!(usd_cents(dec("0.125"), Multiplier::ONE).unwrap(), UsdCents(12));
         assert_eq!(usd_cents(dec("0.135"), Multiplier::ONE).unwrap(), UsdCents(14));
         assert_eq!(usd_cents(dec("-0.125"), Multiplier::ONE).unwrap(), UsdCents(-12));
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        let max = Decimal::MAX;
+        assert_eq!(usd_cents(max, Multiplier::ONE), Err(InvalidMoney::Overflow));
+        assert_eq!(usd_cents(max, Multiplier::new(dec("2")).unwrap()), Err(InvalidMoney::Overflow));
+        assert_eq!(usd_cents(dec("100000000000000000"), Multiplier::ONE), Err(InvalidMoney::Overflow));
     }
 
     #[test]

@@ -87,6 +87,16 @@ async fn invalid_fields_are_422_and_name_the_field() {
     no_quantity.as_object_mut().unwrap().remove("quantity");
     assert_eq!(app.cart(no_quantity).await.body["error"]["field"], "quantity");
 
+    // Amounts too large for exact arithmetic are refused, not a crash.
+    let mut huge = good.clone();
+    huge["unit_price"] = json!("79228162514264337593543950335");
+    huge["quantity"] = json!(2);
+    let a = app.cart(huge).await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("unit_price")));
+    let a = app.checkout(order(Some("FP-1"), "big", "79228162514264337593543950335", "2026-09-01T10:00:00Z")).await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("line_items[0].unit_price")));
+    assert_eq!(app.get("/readyz", None).await.status, 200, "the writer is still up");
+
     let mut bad_line = order(Some("FP-1"), "9", "10.00", "2026-09-01T10:00:00Z");
     bad_line["line_items"][0]["quantity"] = json!("many");
     let a = app.checkout(bad_line).await;

@@ -235,7 +235,10 @@ pub(super) fn event(
                 cart_net(conn, company, fingerprint, product_id, variant_id.as_deref())?
             };
             let signed = signed_quantity(*event_type, *quantity, net).map_err(Rejection::from)?;
-            (Decimal::from(signed) * unit_price, Some(signed))
+            let amount = Decimal::from(signed)
+                .checked_mul(*unit_price)
+                .ok_or_else(|| Rejection::Invalid("quantity × unit_price is too large".into()))?;
+            (amount, Some(signed))
         }
         EventKind::Checkout { order_id, order_value, .. } => {
             if let Some(event_id) = stored_order(conn, company, order_id)? {

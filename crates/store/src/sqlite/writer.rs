@@ -88,7 +88,14 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>, syncer: std::sync::
             }
         }
         metrics::histogram!("revtrace_commit_batch_size").record(batch.len() as f64);
-        commit(&mut conn, &mut batch, &syncer);
+        // A bug that panics must not take the only writer down with it: the
+        // batch rolls back, its callers get an error, the next batch runs.
+        let committed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(&mut conn, &mut batch, &syncer)));
+        if committed.is_err() {
+            tracing::error!("the writer panicked; the batch was rolled back and its calls refused");
+            batch.clear();
+        }
         if WAL_PAGES.with(|p| p.get()) > CHECKPOINT_PAGES {
             finish_checkpoint(&conn);
             WAL_PAGES.with(|p| p.set(0));

@@ -60,9 +60,17 @@ pub(super) fn positive_quantity(field: &str, quantity: i64) -> Result<i64, ApiEr
     }
 }
 
-pub(super) fn non_negative(field: &str, amount: Amount) -> Result<rust_decimal::Decimal, ApiError> {
+/// The largest amount accepted: a quadrillion, far beyond any order, and small
+/// enough that quantity × price and the USD conversion stay exact.
+const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// A money amount: not negative, at most [`MAX_AMOUNT`].
+pub(super) fn amount(field: &str, amount: Amount) -> Result<rust_decimal::Decimal, ApiError> {
     if amount.0.is_sign_negative() && !amount.0.is_zero() {
         return Err(ApiError::invalid_field(field, format!("{field} must not be negative")));
+    }
+    if amount.0 > rust_decimal::Decimal::from(MAX_AMOUNT) {
+        return Err(ApiError::invalid_field(field, format!("{field} is larger than {MAX_AMOUNT}")));
     }
     Ok(amount.0)
 }

@@ -27,8 +27,7 @@ mod fields;
 pub use bodies::{CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, TicketBody, VisitBody};
 pub use fields::strip_cart_key;
 use fields::{
-    currency, fingerprint, idempotency, instant, non_negative, optional_fingerprint, positive_quantity, profile_slug,
-    text_id,
+    amount, currency, fingerprint, idempotency, instant, optional_fingerprint, positive_quantity, profile_slug, text_id,
 };
 
 /// What cart and checkout events share: who sent it, when, by whom, in what money.
@@ -157,7 +156,7 @@ pub async fn cart_events(
         product_id: body.product_id.0.clone(),
         variant_id: body.variant_id.as_ref().map(|v| v.0.clone()),
         quantity,
-        unit_price: non_negative("unit_price", body.unit_price)?,
+        unit_price: amount("unit_price", body.unit_price)?,
         cart_token: body.cart_token.as_deref().map(|t| strip_cart_key(t).to_owned()),
     };
     let input = event_input(&principal, now, envelope, kind)?;
@@ -184,7 +183,7 @@ pub async fn checkout_events(
             sku: item.sku,
             title: item.title,
             quantity: positive_quantity(&format!("line_items[{i}].quantity"), item.quantity)?,
-            unit_price: non_negative(&format!("line_items[{i}].unit_price"), item.unit_price)?,
+            unit_price: amount(&format!("line_items[{i}].unit_price"), item.unit_price)?,
         });
     }
     let envelope = Envelope {
@@ -195,7 +194,7 @@ pub async fn checkout_events(
     };
     let kind = EventKind::Checkout {
         order_id: body.order_id.0.clone(),
-        order_value: non_negative("order_value", body.order_value)?,
+        order_value: amount("order_value", body.order_value)?,
         line_items,
     };
     let input = event_input(&principal, now, envelope, kind)?;
