@@ -1,0 +1,240 @@
+//! The Store contract, written against `dyn Store` so that every backend runs
+//! the same suite (today: SQLite on a temporary file).
+
+use std::{str::FromStr, sync::Arc};
+
+use revtrace_core::{CartEventType, Channel, Currency, Fingerprint, Multiplier, Reason, Role};
+use revtrace_store::{
+    CartTokenInput, CompanyId, EventInput, EventKind, IdempotencyKey, IngestOutcome, KeyKind, LineItem, MessageInput,
+    NewCompany, RateInput, ReattributeOptions, Rejection, SourceCategory, Store, StoreError, TicketInput,
+    request_digest, sqlite::SqliteStore,
+};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+const HOUR: i64 = 3_600_000;
+const T0: i64 = 1_788_220_800_000; // 2026-09-01T00:00:00Z
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    company: CompanyId,
+    public_key: String,
+    secret_key: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+    let credentials = store
+        .create_company(NewCompany { name: "Glow".into(), timezone: "UTC".into(), window_ms: 24 * HOUR })
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        company: CompanyId(credentials.company_id),
+        public_key: credentials.company_key,
+        secret_key: credentials.secret_key,
+        _dir: dir,
+    }
+}
+
+fn fp(raw: &str) -> Fingerprint {
+    Fingerprint::parse(raw).unwrap()
+}
+
+fn dec(raw: &str) -> Decimal {
+    Decimal::from_str(raw).unwrap()
+}
+
+fn grounded(ticket_id: &str, fingerprint: &str, at: i64) -> TicketInput {
+    let message = |id: &str, at: i64, role: Role, answer: Option<bool>| MessageInput {
+        message_id: id.into(),
+        sent_at_ms: at,
+        role,
+        text: None,
+        has_answer_found: answer,
+        metadata: None,
+        product_ids: Vec::new(),
+    };
+    TicketInput {
+        ticket_id: ticket_id.into(),
+        ai_profile_id: None,
+        channel: Channel::Chat,
+        fingerprint: fp(fingerprint),
+        messages: vec![message("q", at, Role::Shopper, None), message("a", at + 1000, Role::Ai, Some(true))],
+    }
+}
+
+fn checkout(order_id: &str, fingerprint: Option<&str>, at: i64) -> EventInput {
+    EventInput {
+        source: SourceCategory::Api,
+        occurred_at_ms: at,
+        received_at_ms: at,
+        user_fingerprint: fingerprint.map(fp),
+        user_faq_fingerprint: None,
+        currency: Currency::USD,
+        is_test: false,
+        kind: EventKind::Checkout {
+            order_id: order_id.into(),
+            order_value: dec("48.00"),
+            line_items: vec![LineItem {
+                product_id: "cream".into(),
+                variant_id: None,
+                sku: None,
+                title: Some("Hydra Barrier Cream".into()),
+                quantity: 1,
+                unit_price: dec("48.00"),
+            }],
+        },
+    }
+}
+
+fn cart(kind: CartEventType, quantity: Option<i64>, at: i64) -> EventInput {
+    EventInput {
+        source: SourceCategory::Sdk,
+        occurred_at_ms: at,
+        received_at_ms: at,
+        user_fingerprint: Some(fp("FP-1")),
+        user_faq_fingerprint: None,
+        currency: Currency::parse("EUR").unwrap(),
+        is_test: false,
+        kind: EventKind::Cart {
+            event_type: kind,
+            product_id: "cream".into(),
+            variant_id: None,
+            quantity,
+            unit_price: dec("10.00"),
+            cart_token: None,
+        },
+    }
+}
+
+fn created<T>(outcome: IngestOutcome<T>) -> T {
+    match outcome {
+        IngestOutcome::Created(value) => value,
+        IngestOutcome::Replayed { status, body } => panic!("expected a fresh answer, got replay {status} {body}"),
+    }
+}
+
+fn rejection(error: StoreError) -> Rejection {
+    match error {
+        StoreError::Rejected(rejection) => rejection,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn keys_identify_their_company_and_kind() {
+    let f = sqlite().await;
+    let public = f.store.authenticate(&f.public_key).await.unwrap().unwrap();
+    let secret = f.store.authenticate(&f.secret_key).await.unwrap().unwrap();
+    assert_eq!((public.company_id.clone(), public.kind), (f.company.clone(), KeyKind::Public));
+    assert_eq!((secret.company_id, secret.kind), (f.company.clone(), KeyKind::Secret));
+    assert!(f.store.authenticate("sk_unknown").await.unwrap().is_none());
+    assert!(f.store.authenticate("pk_unknown").await.unwrap().is_none());
+    f.store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_is_decided_against_stored_history_and_its_receipt_kept() {
+    let f = sqlite().await;
+    let summary = created(f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-1", T0), None).await.unwrap());
+    assert!(summary.qualifies);
+    let receipt =
+        created(f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap());
+    assert_eq!((receipt.reason, receipt.ticket_id.as_deref()), (Reason::Attributed, Some("TK-1")));
+    assert_eq!(receipt.usd_value.as_deref(), Some("48.00"));
+
+    let audit = f.store.event_attribution(&f.company, &receipt.event_id).await.unwrap().unwrap();
+    assert_eq!(audit.candidates.len(), 1);
+    assert_eq!(audit.candidates[0].distance_ms, HOUR - 1000);
+    assert!(f.store.event_attribution(&CompanyId("co_other".into()), &receipt.event_id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn duplicate_orders_are_refused_with_the_stored_event() {
+    let f = sqlite().await;
+    let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), None).await.unwrap());
+    let error = f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0), None).await.unwrap_err();
+    assert_eq!(rejection(error), Rejection::DuplicateOrder { order_id: "1".into(), event_id: first.event_id });
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_or_refuse() {
+    let f = sqlite().await;
+    let key = |body: serde_json::Value| IdempotencyKey { id: "k".into(), request_sha256: request_digest(&body) };
+    let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap());
+    let again = f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap();
+    assert_eq!(again, IngestOutcome::Replayed { status: 201, body: serde_json::to_string(&first).unwrap() });
+    let error = f.store.ingest_event(&f.company, checkout("2", None, T0), Some(key(json!(2)))).await.unwrap_err();
+    assert_eq!(rejection(error), Rejection::IdempotencyMismatch);
+}
+
+#[tokio::test]
+async fn cart_positions_refuse_orphans_and_overdraws() {
+    let f = sqlite().await;
+    f.store
+        .set_rate(RateInput {
+            currency: Currency::parse("EUR").unwrap(),
+            multiplier: Multiplier::new(dec("1.10")).unwrap(),
+            effective_from: "2026-01-01".parse().unwrap(),
+            source: "test".into(),
+        })
+        .await
+        .unwrap();
+    let orphan = f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, Some(1), T0), None).await;
+    assert_eq!(rejection(orphan.unwrap_err()), Rejection::Cart(revtrace_core::CartRejection::OrphanRemoval));
+    let added =
+        created(f.store.ingest_event(&f.company, cart(CartEventType::ItemAdded, Some(2), T0), None).await.unwrap());
+    assert_eq!(added.usd_value.as_deref(), Some("22.00"));
+    let over = f.store.ingest_event(&f.company, cart(CartEventType::QuantityDecreased, Some(3), T0), None).await;
+    assert_eq!(rejection(over.unwrap_err()), Rejection::Cart(revtrace_core::CartRejection::ExceedsNetQuantity));
+    let all =
+        created(f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, None, T0), None).await.unwrap());
+    assert_eq!(all.usd_value.as_deref(), Some("-22.00"));
+}
+
+#[tokio::test]
+async fn tickets_keep_their_identity() {
+    let f = sqlite().await;
+    created(f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-1", T0), None).await.unwrap());
+    let error = f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-2", T0), None).await.unwrap_err();
+    assert_eq!(rejection(error), Rejection::TicketConflict { ticket_id: "TK-1".into(), field: "fingerprint" });
+}
+
+#[tokio::test]
+async fn calls_for_an_unknown_company_are_refused() {
+    let f = sqlite().await;
+    let nobody = CompanyId("co_nobody".into());
+    let error = f.store.ingest_event(&nobody, checkout("1", None, T0), None).await.unwrap_err();
+    assert_eq!(rejection(error), Rejection::UnknownCompany("co_nobody".into()));
+    let token = CartTokenInput { cart_token: "c1".into(), user_fingerprint: fp("FP-1") };
+    assert!(f.store.record_cart_token(&nobody, token, None).await.is_err());
+    assert!(f.store.record_visit(&nobody, "FP-1".into(), T0, None).await.is_err());
+}
+
+#[tokio::test]
+async fn reattribute_applies_late_history_and_a_new_window() {
+    let f = sqlite().await;
+    let early = created(f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap());
+    assert_eq!(early.reason, Reason::NoTicket);
+    created(f.store.ingest_ticket(&f.company, grounded("TK-late", "FP-1", T0), None).await.unwrap());
+
+    let dry = ReattributeOptions { dry_run: true, ..Default::default() };
+    let report = f.store.reattribute(dry, Box::new(|_| {})).await.unwrap();
+    assert_eq!((report.events, report.decisions_changed), (1, 1));
+    let unchanged = f.store.event_attribution(&f.company, &early.event_id).await.unwrap().unwrap();
+    assert_eq!(unchanged.reason, Reason::NoTicket);
+
+    let report = f.store.reattribute(ReattributeOptions::default(), Box::new(|_| {})).await.unwrap();
+    assert_eq!(report.decisions_changed, 1);
+    let audit = f.store.event_attribution(&f.company, &early.event_id).await.unwrap().unwrap();
+    assert_eq!((audit.reason, audit.decided_by.as_str()), (Reason::Attributed, "reattribute"));
+
+    let narrow = ReattributeOptions { window_ms: Some(HOUR / 2), ..Default::default() };
+    let report = f.store.reattribute(narrow, Box::new(|_| {})).await.unwrap();
+    assert_eq!(report.decisions_changed, 1);
+    let later = created(f.store.ingest_event(&f.company, checkout("2", Some("FP-1"), T0 + HOUR), None).await.unwrap());
+    assert_eq!(later.reason, Reason::OutsideWindow, "the new window holds for new events");
+}
