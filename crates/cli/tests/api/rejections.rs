@@ -269,8 +269,12 @@ async fn a_ticket_cannot_change_its_identity() {
 }
 
 #[tokio::test]
-async fn unknown_endpoints_are_json_404() {
+async fn unknown_endpoints_and_methods_are_json_errors() {
     let app = spawn_app().await;
     let a = app.get("/v2/nothing", None).await;
     assert_eq!((a.status, a.error_code()), (404, "not_found"));
+    let a = app.get("/analytics/cart_events", None).await;
+    assert_eq!((a.status, a.error_code()), (405, "method_not_allowed"));
+    let a = app.post_raw("/healthz", "{}", &[]).await;
+    assert_eq!((a.status, a.error_code()), (405, "method_not_allowed"));
 }
