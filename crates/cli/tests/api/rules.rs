@@ -217,3 +217,18 @@ async fn usd_values_are_signed_and_converted_once() {
     let a = app.cart(chf).await;
     assert_eq!((a.status, &a.body["usd_value"]), (201, &serde_json::Value::Null));
 }
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_and_occurred_at_defaults_to_receipt() {
+    let app = spawn_app().await;
+    let before = jiff::Timestamp::now();
+    let a = app
+        .checkout(json!({"order_id": "X-1", "order_value": 12.5, "currency": "usd",
+            "client_version": "4.2", "line_items": [{"product_id": 7, "quantity": 1, "unit_price": 12.5, "color": "red"}]}))
+        .await;
+    assert_eq!((a.status, a.body["usd_value"].as_str()), (201, Some("12.50")));
+    let receipt = app.receipt(a.body["event_id"].as_str().unwrap()).await;
+    let at: jiff::Timestamp = receipt.body["occurred_at"].as_str().unwrap().parse().unwrap();
+    assert!(before.as_millisecond() <= at.as_millisecond(), "{before} > {at}");
+    assert!(at <= jiff::Timestamp::now());
+}
