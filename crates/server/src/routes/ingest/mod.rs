@@ -4,6 +4,7 @@
 
 use axum::{
     Json,
+    body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -11,8 +12,8 @@ use axum::{
 use jiff::Timestamp;
 use revtrace_core::{CartEventType, Fingerprint};
 use revtrace_store::{
-    CartTokenInput, EventInput, EventKind, EventReceipt, IngestOutcome, KeyKind, LineItem, MessageInput, Principal,
-    SourceCategory, TicketInput, TicketSummary,
+    CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
+    MessageInput, Principal, SourceCategory, TicketInput, TicketSummary,
 };
 
 use crate::{
@@ -29,6 +30,27 @@ pub use fields::strip_cart_key;
 use fields::{
     amount, currency, fingerprint, idempotency, instant, optional_fingerprint, positive_quantity, profile_slug, text_id,
 };
+
+/// Who is calling, with which idempotency key, and when the call arrived.
+struct Caller {
+    principal: Principal,
+    key: Option<IdempotencyKey>,
+    now: i64,
+}
+
+/// The preamble of every ingest call: the key (Bearer or body `company_key`),
+/// the idempotency id (header or body) with the body's digest, and "now".
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    company_key: Option<&str>,
+    idempotency_id: Option<&str>,
+    raw: &Bytes,
+) -> Result<Caller, ApiError> {
+    let principal = ingest_principal(&*state.store, headers, company_key).await?;
+    let key = idempotency(headers, idempotency_id, raw)?;
+    Ok(Caller { principal, key, now: state.clock.now_ms() })
+}
 
 /// What cart and checkout events share: who sent it, when, by whom, in what money.
 struct Envelope<'a> {
@@ -96,9 +118,8 @@ pub async fn tickets(
     headers: HeaderMap,
     JsonBody { value: body, raw }: JsonBody<TicketBody>,
 ) -> Result<Response, ApiError> {
-    let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
-    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
-    let now = state.clock.now_ms();
+    let Caller { principal, key, now } =
+        caller(&state, &headers, body.company_key.as_deref(), body.idempotency_id.as_deref(), &raw).await?;
     text_id("ticket_id", &body.ticket_id, 255)?;
     if let Some(profile) = &body.ai_profile_id {
         profile_slug(profile)?;
@@ -137,9 +158,8 @@ pub async fn cart_events(
     headers: HeaderMap,
     JsonBody { value: body, raw }: JsonBody<CartEventBody>,
 ) -> Result<Response, ApiError> {
-    let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
-    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
-    let now = state.clock.now_ms();
+    let Caller { principal, key, now } =
+        caller(&state, &headers, body.company_key.as_deref(), body.idempotency_id.as_deref(), &raw).await?;
     text_id("product_id", &body.product_id.0, 255)?;
     let quantity = body.quantity.map(|q| positive_quantity("quantity", q)).transpose()?;
     if quantity.is_none() && body.event_type != CartEventType::ItemRemoved {
@@ -172,9 +192,8 @@ pub async fn checkout_events(
     headers: HeaderMap,
     JsonBody { value: mut body, raw }: JsonBody<CheckoutEventBody>,
 ) -> Result<Response, ApiError> {
-    let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
-    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
-    let now = state.clock.now_ms();
+    let Caller { principal, key, now } =
+        caller(&state, &headers, body.company_key.as_deref(), body.idempotency_id.as_deref(), &raw).await?;
     let mut line_items = Vec::with_capacity(body.line_items.len());
     for (i, item) in std::mem::take(&mut body.line_items).into_iter().enumerate() {
         line_items.push(LineItem {
@@ -210,8 +229,8 @@ pub async fn cart_tokens(
     headers: HeaderMap,
     JsonBody { value: body, raw }: JsonBody<CartTokenBody>,
 ) -> Result<Response, ApiError> {
-    let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
-    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
+    let Caller { principal, key, .. } =
+        caller(&state, &headers, body.company_key.as_deref(), body.idempotency_id.as_deref(), &raw).await?;
     let token = strip_cart_key(body.cart_token.trim());
     text_id("cart_token", token, 255)?;
     let input = CartTokenInput {
@@ -230,9 +249,8 @@ pub async fn visits(
     headers: HeaderMap,
     JsonBody { value: body, raw }: JsonBody<VisitBody>,
 ) -> Result<Response, ApiError> {
-    let principal = ingest_principal(&*state.store, &headers, body.company_key.as_deref()).await?;
-    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
-    let now = state.clock.now_ms();
+    let Caller { principal, key, now } =
+        caller(&state, &headers, body.company_key.as_deref(), body.idempotency_id.as_deref(), &raw).await?;
     let visitor = fingerprint("user_fingerprint", &body.user_fingerprint)?;
     let at_ms = instant("occurred_at", body.occurred_at, now)?;
     let outcome = state.store.record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms, key).await?;
