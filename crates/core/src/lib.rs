@@ -7,8 +7,10 @@
 
 pub mod attribution;
 pub mod cart;
+pub mod ecb;
 pub mod fingerprint;
 pub mod money;
+pub mod report;
 pub mod ticket;
 pub mod time;
 

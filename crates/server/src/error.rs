@@ -101,6 +101,11 @@ impl From<Rejection> for ApiError {
                 field: Some(field.into()),
                 ..ApiError::new(StatusCode::CONFLICT, "ticket_conflict", message)
             },
+            Rejection::DuplicateRefund { .. } => ApiError::new(StatusCode::CONFLICT, "duplicate_refund", message),
+            Rejection::RefundExceedsOrder { .. } => ApiError {
+                field: Some("amount".into()),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_exceeds_order", message)
+            },
             Rejection::UnknownCompany(_) => ApiError::unauthorized(message),
             Rejection::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
         }

@@ -14,6 +14,10 @@ pub enum Rejection {
     IdempotencyMismatch,
     #[error("ticket {ticket_id} is stored with a different {field}")]
     TicketConflict { ticket_id: String, field: &'static str },
+    #[error("refund {refund_id} is already stored")]
+    DuplicateRefund { refund_id: String },
+    #[error("refunds of order {order_id} would exceed its value of {order_value}")]
+    RefundExceedsOrder { order_id: String, order_value: String },
     #[error("unknown company {0}")]
     UnknownCompany(String),
     #[error("{0}")]

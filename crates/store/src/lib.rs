@@ -16,6 +16,10 @@ use async_trait::async_trait;
 pub use error::{Rejection, StoreError};
 pub use keys::request_digest;
 pub use model::*;
+use revtrace_core::report::DayRange;
+
+/// Chunks of reporting-table rows; a failure ends the stream.
+pub type ExportRows = tokio::sync::mpsc::Receiver<Result<Vec<ExportRow>, StoreError>>;
 
 /// The persistence boundary. Implementations must be cheap to share (`Arc`).
 #[async_trait]
@@ -56,6 +60,35 @@ pub trait Store: Send + Sync + 'static {
         at_ms: i64,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<()>, StoreError>;
+
+    /// Stores a refund against its order (applied when the order arrives, if
+    /// it has not yet).
+    async fn record_refund(
+        &self,
+        company: &CompanyId,
+        refund: RefundInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<RefundReceipt>, StoreError>;
+
+    /// Inserts or replaces catalog entries; returns how many were written.
+    async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError>;
+
+    async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError>;
+
+    /// The rollup rows and visitor counts of two periods (reports).
+    async fn revenue_facts(
+        &self,
+        company: &CompanyId,
+        current: DayRange,
+        previous: DayRange,
+    ) -> Result<RevenueFacts, StoreError>;
+
+    /// A conversation with its attributed events, products and totals.
+    async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError>;
+
+    /// The reporting table rows of a day range, in time order, in chunks,
+    /// read on a background thread (constant memory whatever the range).
+    fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows;
 
     /// The decision receipt of one event of this company.
     async fn event_attribution(

@@ -81,6 +81,15 @@ impl SourceCategory {
             Self::Api => "API",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "SHOPIFY" => Some(Self::Shopify),
+            "SDK" => Some(Self::Sdk),
+            "API" => Some(Self::Api),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -251,4 +260,147 @@ pub struct ReattributeReport {
     /// Events whose stored receipt was rewritten (decision or candidates).
     pub receipts_rewritten: u64,
     pub dry_run: bool,
+}
+
+/// Money returned on an order, in the order's currency.
+#[derive(Clone, Debug)]
+pub struct RefundInput {
+    /// Unique per company (Shopify's refund id, or the caller's own).
+    pub refund_id: String,
+    pub order_id: String,
+    pub amount: Decimal,
+    pub occurred_at_ms: i64,
+}
+
+/// The 201 answer to a stored refund.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RefundReceipt {
+    pub refund_id: String,
+    pub order_id: String,
+    /// False while its order has not arrived: it is applied when it does.
+    pub applied: bool,
+    /// The refund in USD at the order's rate; null until applied, or when the
+    /// order's currency has no rate.
+    pub usd_value: Option<String>,
+}
+
+/// One catalog entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct Product {
+    pub product_id: String,
+    pub title: Option<String>,
+    pub image_url: Option<String>,
+    pub url: Option<String>,
+}
+
+/// A company's settings as reads need them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompanyProfile {
+    pub name: String,
+    /// IANA zone name.
+    pub timezone: String,
+    pub window_ms: i64,
+}
+
+/// What `/v1/revenue-impact` is computed from: the rollup rows of both
+/// periods (ordered by day) and the distinct visitors of each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueFacts {
+    pub rows: Vec<revtrace_core::report::RollupRow>,
+    pub current_visitors: revtrace_core::report::Visitors,
+    pub previous_visitors: revtrace_core::report::Visitors,
+    pub has_checkout_data: bool,
+}
+
+/// A product as the per-conversation view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProductView {
+    pub product_id: String,
+    pub variant_id: Option<String>,
+    pub title: Option<String>,
+    pub image_url: Option<String>,
+    pub url: Option<String>,
+    pub quantity: i64,
+    /// In the event's currency.
+    pub unit_price: String,
+}
+
+/// One attributed event of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TicketEvent {
+    pub event_id: String,
+    /// `CART_EVENT` or `CHECKOUT`.
+    pub cart_type: String,
+    pub source_category: SourceCategory,
+    pub occurred_at: String,
+    /// Cart events only: `ITEM_ADDED`, `QUANTITY_INCREASED`, …
+    pub event_type: Option<String>,
+    pub order_id: Option<String>,
+    /// Signed, in the original currency.
+    pub amount: String,
+    pub currency: String,
+    /// Signed; null when the currency has no rate.
+    pub usd_value: Option<String>,
+    pub refunded_usd: String,
+    pub is_test: bool,
+    /// The cart event's product, or the order's line items.
+    pub products: Vec<ProductView>,
+}
+
+/// Totals of a conversation's attributed, non-test events.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TicketTotals {
+    pub checkout_revenue_usd: String,
+    pub refunds_usd: String,
+    pub net_checkout_revenue_usd: String,
+    pub orders: i64,
+    pub cart_gmv_usd: String,
+    pub products_in_cart: i64,
+    pub events: i64,
+    pub unconverted_events: i64,
+}
+
+/// `GET /v1/tickets/{ticket_id}/revenue`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TicketRevenue {
+    pub ticket_id: String,
+    pub ai_profile_id: String,
+    pub channel: Channel,
+    pub fingerprint: String,
+    pub message_source: MessageSource,
+    pub qualifies: bool,
+    pub first_message_at: Option<String>,
+    pub last_message_at: Option<String>,
+    pub messages: i64,
+    /// Attributed events in time order.
+    pub events: Vec<TicketEvent>,
+    pub totals: TicketTotals,
+}
+
+/// One row of the reporting table (SPEC §9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ExportRow {
+    pub company_id: String,
+    pub event_id: String,
+    pub occurred_at: String,
+    pub day: String,
+    pub cart_type: String,
+    pub source_category: String,
+    pub message_source: Option<String>,
+    pub ticket_id: Option<String>,
+    pub ai_profile_id: Option<String>,
+    pub user_fingerprint: Option<String>,
+    pub event_type: Option<String>,
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
+    pub quantity_signed: Option<i64>,
+    pub order_id: Option<String>,
+    pub cart_value: String,
+    pub currency: String,
+    pub currency_multiplier: Option<String>,
+    pub usd_cart_value: Option<String>,
+    pub attributed: bool,
+    pub reason: String,
+    pub is_test: bool,
+    pub refunded_usd: String,
 }

@@ -1,11 +1,13 @@
-//! Writes made by operators (CLI): companies, keys and currency rates.
+//! Writes made by operators (CLI, or a secret-key call): companies, keys,
+//! currency rates and the product catalog.
 
 use rusqlite::{Connection, params};
 
+use super::history::Companies;
 use crate::{
     StoreError,
     keys::{random_token, sha256_hex, time_ordered_id},
-    model::{CompanyCredentials, NewCompany, RateInput},
+    model::{CompanyCredentials, CompanyId, NewCompany, Product, RateInput},
 };
 
 pub(super) fn create_company(
@@ -50,4 +52,25 @@ pub(super) fn set_rate(conn: &Connection, rate: RateInput) -> Result<(), StoreEr
         ],
     )?;
     Ok(())
+}
+
+/// Inserts or replaces catalog entries; returns how many were written.
+pub(super) fn upsert_products(
+    conn: &Connection,
+    companies: &mut Companies,
+    company: &CompanyId,
+    products: &[Product],
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    companies.get(conn, company)?;
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO products (company_id, product_id, title, image_url, url, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (company_id, product_id) DO UPDATE SET title = excluded.title, image_url = excluded.image_url,
+            url = excluded.url, updated_at_ms = excluded.updated_at_ms",
+    )?;
+    for p in products {
+        upsert.execute(params![company.0, p.product_id, p.title, p.image_url, p.url, now_ms])?;
+    }
+    Ok(products.len() as u64)
 }

@@ -3,7 +3,7 @@
 //! call or returns a rejection having written nothing.
 
 use revtrace_core::{
-    AttributionInput, Currency, Decision, MessageFact, Multiplier, attribute, classify, qualifies, signed_quantity,
+    AttributionInput, Currency, Decision, Multiplier, Role, attribute, classify, qualifies, signed_quantity,
     ticket::nudge_id_of, time::to_rfc3339, usd_cents,
 };
 use rusqlite::{Connection, OptionalExtension, params};
@@ -11,12 +11,15 @@ use rust_decimal::Decimal;
 
 use super::{
     history::{self, Companies},
+    refunds,
+    rollups::{self, Contribution, RollupKey},
     writer::Call,
 };
 use crate::{
     Rejection, StoreError,
     model::{
-        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary,
+        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, RefundReceipt, TicketInput,
+        TicketSummary,
     },
 };
 
@@ -24,6 +27,7 @@ use crate::{
 pub(super) enum Ingested {
     Ticket(TicketSummary),
     Event(EventReceipt),
+    Refund(RefundReceipt),
     NoContent,
     /// A retry with a known idempotency id: the original answer, verbatim.
     Replayed {
@@ -39,6 +43,7 @@ impl Ingested {
         Ok(match self {
             Self::Ticket(summary) => (200, json(serde_json::to_string(summary))?),
             Self::Event(receipt) => (201, json(serde_json::to_string(receipt))?),
+            Self::Refund(receipt) => (201, json(serde_json::to_string(receipt))?),
             Self::NoContent => (204, String::new()),
             Self::Replayed { status, body } => (*status, body.clone()),
         })
@@ -68,6 +73,7 @@ pub(super) fn call(
             cart_token(conn, companies, company, input, now_ms)?;
             Ingested::NoContent
         }
+        Call::Refund(input) => Ingested::Refund(refunds::record(conn, companies, company, input, now_ms)?),
         Call::Visit { fingerprint, at_ms } => {
             visit(conn, companies, company, &fingerprint, at_ms)?;
             Ingested::NoContent
@@ -150,13 +156,14 @@ pub(super) fn ticket(
         "INSERT INTO messages (ticket_pk, message_id, sent_at_ms, role, has_answer_found, nudge_id, text, metadata, product_ids)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (ticket_pk, message_id) DO NOTHING",
     )?;
+    let timezone = companies.get(conn, company)?.timezone.clone();
     for m in &input.messages {
         let product_ids = if m.product_ids.is_empty() {
             None
         } else {
             Some(serde_json::Value::from(m.product_ids.clone()).to_string())
         };
-        insert.execute(params![
+        let inserted = insert.execute(params![
             ticket_pk,
             m.message_id,
             m.sent_at_ms,
@@ -167,21 +174,13 @@ pub(super) fn ticket(
             m.metadata.as_ref().map(|v| v.to_string()),
             product_ids
         ])?;
+        if inserted > 0 && m.role == Role::Ai && m.has_answer_found == Some(true) {
+            let day = revtrace_core::time::reporting_day(m.sent_at_ms, &timezone).to_string();
+            rollups::assist_visitor(conn, company, &day, input.fingerprint.as_str())?;
+        }
     }
 
-    let facts = conn
-        .prepare_cached(
-            "SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages WHERE ticket_pk = ?1",
-        )?
-        .query_map(params![ticket_pk], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .map(|row| {
-            let (message_id, sent_at_ms, role, has_answer_found, nudge_id) = row?;
-            let role = revtrace_core::Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?;
-            Ok(MessageFact { message_id, sent_at_ms, role, has_answer_found, nudge_id })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let facts = history::messages_of(conn, ticket_pk)?;
     Ok(TicketSummary {
         ticket_id: input.ticket_id,
         message_source: classify(input.channel, &facts),
@@ -191,28 +190,36 @@ pub(super) fn ticket(
     })
 }
 
+/// A USD multiplier with where it came from (none for USD itself).
+pub(super) struct Rate {
+    pub multiplier: Multiplier,
+    pub effective_from: Option<String>,
+    pub source: Option<String>,
+}
+
 /// The USD multiplier in force for a currency on a reporting day.
-pub(super) fn rate_for(
-    conn: &Connection,
-    currency: Currency,
-    day: &str,
-) -> Result<Option<(Multiplier, Option<String>)>, StoreError> {
+pub(super) fn rate_for(conn: &Connection, currency: Currency, day: &str) -> Result<Option<Rate>, StoreError> {
     if currency == Currency::USD {
-        return Ok(Some((Multiplier::ONE, None)));
+        return Ok(Some(Rate { multiplier: Multiplier::ONE, effective_from: None, source: None }));
     }
-    let row: Option<(String, String)> = conn
+    let row: Option<(String, String, String)> = conn
         .prepare_cached(
-            "SELECT usd_multiplier, effective_from FROM currency_rates
+            "SELECT usd_multiplier, effective_from, source FROM currency_rates
              WHERE currency = ?1 AND effective_from <= ?2 ORDER BY effective_from DESC LIMIT 1",
         )?
-        .query_row(params![currency.as_str(), day], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![currency.as_str(), day], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    row.map(|(m, from)| {
-        let value: Decimal = m.parse().map_err(|_| StoreError::Corrupt(format!("multiplier {m}")))?;
-        let multiplier = Multiplier::new(value).map_err(|_| StoreError::Corrupt(format!("multiplier {m}")))?;
-        Ok((multiplier, Some(from)))
+    row.map(|(m, from, source)| {
+        Ok(Rate { multiplier: parse_multiplier(&m)?, effective_from: Some(from), source: Some(source) })
     })
     .transpose()
+}
+
+pub(super) fn parse_multiplier(raw: &str) -> Result<Multiplier, StoreError> {
+    raw.parse::<Decimal>()
+        .ok()
+        .and_then(|value| Multiplier::new(value).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("multiplier {raw}")))
 }
 
 pub(super) fn event(
@@ -250,8 +257,11 @@ pub(super) fn event(
 
     let day = revtrace_core::time::reporting_day(input.occurred_at_ms, &settings.timezone).to_string();
     let rate = rate_for(conn, input.currency, &day)?;
-    let usd =
-        rate.as_ref().map(|(m, _)| usd_cents(amount, *m)).transpose().map_err(|e| Rejection::Invalid(e.to_string()))?;
+    let usd = rate
+        .as_ref()
+        .map(|r| usd_cents(amount, r.multiplier))
+        .transpose()
+        .map_err(|e| Rejection::Invalid(e.to_string()))?;
 
     let identity = input.identity();
     let histories = history::for_identity(conn, company, &identity, input.occurred_at_ms)?;
@@ -261,7 +271,7 @@ pub(super) fn event(
     );
 
     let event_id = crate::keys::time_ordered_id("evt_");
-    insert_event(
+    let event_pk = insert_event(
         conn,
         company,
         &input,
@@ -277,6 +287,29 @@ pub(super) fn event(
             now_ms,
         },
     )?;
+
+    let winner = decision.winner.as_ref();
+    let key = RollupKey {
+        day: day.clone(),
+        cart_type: rollups::cart_type_str(matches!(input.kind, EventKind::Checkout { .. })),
+        attributed: decision.attributed(),
+        ai_profile_id: winner.map(|w| w.ai_profile_id.clone()).unwrap_or_default(),
+        message_source: winner.map(|w| w.message_source.as_str().to_owned()).unwrap_or_default(),
+        is_test: input.is_test,
+    };
+    let contribution =
+        Contribution { usd_cents: usd.map(|c| c.0), quantity: quantity_signed.unwrap_or_default(), refunded_cents: 0 };
+    rollups::apply(conn, company, &key, contribution, 1)?;
+    if !input.is_test {
+        let checkout = matches!(input.kind, EventKind::Checkout { .. });
+        for fingerprint in &identity {
+            rollups::sight_visitor(conn, company, &day, fingerprint, checkout)?;
+        }
+    }
+    if let EventKind::Checkout { order_id, .. } = &input.kind {
+        let multiplier = rate.as_ref().map(|r| r.multiplier);
+        refunds::apply_pending(conn, company, order_id, event_pk, multiplier, &key)?;
+    }
 
     if let EventKind::Cart { product_id, variant_id, .. } = &input.kind {
         let fingerprint = input.user_fingerprint.as_ref().map(|f| f.as_str()).unwrap_or_default();
@@ -339,7 +372,7 @@ struct InsertFacts<'a> {
     day: &'a str,
     amount: Decimal,
     quantity_signed: Option<i64>,
-    rate: Option<&'a (Multiplier, Option<String>)>,
+    rate: Option<&'a Rate>,
     usd_cents: Option<i64>,
     decision: &'a Decision,
     window_ms: i64,
@@ -351,7 +384,7 @@ fn insert_event(
     company: &CompanyId,
     input: &EventInput,
     f: &InsertFacts<'_>,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let (cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token) = match &input.kind {
         EventKind::Cart { event_type, product_id, variant_id, unit_price, cart_token, .. } => (
             "CART_EVENT",
@@ -370,9 +403,10 @@ fn insert_event(
         "INSERT INTO events (event_id, company_id, cart_type, source_category, occurred_at_ms, day, received_at_ms,
             user_fingerprint, user_faq_fingerprint, event_type, product_id, variant_id, quantity_signed, unit_price,
             order_id, cart_token, amount, currency, usd_multiplier, rate_effective_from, usd_cents, is_test,
-            reason, attributed, ticket_id, ai_profile_id, message_source, window_ms, candidates, decided_at_ms, decided_by)
+            reason, attributed, ticket_id, ai_profile_id, message_source, window_ms, candidates, decided_at_ms, decided_by,
+            rate_source)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
-            ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, 'ingest')",
+            ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, 'ingest', ?31)",
     )?
     .execute(params![
         f.event_id,
@@ -393,8 +427,8 @@ fn insert_event(
         cart_token,
         f.amount.to_string(),
         input.currency.as_str(),
-        f.rate.map(|(m, _)| m.value().to_string()),
-        f.rate.and_then(|(_, from)| from.clone()),
+        f.rate.map(|r| r.multiplier.value().to_string()),
+        f.rate.and_then(|r| r.effective_from.as_deref()),
         f.usd_cents,
         input.is_test,
         f.decision.reason.as_str(),
@@ -405,10 +439,11 @@ fn insert_event(
         f.window_ms,
         candidates,
         f.now_ms,
+        f.rate.and_then(|r| r.source.as_deref()),
     ])?;
+    let event_pk = conn.last_insert_rowid();
 
     if let EventKind::Checkout { line_items, .. } = &input.kind {
-        let event_pk = conn.last_insert_rowid();
         let mut insert = conn.prepare_cached(
             "INSERT INTO line_items (event_pk, position, product_id, variant_id, sku, title, quantity, unit_price)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -426,7 +461,7 @@ fn insert_event(
             ])?;
         }
     }
-    Ok(())
+    Ok(event_pk)
 }
 
 pub(super) fn cart_token(
@@ -455,9 +490,5 @@ pub(super) fn visit(
 ) -> Result<(), StoreError> {
     let settings = companies.get(conn, company)?;
     let day = revtrace_core::time::reporting_day(at_ms, &settings.timezone).to_string();
-    conn.prepare_cached(
-        "INSERT INTO visitor_days (company_id, day, user_fingerprint) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-    )?
-    .execute(params![company.0, day, fingerprint])?;
-    Ok(())
+    rollups::sight_visitor(conn, company, &day, fingerprint, false)
 }

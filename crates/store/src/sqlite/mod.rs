@@ -9,6 +9,9 @@ mod ingest;
 mod migrate;
 mod read;
 mod reattribute;
+mod refunds;
+mod reports;
+mod rollups;
 mod syncer;
 mod writer;
 
@@ -26,13 +29,17 @@ use tokio::sync::{mpsc, oneshot};
 use writer::{Call, Command, Job, Reply};
 
 use crate::{
-    Store, StoreError,
+    ExportRows, Store, StoreError,
     model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, EventInput, EventReceipt, IdempotencyKey,
-        IngestOutcome, NewCompany, Principal, Progress, RateInput, ReattributeOptions, ReattributeReport, TicketInput,
-        TicketSummary,
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyProfile, EventInput, EventReceipt,
+        IdempotencyKey, IngestOutcome, NewCompany, Principal, Product, Progress, RateInput, ReattributeOptions,
+        ReattributeReport, RefundInput, RefundReceipt, RevenueFacts, TicketInput, TicketRevenue, TicketSummary,
     },
 };
+use revtrace_core::report::DayRange;
+
+/// Rows per chunk of an export stream.
+const EXPORT_CHUNK: usize = 1024;
 
 /// Calls waiting for the writer beyond this make callers wait (back-pressure).
 const QUEUE_DEPTH: usize = 8192;
@@ -202,6 +209,78 @@ impl Store for SqliteStore {
             Ingested::NoContent => Ok(IngestOutcome::Created(())),
             other => replayed(other),
         }
+    }
+
+    async fn record_refund(
+        &self,
+        company: &CompanyId,
+        refund: RefundInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
+        match self.ingest(company, idempotency, Call::Refund(refund)).await? {
+            Ingested::Refund(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => replayed(other),
+        }
+    }
+
+    async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
+        match self.write(Command::UpsertProducts { company: company.clone(), products }).await? {
+            Reply::Count(n) => Ok(n),
+            _ => Err(unexpected("ingest")),
+        }
+    }
+
+    async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+        let company = company.clone();
+        self.read(move |conn| reports::company_profile(conn, &company)).await
+    }
+
+    async fn revenue_facts(
+        &self,
+        company: &CompanyId,
+        current: DayRange,
+        previous: DayRange,
+    ) -> Result<RevenueFacts, StoreError> {
+        let company = company.clone();
+        self.read(move |conn| reports::revenue_facts(conn, &company, &current, &previous)).await
+    }
+
+    async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
+        let (company, ticket_id) = (company.clone(), ticket_id.to_owned());
+        self.read(move |conn| reports::ticket_revenue(conn, &company, &ticket_id)).await
+    }
+
+    fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows {
+        let (tx, rx) = mpsc::channel(4);
+        let (pool, company) = (self.inner.readers.clone(), company.clone());
+        tokio::task::spawn_blocking(move || {
+            let conn = match pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return drop(tx.blocking_send(Err(e.into()))),
+            };
+            let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
+            let mut open = true;
+            let scanned = reports::export(&conn, &company, &range, |row| {
+                match row {
+                    Ok(row) => chunk.push(row),
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        open = false;
+                    }
+                }
+                if open && chunk.len() >= EXPORT_CHUNK {
+                    // A closed channel (the client went away) stops the scan.
+                    open = tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_ok();
+                }
+                open
+            });
+            match scanned {
+                Ok(()) if open && !chunk.is_empty() => drop(tx.blocking_send(Ok(chunk))),
+                Ok(()) => {}
+                Err(e) => drop(tx.blocking_send(Err(e))),
+            }
+        });
+        rx
     }
 
     async fn event_attribution(

@@ -41,12 +41,8 @@ pub(super) fn attribution(
     let reason_text: String = r.get(7)?;
     let reason = Reason::parse(&reason_text).ok_or_else(|| corrupt("reason", &reason_text))?;
     let source_text: String = r.get(2)?;
-    let source_category = match source_text.as_str() {
-        "SHOPIFY" => SourceCategory::Shopify,
-        "SDK" => SourceCategory::Sdk,
-        "API" => SourceCategory::Api,
-        other => return Err(corrupt("source category", other)),
-    };
+    let source_category =
+        SourceCategory::parse(&source_text).ok_or_else(|| corrupt("source category", &source_text))?;
     let winner = match (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?)
     {
         (Some(ticket_id), Some(ai_profile_id), Some(source)) => Some(Winner {

@@ -6,7 +6,11 @@ use std::collections::HashMap;
 use revtrace_core::{AttributionInput, TicketHistory, attribute};
 use rusqlite::{Connection, params};
 
-use super::{history, writer::now_ms};
+use super::{
+    history,
+    rollups::{self, Contribution, RollupKey},
+    writer::now_ms,
+};
 use crate::{
     StoreError,
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
@@ -120,16 +124,22 @@ fn replay_company(
             });
         }
         if pending.len() >= CHUNK {
-            flush(write, &mut pending, window_ms, dry_run)?;
+            flush(write, company, &mut pending, window_ms, dry_run)?;
         }
         if report.events.is_multiple_of(10_000) {
             progress(Progress { done: report.events, total });
         }
     }
-    flush(write, &mut pending, window_ms, dry_run)
+    flush(write, company, &mut pending, window_ms, dry_run)
 }
 
-fn flush(write: &mut Connection, pending: &mut Vec<Rewrite>, window_ms: i64, dry_run: bool) -> Result<(), StoreError> {
+fn flush(
+    write: &mut Connection,
+    company: &CompanyId,
+    pending: &mut Vec<Rewrite>,
+    window_ms: i64,
+    dry_run: bool,
+) -> Result<(), StoreError> {
     if dry_run || pending.is_empty() {
         pending.clear();
         return Ok(());
@@ -143,6 +153,21 @@ fn flush(write: &mut Connection, pending: &mut Vec<Rewrite>, window_ms: i64, dry
         )?;
         let now = now_ms();
         for w in pending.drain(..) {
+            // The event leaves its old rollup row for its new one, in the
+            // same transaction, so reports stay consistent throughout. Its
+            // row is read here, not in the replay scan, so a refund that
+            // landed meanwhile moves with it.
+            let (was, contribution) = rollup_of(&tx, w.event_pk)?;
+            let now_key = RollupKey {
+                attributed: w.attributed,
+                ai_profile_id: w.ai_profile_id.clone().unwrap_or_default(),
+                message_source: w.message_source.unwrap_or_default().to_owned(),
+                ..was.clone()
+            };
+            if now_key != was {
+                rollups::apply(&tx, company, &was, contribution, -1)?;
+                rollups::apply(&tx, company, &now_key, contribution, 1)?;
+            }
             update.execute(params![
                 w.event_pk,
                 w.reason,
@@ -158,4 +183,31 @@ fn flush(write: &mut Connection, pending: &mut Vec<Rewrite>, window_ms: i64, dry
     }
     tx.commit()?;
     Ok(())
+}
+
+/// The rollup row an event counts in now, and what it adds there.
+fn rollup_of(conn: &Connection, event_pk: i64) -> Result<(RollupKey, Contribution), StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents, quantity_signed,
+                    refunded_cents
+             FROM events WHERE event_pk = ?1",
+        )?
+        .query_row(params![event_pk], |r| {
+            Ok((
+                RollupKey {
+                    day: r.get(0)?,
+                    cart_type: rollups::cart_type_str(r.get_ref(1)?.as_str()? == "CHECKOUT"),
+                    attributed: r.get(2)?,
+                    ai_profile_id: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    message_source: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    is_test: r.get(5)?,
+                },
+                Contribution {
+                    usd_cents: r.get(6)?,
+                    quantity: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
+                    refunded_cents: r.get(8)?,
+                },
+            ))
+        })?)
 }

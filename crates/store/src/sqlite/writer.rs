@@ -18,7 +18,8 @@ use super::{
 use crate::{
     StoreError,
     model::{
-        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, NewCompany, RateInput, TicketInput,
+        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, NewCompany, Product, RateInput,
+        RefundInput, TicketInput,
     },
 };
 
@@ -29,6 +30,7 @@ pub(super) enum Command {
     Ingest { company: CompanyId, idempotency: Option<IdempotencyKey>, call: Call },
     CreateCompany(NewCompany),
     SetRate(RateInput),
+    UpsertProducts { company: CompanyId, products: Vec<Product> },
 }
 
 /// An ingest call, as the writer runs it.
@@ -37,11 +39,13 @@ pub(super) enum Call {
     Event(Box<EventInput>),
     CartToken(CartTokenInput),
     Visit { fingerprint: String, at_ms: i64 },
+    Refund(RefundInput),
 }
 
 pub(super) enum Reply {
     Ingested(Ingested),
     Company(CompanyCredentials),
+    Count(u64),
     Done,
 }
 
@@ -164,5 +168,8 @@ fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: 
         }
         Command::CreateCompany(company) => admin::create_company(conn, company, now).map(Reply::Company),
         Command::SetRate(rate) => admin::set_rate(conn, rate).map(|()| Reply::Done),
+        Command::UpsertProducts { company, products } => {
+            admin::upsert_products(conn, companies, &company, &products, now).map(Reply::Count)
+        }
     }
 }

@@ -1,0 +1,83 @@
+-- revtrace SQLite schema, version 2: what reports read.
+-- Reports never scan raw events: they read `rollups` (sums per day and
+-- decision) and `visitor_days` (distinct visitors), both written in the same
+-- transaction as the event, the ticket message or the refund they count.
+
+-- Where each event's USD multiplier came from (`manual`, `ecb`, ...; NULL for
+-- USD and for events without a rate), and the refunds applied to it.
+ALTER TABLE events ADD COLUMN rate_source TEXT;
+ALTER TABLE events ADD COLUMN refunded_cents INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN refunds_pending INTEGER NOT NULL DEFAULT 0;
+
+-- Attributed events of one ticket, for the per-conversation view.
+CREATE INDEX events_by_ticket ON events (company_id, ticket_id, occurred_at_ms) WHERE ticket_id IS NOT NULL;
+
+-- One row per (company, reporting day, decision, test flag, event type).
+-- Unattributed rows carry '' as profile and source.
+CREATE TABLE rollups (
+    company_id     TEXT NOT NULL,
+    day            TEXT NOT NULL,
+    cart_type      TEXT NOT NULL CHECK (cart_type IN ('CART_EVENT', 'CHECKOUT')),
+    attributed     INTEGER NOT NULL,
+    ai_profile_id  TEXT NOT NULL,
+    message_source TEXT NOT NULL,
+    is_test        INTEGER NOT NULL,
+    events         INTEGER NOT NULL,       -- for checkouts, the number of orders
+    unconverted    INTEGER NOT NULL,       -- events whose currency had no rate
+    usd_cents      INTEGER NOT NULL,       -- signed, converted events only
+    quantity       INTEGER NOT NULL,       -- signed cart quantity
+    refunded_cents INTEGER NOT NULL,
+    PRIMARY KEY (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test)
+) WITHOUT ROWID;
+
+-- Refunds by order. A refund may arrive before its order: it waits here with
+-- `applied = 0` and is applied (in USD at the order's rate) when the order is
+-- stored.
+CREATE TABLE refunds (
+    company_id    TEXT NOT NULL,
+    refund_id     TEXT NOT NULL,
+    order_id      TEXT NOT NULL,
+    amount        TEXT NOT NULL,           -- in the order's currency
+    currency      TEXT,
+    usd_cents     INTEGER,                 -- NULL until applied, or when the order has no rate
+    applied       INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (company_id, refund_id)
+) WITHOUT ROWID;
+CREATE INDEX refunds_by_order ON refunds (company_id, order_id);
+
+-- The product catalog, for the per-conversation view.
+CREATE TABLE products (
+    company_id    TEXT NOT NULL REFERENCES companies (company_id),
+    product_id    TEXT NOT NULL,
+    title         TEXT,
+    image_url     TEXT,
+    url           TEXT,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (company_id, product_id)
+) WITHOUT ROWID;
+
+-- Visitor days now record what a conversion rate needs: whether the visitor
+-- was seen that day (a visit or a non-test commerce event), was in a non-test
+-- checkout's identity set, and had a grounded AI answer in a ticket.
+ALTER TABLE visitor_days ADD COLUMN seen INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE visitor_days ADD COLUMN converted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visitor_days ADD COLUMN assisted INTEGER NOT NULL DEFAULT 0;
+
+-- Existing data, brought up to the new tables.
+INSERT INTO rollups
+SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coalesce(message_source, ''), is_test,
+       count(*), sum(usd_cents IS NULL), coalesce(sum(usd_cents), 0), coalesce(sum(quantity_signed), 0), 0
+FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, converted)
+SELECT company_id, day, fp, 1, max(checkout)
+FROM (SELECT company_id, day, user_fingerprint AS fp, cart_type = 'CHECKOUT' AS checkout
+      FROM events WHERE is_test = 0 AND user_fingerprint IS NOT NULL
+      UNION ALL
+      SELECT company_id, day, user_faq_fingerprint, cart_type = 'CHECKOUT'
+      FROM events WHERE is_test = 0 AND user_faq_fingerprint IS NOT NULL)
+WHERE true
+GROUP BY 1, 2, 3
+ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET seen = 1, converted = max(converted, excluded.converted);
+-- Assisted days need each company's time zone: see migrate.rs.

@@ -1,0 +1,294 @@
+//! The reporting reads: rollup rows and distinct visitors for the revenue
+//! report, the per-conversation view, and the reporting table export.
+
+use revtrace_core::{
+    Channel, MessageSource, UsdCents, classify, qualifies,
+    report::{DayRange, RollupRow, Visitors},
+    time::to_rfc3339,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::history;
+use crate::{
+    StoreError,
+    model::{
+        CompanyId, CompanyProfile, ExportRow, ProductView, RevenueFacts, SourceCategory, TicketEvent, TicketRevenue,
+        TicketTotals,
+    },
+};
+
+fn corrupt(what: &str, raw: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {raw}"))
+}
+
+pub(super) fn company_profile(conn: &Connection, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT name, timezone, window_ms FROM companies WHERE company_id = ?1")?
+        .query_row(params![company.0], |r| Ok(CompanyProfile { name: r.get(0)?, timezone: r.get(1)?, window_ms: r.get(2)? }))
+        .optional()?)
+}
+
+pub(super) fn revenue_facts(
+    conn: &Connection,
+    company: &CompanyId,
+    current: &DayRange,
+    previous: &DayRange,
+) -> Result<RevenueFacts, StoreError> {
+    let (from, to) = (current.from.min(previous.from), current.to.max(previous.to));
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, events, unconverted, usd_cents,
+                quantity, refunded_cents
+         FROM rollups WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+    )?;
+    let rows = stmt
+        .query_map(params![company.0, from.to_string(), to.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?],
+            ))
+        })?
+        .map(|row| {
+            let (day, cart_type, attributed, ai_profile_id, source, [is_test, events, unconverted, cents, qty, refunded]) =
+                row?;
+            let message_source = match source.as_str() {
+                "" => None,
+                s => Some(MessageSource::parse(s).ok_or_else(|| corrupt("message source", s))?),
+            };
+            Ok(RollupRow {
+                day: day.parse().map_err(|_| corrupt("day", &day))?,
+                checkout: cart_type == "CHECKOUT",
+                attributed,
+                ai_profile_id,
+                message_source,
+                is_test: is_test != 0,
+                events,
+                unconverted,
+                usd_cents: cents,
+                quantity: qty,
+                refunded_cents: refunded,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let has_checkout_data = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM rollups
+                            WHERE company_id = ?1 AND cart_type = 'CHECKOUT' AND is_test = 0 AND events > 0)",
+        )?
+        .query_row(params![company.0], |r| r.get(0))?;
+    Ok(RevenueFacts {
+        rows,
+        current_visitors: visitors(conn, company, current)?,
+        previous_visitors: visitors(conn, company, previous)?,
+        has_checkout_data,
+    })
+}
+
+/// Distinct visitors seen in the range, split by whether a grounded AI answer
+/// reached them in the range, each with how many converted.
+fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange) -> Result<Visitors, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(sum(a), 0), coalesce(sum(a * c), 0), coalesce(sum(1 - a), 0), coalesce(sum((1 - a) * c), 0)
+             FROM (SELECT max(seen) AS s, max(assisted) AS a, max(converted) AS c FROM visitor_days
+                   WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY user_fingerprint)
+             WHERE s = 1",
+        )?
+        .query_row(params![company.0, range.from.to_string(), range.to.to_string()], |r| {
+            Ok(Visitors {
+                assisted: r.get(0)?,
+                assisted_converted: r.get(1)?,
+                unassisted: r.get(2)?,
+                unassisted_converted: r.get(3)?,
+            })
+        })?)
+}
+
+fn usd_text(cents: i64) -> String {
+    UsdCents(cents).to_string()
+}
+
+pub(super) fn ticket_revenue(
+    conn: &Connection,
+    company: &CompanyId,
+    ticket_id: &str,
+) -> Result<Option<TicketRevenue>, StoreError> {
+    let ticket: Option<(i64, String, String, String)> = conn
+        .prepare_cached(
+            "SELECT ticket_pk, ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = ?1 AND ticket_id = ?2",
+        )?
+        .query_row(params![company.0, ticket_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((ticket_pk, ai_profile_id, channel, fingerprint)) = ticket else {
+        return Ok(None);
+    };
+    let channel = Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?;
+    let messages = history::messages_of(conn, ticket_pk)?;
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.event_pk, e.event_id, e.cart_type, e.source_category, e.occurred_at_ms, e.event_type, e.order_id,
+                e.amount, e.currency, e.usd_cents, e.refunded_cents, e.is_test, e.product_id, e.variant_id,
+                e.quantity_signed, e.unit_price, p.title, p.image_url, p.url
+         FROM events e LEFT JOIN products p ON p.company_id = e.company_id AND p.product_id = e.product_id
+         WHERE e.company_id = ?1 AND e.ticket_id = ?2 ORDER BY e.occurred_at_ms, e.event_pk",
+    )?;
+    let mut items = conn.prepare_cached(
+        "SELECT l.product_id, l.variant_id, l.title, p.title, p.image_url, p.url, l.quantity, l.unit_price
+         FROM line_items l LEFT JOIN products p ON p.company_id = ?2 AND p.product_id = l.product_id
+         WHERE l.event_pk = ?1 ORDER BY l.position",
+    )?;
+    let mut rows = stmt.query(params![company.0, ticket_id])?;
+    let mut events = Vec::new();
+    let (mut checkout, mut refunded, mut cart, mut products, mut orders, mut counted, mut unconverted) =
+        (0i64, 0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
+    while let Some(r) = rows.next()? {
+        let event_pk: i64 = r.get(0)?;
+        let cart_type: String = r.get(2)?;
+        let source: String = r.get(3)?;
+        let usd: Option<i64> = r.get(9)?;
+        let refunded_cents: i64 = r.get(10)?;
+        let is_test: bool = r.get(11)?;
+        let quantity: Option<i64> = r.get(14)?;
+        let is_checkout = cart_type == "CHECKOUT";
+        let products_of_event = if is_checkout {
+            items
+                .query_map(params![event_pk, company.0], |l| {
+                    Ok(ProductView {
+                        product_id: l.get(0)?,
+                        variant_id: l.get(1)?,
+                        // The catalog's title wins over the order's own.
+                        title: l.get::<_, Option<String>>(3)?.or(l.get(2)?),
+                        image_url: l.get(4)?,
+                        url: l.get(5)?,
+                        quantity: l.get(6)?,
+                        unit_price: l.get(7)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![ProductView {
+                product_id: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
+                variant_id: r.get(13)?,
+                title: r.get(16)?,
+                image_url: r.get(17)?,
+                url: r.get(18)?,
+                quantity: quantity.unwrap_or_default(),
+                unit_price: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+            }]
+        };
+        if !is_test {
+            counted += 1;
+            unconverted += i64::from(usd.is_none());
+            if is_checkout {
+                orders += 1;
+                checkout += usd.unwrap_or_default();
+                refunded += refunded_cents;
+            } else {
+                cart += usd.unwrap_or_default();
+                products += quantity.unwrap_or_default();
+            }
+        }
+        events.push(TicketEvent {
+            event_id: r.get(1)?,
+            source_category: SourceCategory::parse(&source).ok_or_else(|| corrupt("source category", &source))?,
+            cart_type,
+            occurred_at: to_rfc3339(r.get(4)?),
+            event_type: r.get(5)?,
+            order_id: r.get(6)?,
+            amount: r.get(7)?,
+            currency: r.get(8)?,
+            usd_value: usd.map(usd_text),
+            refunded_usd: usd_text(refunded_cents),
+            is_test,
+            products: products_of_event,
+        });
+    }
+    Ok(Some(TicketRevenue {
+        ticket_id: ticket_id.to_owned(),
+        ai_profile_id,
+        channel,
+        fingerprint,
+        message_source: classify(channel, &messages),
+        qualifies: qualifies(&messages, i64::MAX),
+        first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
+        last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
+        messages: messages.len() as i64,
+        events,
+        totals: TicketTotals {
+            checkout_revenue_usd: usd_text(checkout),
+            refunds_usd: usd_text(refunded),
+            net_checkout_revenue_usd: usd_text(checkout - refunded),
+            orders,
+            cart_gmv_usd: usd_text(cart),
+            products_in_cart: products,
+            events: counted,
+            unconverted_events: unconverted,
+        },
+    }))
+}
+
+/// Streams the reporting table rows of a day range, in time order, to `sink`
+/// (which stops the scan by returning false). The range is turned into an
+/// instant range so the scan uses the time index.
+pub(super) fn export(
+    conn: &Connection,
+    company: &CompanyId,
+    range: &DayRange,
+    mut sink: impl FnMut(Result<ExportRow, StoreError>) -> bool,
+) -> Result<(), StoreError> {
+    let settings = history::company_settings(conn, company)?;
+    let start = |day: jiff::civil::Date| -> Result<i64, StoreError> {
+        day.to_zoned(settings.timezone.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|e| StoreError::Corrupt(format!("day {day}: {e}")))
+    };
+    let lo = start(range.from)?;
+    let hi = match range.to.tomorrow() {
+        Ok(next) => start(next)?,
+        Err(_) => i64::MAX,
+    };
+    let mut stmt = conn.prepare(
+        "SELECT company_id, event_id, occurred_at_ms, day, cart_type, source_category, message_source, ticket_id,
+                ai_profile_id, user_fingerprint, event_type, product_id, variant_id, quantity_signed, order_id, amount,
+                currency, usd_multiplier, usd_cents, attributed, reason, is_test, refunded_cents
+         FROM events WHERE company_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms < ?3
+         ORDER BY occurred_at_ms, event_pk",
+    )?;
+    let mut rows = stmt.query(params![company.0, lo, hi])?;
+    while let Some(r) = rows.next()? {
+        let row = (|| {
+            Ok(ExportRow {
+                company_id: r.get(0)?,
+                event_id: r.get(1)?,
+                occurred_at: to_rfc3339(r.get(2)?),
+                day: r.get(3)?,
+                cart_type: r.get(4)?,
+                source_category: r.get(5)?,
+                message_source: r.get(6)?,
+                ticket_id: r.get(7)?,
+                ai_profile_id: r.get(8)?,
+                user_fingerprint: r.get(9)?,
+                event_type: r.get(10)?,
+                product_id: r.get(11)?,
+                variant_id: r.get(12)?,
+                quantity_signed: r.get(13)?,
+                order_id: r.get(14)?,
+                cart_value: r.get(15)?,
+                currency: r.get(16)?,
+                currency_multiplier: r.get(17)?,
+                usd_cart_value: r.get::<_, Option<i64>>(18)?.map(usd_text),
+                attributed: r.get(19)?,
+                reason: r.get(20)?,
+                is_test: r.get(21)?,
+                refunded_usd: usd_text(r.get(22)?),
+            })
+        })();
+        if !sink(row.map_err(|e: rusqlite::Error| e.into())) {
+            break;
+        }
+    }
+    Ok(())
+}
