@@ -37,8 +37,13 @@ enum Command {
     /// Manage currency → USD multipliers.
     #[command(subcommand)]
     Rates(commands::rates::Command),
+    /// Manage the product catalog (titles, images, links).
+    #[command(subcommand)]
+    Products(commands::products::Command),
     /// Recompute every attribution decision from stored history (after late data or a window change).
     Reattribute(commands::reattribute::Args),
+    /// Write a company's reporting table (one row per commerce event) as NDJSON, CSV or Parquet.
+    Export(commands::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,7 +60,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Company(cmd) => commands::company::run(cmd).await,
             Command::Rates(cmd) => commands::rates::run(cmd).await,
+            Command::Products(cmd) => commands::products::run(cmd).await,
             Command::Reattribute(args) => commands::reattribute::run(args).await,
+            Command::Export(args) => commands::export::run(args).await,
         }
     });
     match result {

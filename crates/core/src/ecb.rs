@@ -55,7 +55,8 @@ pub fn parse(xml: &str) -> Result<Vec<EcbDay>, EcbError> {
             per_euro.iter().find(|(c, _)| *c == Currency::USD).map(|(_, r)| *r).ok_or(EcbError::NoUsd(time.into()))?;
         let euro = Currency::parse("EUR").map_err(|_| field("currency", "EUR"))?;
         let mut multipliers = vec![(euro, usd_per_euro)];
-        multipliers.extend(per_euro.into_iter().filter(|(c, _)| *c != Currency::USD).map(|(c, r)| (c, usd_per_euro / r)));
+        multipliers
+            .extend(per_euro.into_iter().filter(|(c, _)| *c != Currency::USD).map(|(c, r)| (c, usd_per_euro / r)));
         let multipliers = multipliers
             .into_iter()
             .map(|(c, m)| {

@@ -363,7 +363,11 @@ impl Sums {
     }
 
     /// Sums the rows of a range that `select` keeps, with their active days.
-    fn over<'a>(rows: impl Iterator<Item = &'a RollupRow>, range: &DayRange, select: impl Fn(&RollupRow) -> bool) -> Self {
+    fn over<'a>(
+        rows: impl Iterator<Item = &'a RollupRow>,
+        range: &DayRange,
+        select: impl Fn(&RollupRow) -> bool,
+    ) -> Self {
         let mut sums = Sums::default();
         let mut last_day = None;
         for row in rows.filter(|r| range.contains(r.day) && select(r)) {

@@ -5,6 +5,7 @@
 //! failure leaves through [`error::ApiError`].
 
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
@@ -58,14 +59,20 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    use routes::{ingest, ops, receipts};
+    use routes::{catalog, exports, ingest, ops, receipts, reports, tickets};
     Router::new()
         .route("/analytics/tickets", post(ingest::tickets))
         .route("/analytics/cart_events", post(ingest::cart_events))
         .route("/analytics/checkout_events", post(ingest::checkout_events))
         .route("/analytics/cart_tokens", post(ingest::cart_tokens))
         .route("/analytics/visits", post(ingest::visits))
+        .route("/analytics/refunds", post(ingest::refunds))
         .route("/v1/events/{event_id}/attribution", get(receipts::event_attribution))
+        .route("/v1/revenue-impact", get(reports::revenue_impact))
+        .route("/v1/revenue-impact/daily", get(reports::revenue_impact_daily))
+        .route("/v1/tickets/{ticket_id}/revenue", get(tickets::ticket_revenue))
+        .route("/v1/export/revenue-impact", get(exports::revenue_impact_export))
+        .route("/v1/products", post(catalog::upsert_products))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -5,14 +5,16 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::routes::{ingest, ops, receipts};
+use crate::routes::{catalog, exports, ingest, ops, receipts, reports, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "revtrace", description = "Attribution of AI shopping-assistant conversations to cart and checkout revenue."),
     paths(
         ingest::tickets, ingest::cart_events, ingest::checkout_events, ingest::cart_tokens, ingest::visits,
-        receipts::event_attribution,
+        ingest::refunds,
+        receipts::event_attribution, reports::revenue_impact, reports::revenue_impact_daily, tickets::ticket_revenue,
+        exports::revenue_impact_export, catalog::upsert_products,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&SecretKey),

@@ -75,12 +75,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError>;
 
-    /// The rollup rows and visitor counts of two periods (reports).
+    /// The rollup rows of a period and, when a previous period is given,
+    /// its rows too and the distinct visitors of both (the daily series
+    /// passes none and needs no visitor counts).
     async fn revenue_facts(
         &self,
         company: &CompanyId,
         current: DayRange,
-        previous: DayRange,
+        previous: Option<DayRange>,
     ) -> Result<RevenueFacts, StoreError>;
 
     /// A conversation with its attributed events, products and totals.
@@ -99,7 +101,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError>;
 
-    async fn set_rate(&self, rate: RateInput) -> Result<(), StoreError>;
+    /// Sets currency rates, all in one transaction; returns how many.
+    async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError>;
 
     /// Recomputes every decision from stored history with the same core rules.
     async fn reattribute(

@@ -175,12 +175,12 @@ async fn idempotency_keys_replay_or_refuse() {
 async fn cart_positions_refuse_orphans_and_overdraws() {
     let f = sqlite().await;
     f.store
-        .set_rate(RateInput {
+        .set_rates(vec![RateInput {
             currency: Currency::parse("EUR").unwrap(),
             multiplier: Multiplier::new(dec("1.10")).unwrap(),
             effective_from: "2026-01-01".parse().unwrap(),
             source: "test".into(),
-        })
+        }])
         .await
         .unwrap();
     let orphan = f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, Some(1), T0), None).await;

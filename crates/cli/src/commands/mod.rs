@@ -1,6 +1,8 @@
 //! One module per top-level command.
 
 pub mod company;
+pub mod export;
+pub mod products;
 pub mod rates;
 pub mod reattribute;
 pub mod serve;

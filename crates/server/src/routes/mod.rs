@@ -1,5 +1,9 @@
 //! One module per surface of the API.
 
+pub mod catalog;
+pub mod exports;
 pub mod ingest;
 pub mod ops;
 pub mod receipts;
+pub mod reports;
+pub mod tickets;

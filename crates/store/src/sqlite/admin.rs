@@ -39,19 +39,21 @@ pub(super) fn create_company(
     Ok(credentials)
 }
 
-pub(super) fn set_rate(conn: &Connection, rate: RateInput) -> Result<(), StoreError> {
-    conn.execute(
+pub(super) fn set_rates(conn: &Connection, rates: &[RateInput]) -> Result<u64, StoreError> {
+    let mut upsert = conn.prepare_cached(
         "INSERT INTO currency_rates (currency, effective_from, usd_multiplier, source) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (currency, effective_from) DO UPDATE SET usd_multiplier = excluded.usd_multiplier,
             source = excluded.source",
-        params![
+    )?;
+    for rate in rates {
+        upsert.execute(params![
             rate.currency.as_str(),
             rate.effective_from.to_string(),
             rate.multiplier.value().to_string(),
             rate.source
-        ],
-    )?;
-    Ok(())
+        ])?;
+    }
+    Ok(rates.len() as u64)
 }
 
 /// Inserts or replaces catalog entries; returns how many were written.

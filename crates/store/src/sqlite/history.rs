@@ -109,15 +109,17 @@ pub(super) fn all_by_fingerprint(
 
 /// Every stored message of one ticket.
 pub(super) fn messages_of(conn: &Connection, ticket_pk: i64) -> Result<Vec<MessageFact>, StoreError> {
-    conn.prepare_cached("SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages WHERE ticket_pk = ?1")?
-        .query_map(params![ticket_pk], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .map(|row| {
-            let (message_id, sent_at_ms, role_text, has_answer_found, nudge_id) = row?;
-            Ok(MessageFact { message_id, sent_at_ms, role: role(&role_text)?, has_answer_found, nudge_id })
-        })
-        .collect()
+    conn.prepare_cached(
+        "SELECT message_id, sent_at_ms, role, has_answer_found, nudge_id FROM messages WHERE ticket_pk = ?1",
+    )?
+    .query_map(params![ticket_pk], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+    })?
+    .map(|row| {
+        let (message_id, sent_at_ms, role_text, has_answer_found, nudge_id) = row?;
+        Ok(MessageFact { message_id, sent_at_ms, role: role(&role_text)?, has_answer_found, nudge_id })
+    })
+    .collect()
 }
 
 /// The company's attribution window and time zone.

@@ -239,10 +239,10 @@ impl Store for SqliteStore {
         &self,
         company: &CompanyId,
         current: DayRange,
-        previous: DayRange,
+        previous: Option<DayRange>,
     ) -> Result<RevenueFacts, StoreError> {
         let company = company.clone();
-        self.read(move |conn| reports::revenue_facts(conn, &company, &current, &previous)).await
+        self.read(move |conn| reports::revenue_facts(conn, &company, &current, previous.as_ref())).await
     }
 
     async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
@@ -299,8 +299,11 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn set_rate(&self, rate: RateInput) -> Result<(), StoreError> {
-        self.write(Command::SetRate(rate)).await.map(drop)
+    async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError> {
+        match self.write(Command::SetRates(rates)).await? {
+            Reply::Count(n) => Ok(n),
+            _ => Err(unexpected("ingest")),
+        }
     }
 
     async fn reattribute(

@@ -109,7 +109,15 @@ pub(super) fn record(
         "INSERT INTO refunds (company_id, refund_id, order_id, amount, usd_cents, applied, created_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![company.0, input.refund_id, input.order_id, input.amount.to_string(), usd, order.is_some(), now_ms])?;
+    .execute(params![
+        company.0,
+        input.refund_id,
+        input.order_id,
+        input.amount.to_string(),
+        usd,
+        order.is_some(),
+        now_ms
+    ])?;
     if let (Some(order), Some(cents)) = (&order, usd) {
         credit(conn, company, order, cents)?;
     }
@@ -131,7 +139,9 @@ pub(super) fn apply_pending(
     key: &RollupKey,
 ) -> Result<(), StoreError> {
     let waiting: Vec<(String, String)> = conn
-        .prepare_cached("SELECT refund_id, amount FROM refunds WHERE company_id = ?1 AND order_id = ?2 AND applied = 0")?
+        .prepare_cached(
+            "SELECT refund_id, amount FROM refunds WHERE company_id = ?1 AND order_id = ?2 AND applied = 0",
+        )?
         .query_map(params![company.0, order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     if waiting.is_empty() {
@@ -142,10 +152,8 @@ pub(super) fn apply_pending(
     for (refund_id, amount) in waiting {
         let amount: Decimal = amount.parse().map_err(|_| StoreError::Corrupt(format!("refund amount {amount}")))?;
         let cents = to_usd(amount, multiplier)?;
-        conn.prepare_cached(
-            "UPDATE refunds SET applied = 1, usd_cents = ?3 WHERE company_id = ?1 AND refund_id = ?2",
-        )?
-        .execute(params![company.0, refund_id, cents])?;
+        conn.prepare_cached("UPDATE refunds SET applied = 1, usd_cents = ?3 WHERE company_id = ?1 AND refund_id = ?2")?
+            .execute(params![company.0, refund_id, cents])?;
         total += cents.unwrap_or_default();
     }
     credit(conn, company, &order, total)

@@ -24,7 +24,9 @@ fn corrupt(what: &str, raw: &str) -> StoreError {
 pub(super) fn company_profile(conn: &Connection, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT name, timezone, window_ms FROM companies WHERE company_id = ?1")?
-        .query_row(params![company.0], |r| Ok(CompanyProfile { name: r.get(0)?, timezone: r.get(1)?, window_ms: r.get(2)? }))
+        .query_row(params![company.0], |r| {
+            Ok(CompanyProfile { name: r.get(0)?, timezone: r.get(1)?, window_ms: r.get(2)? })
+        })
         .optional()?)
 }
 
@@ -32,9 +34,12 @@ pub(super) fn revenue_facts(
     conn: &Connection,
     company: &CompanyId,
     current: &DayRange,
-    previous: &DayRange,
+    previous: Option<&DayRange>,
 ) -> Result<RevenueFacts, StoreError> {
-    let (from, to) = (current.from.min(previous.from), current.to.max(previous.to));
+    let (from, to) = match previous {
+        Some(previous) => (current.from.min(previous.from), current.to.max(previous.to)),
+        None => (current.from, current.to),
+    };
     let mut stmt = conn.prepare_cached(
         "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, events, unconverted, usd_cents,
                 quantity, refunded_cents
@@ -52,8 +57,14 @@ pub(super) fn revenue_facts(
             ))
         })?
         .map(|row| {
-            let (day, cart_type, attributed, ai_profile_id, source, [is_test, events, unconverted, cents, qty, refunded]) =
-                row?;
+            let (
+                day,
+                cart_type,
+                attributed,
+                ai_profile_id,
+                source,
+                [is_test, events, unconverted, cents, qty, refunded],
+            ) = row?;
             let message_source = match source.as_str() {
                 "" => None,
                 s => Some(MessageSource::parse(s).ok_or_else(|| corrupt("message source", s))?),
@@ -81,8 +92,8 @@ pub(super) fn revenue_facts(
         .query_row(params![company.0], |r| r.get(0))?;
     Ok(RevenueFacts {
         rows,
-        current_visitors: visitors(conn, company, current)?,
-        previous_visitors: visitors(conn, company, previous)?,
+        current_visitors: previous.map(|_| visitors(conn, company, current)).transpose()?.unwrap_or_default(),
+        previous_visitors: previous.map(|p| visitors(conn, company, p)).transpose()?.unwrap_or_default(),
         has_checkout_data,
     })
 }

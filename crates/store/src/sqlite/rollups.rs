@@ -65,7 +65,12 @@ pub(super) fn apply(
 }
 
 /// A refund moves only the refunded sum of its order's row.
-pub(super) fn add_refund(conn: &Connection, company: &CompanyId, key: &RollupKey, cents: i64) -> Result<(), StoreError> {
+pub(super) fn add_refund(
+    conn: &Connection,
+    company: &CompanyId,
+    key: &RollupKey,
+    cents: i64,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE rollups SET refunded_cents = refunded_cents + ?8
          WHERE company_id = ?1 AND day = ?2 AND cart_type = ?3 AND attributed = ?4 AND ai_profile_id = ?5

@@ -29,7 +29,7 @@ const MAX_BATCH: usize = 1024;
 pub(super) enum Command {
     Ingest { company: CompanyId, idempotency: Option<IdempotencyKey>, call: Call },
     CreateCompany(NewCompany),
-    SetRate(RateInput),
+    SetRates(Vec<RateInput>),
     UpsertProducts { company: CompanyId, products: Vec<Product> },
 }
 
@@ -46,7 +46,6 @@ pub(super) enum Reply {
     Ingested(Ingested),
     Company(CompanyCredentials),
     Count(u64),
-    Done,
 }
 
 pub(super) struct Job {
@@ -167,7 +166,7 @@ fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: 
             ingest::call(conn, companies, &company, idempotency, call, now).map(Reply::Ingested)
         }
         Command::CreateCompany(company) => admin::create_company(conn, company, now).map(Reply::Company),
-        Command::SetRate(rate) => admin::set_rate(conn, rate).map(|()| Reply::Done),
+        Command::SetRates(rates) => admin::set_rates(conn, &rates).map(Reply::Count),
         Command::UpsertProducts { company, products } => {
             admin::upsert_products(conn, companies, &company, &products, now).map(Reply::Count)
         }

@@ -136,3 +136,19 @@ pub struct VisitBody {
     #[schema(min_length = 1, max_length = 255)]
     pub idempotency_id: Option<String>,
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefundBody {
+    /// Your id for this refund, unique per company (Shopify's refund id, say).
+    pub refund_id: IdText,
+    /// The order refunded; it may arrive later (the refund waits for it).
+    pub order_id: IdText,
+    /// In the order's currency; positive. Refunds of an order never exceed its value.
+    pub amount: Amount,
+    /// RFC 3339; defaults to the time of receipt.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+    /// Retry-safe id (or the `Idempotency-Key` header).
+    #[schema(min_length = 1, max_length = 255)]
+    pub idempotency_id: Option<String>,
+}

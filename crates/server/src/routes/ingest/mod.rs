@@ -13,19 +13,21 @@ use jiff::Timestamp;
 use revtrace_core::{CartEventType, Fingerprint};
 use revtrace_store::{
     CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
-    MessageInput, Principal, SourceCategory, TicketInput, TicketSummary,
+    MessageInput, Principal, RefundInput, RefundReceipt, SourceCategory, TicketInput, TicketSummary,
 };
 
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{JsonBody, ingest_principal},
+    extract::{JsonBody, ingest_principal, secret_principal},
 };
 
 mod bodies;
 mod fields;
 
-pub use bodies::{CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, TicketBody, VisitBody};
+pub use bodies::{
+    CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, RefundBody, TicketBody, VisitBody,
+};
 pub use fields::strip_cart_key;
 use fields::{
     amount, currency, fingerprint, idempotency, instant, optional_fingerprint, positive_quantity, profile_slug, text_id,
@@ -255,4 +257,34 @@ pub async fn visits(
     let at_ms = instant("occurred_at", body.occurred_at, now)?;
     let outcome = state.store.record_visit(&principal.company_id, visitor.as_str().to_owned(), at_ms, key).await?;
     Ok(respond(outcome, StatusCode::NO_CONTENT))
+}
+
+/// Record money returned on an order (secret key only: a refund is a
+/// server-side fact). Net revenue is gross minus refunds, in USD at the
+/// order's own rate. Shopify stores send refunds by webhook instead.
+#[utoipa::path(post, path = "/analytics/refunds", tag = "ingest", request_body = RefundBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
+    security(("secret_key" = [])),
+    responses((status = 201, body = RefundReceipt), (status = 409, body = ErrorBody), (status = "4XX", body = ErrorBody)))]
+pub async fn refunds(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody { value: body, raw }: JsonBody<RefundBody>,
+) -> Result<Response, ApiError> {
+    let principal = secret_principal(&*state.store, &headers).await?;
+    let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
+    let now = state.clock.now_ms();
+    text_id("refund_id", &body.refund_id.0, 255)?;
+    text_id("order_id", &body.order_id.0, 255)?;
+    let refund_amount = amount("amount", body.amount)?;
+    if refund_amount <= rust_decimal::Decimal::ZERO {
+        return Err(ApiError::invalid_field("amount", "amount must be positive"));
+    }
+    let input = RefundInput {
+        refund_id: body.refund_id.0,
+        order_id: body.order_id.0,
+        amount: refund_amount,
+        occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
+    };
+    Ok(respond(state.store.record_refund(&principal.company_id, input, key).await?, StatusCode::CREATED))
 }

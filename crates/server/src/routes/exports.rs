@@ -1,0 +1,123 @@
+//! The reporting table export, streamed as it is read.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Query, State, rejection::QueryRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use tokio::sync::mpsc;
+
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    export::{self, Format},
+    extract::secret_principal,
+    routes::reports::ReportQuery,
+};
+
+/// The body is handed to the client in pieces of about this size.
+const PIECE: usize = 64 * 1024;
+
+/// A `Write` that sends what it is given to the response body.
+struct BodyWriter {
+    buffer: Vec<u8>,
+    body: mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl BodyWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        let piece = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(PIECE)));
+        // The client went away: stop reading the table.
+        self.body.blocking_send(Ok(piece)).map_err(|_| std::io::Error::other("the client closed the connection"))
+    }
+}
+
+impl std::io::Write for BodyWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= PIECE {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() { Ok(()) } else { self.send() }
+    }
+}
+
+/// The export's query: the report's day range, and a format.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; parsing is by hand for JSON errors
+pub struct ExportParams {
+    /// First reporting day, `YYYY-MM-DD` (default: 29 days before `to`).
+    from: Option<String>,
+    /// Last reporting day, inclusive (default: today in the company's time zone).
+    to: Option<String>,
+    /// `ndjson` (default), `csv` or `parquet`.
+    format: Option<String>,
+}
+
+/// The reporting table (SPEC §9): one row per commerce event of the range,
+/// attributed or not, test orders included (flagged), in time order.
+/// Loadable as is into BigQuery, ClickHouse or DuckDB.
+#[utoipa::path(get, path = "/v1/export/revenue-impact", tag = "reports", params(ExportParams),
+    security(("secret_key" = [])),
+    responses(
+        (status = 200, description = "the table, streamed", content(
+            (String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.apache.parquet"))),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn revenue_impact_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let principal = secret_principal(&*state.store, &headers).await?;
+    let Query(params) = params
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}")))?;
+    let format = match params.get("format").map(String::as_str) {
+        None | Some("") => Format::Ndjson,
+        Some(raw) => {
+            Format::parse(raw).ok_or_else(|| ApiError::invalid_field("format", "format is ndjson, csv or parquet"))?
+        }
+    };
+    let profile = state
+        .store
+        .company_profile(&principal.company_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown company"))?;
+    let tz = jiff::tz::TimeZone::get(&profile.timezone).map_err(|_| ApiError::internal())?;
+    let today = revtrace_core::time::reporting_day(state.clock.now_ms(), &tz);
+    let range = ReportQuery::parse(&params, today)?.range;
+
+    let rows = state.store.export(&principal.company_id, range);
+    let (body, pieces) = mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = BodyWriter { buffer: Vec::with_capacity(PIECE), body: body.clone() };
+        if let Err(error) = export::write(format, rows, &mut out).and_then(|_| Ok(std::io::Write::flush(&mut out)?)) {
+            // Headers are gone already: a broken body tells the client.
+            tracing::warn!(%error, "export stopped");
+            let _ = body.blocking_send(Err(std::io::Error::other(error.to_string())));
+        }
+    });
+    let stream =
+        futures_util::stream::unfold(
+            pieces,
+            |mut pieces| async move { pieces.recv().await.map(|piece| (piece, pieces)) },
+        );
+    let filename = format!("revenue-impact-{}-{}.{}", range.from, range.to, format.extension());
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
