@@ -188,3 +188,71 @@ pub fn order(fingerprint: Option<&str>, order_id: &str, value: &str, at: &str) -
     }
     body
 }
+
+impl TestApp {
+    /// `GET /v1/revenue-impact?{query}` with the secret key.
+    pub async fn report(&self, query: &str) -> Answer {
+        self.get(&format!("/v1/revenue-impact?{query}"), Some(&self.secret_key)).await
+    }
+
+    /// The export as raw bytes, with its status and content type.
+    pub async fn export_bytes(&self, query: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}/v1/export/revenue-impact?{query}", self.base))
+            .bearer_auth(&self.secret_key)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        (status, content_type, response.bytes().await.expect("body").to_vec())
+    }
+}
+
+type RollupLine = (String, String, String, i64, String, String, i64, i64, i64, i64, i64, i64);
+
+fn rollup_lines(conn: &rusqlite::Connection, sql: &str) -> Vec<RollupLine> {
+    let mut stmt = conn.prepare(sql).expect("prepare");
+    stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+            r.get(11)?,
+        ))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+/// The rollups that reports read equal a recomputation from raw events.
+pub fn assert_rollups_match_events(db: &Path) {
+    let conn = rusqlite::Connection::open(db).expect("open sqlite");
+    let rolled = rollup_lines(
+        &conn,
+        "SELECT company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, events, unconverted,
+                usd_cents, quantity, refunded_cents
+         FROM rollups
+         WHERE NOT (events = 0 AND unconverted = 0 AND usd_cents = 0 AND quantity = 0 AND refunded_cents = 0)
+         ORDER BY 1, 2, 3, 4, 5, 6, 7",
+    );
+    let recomputed = rollup_lines(
+        &conn,
+        "SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coalesce(message_source, ''),
+                is_test, count(*), sum(usd_cents IS NULL), coalesce(sum(usd_cents), 0),
+                coalesce(sum(quantity_signed), 0), sum(refunded_cents)
+         FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7",
+    );
+    assert_eq!(rolled, recomputed, "rollups drifted from the events they sum");
+}

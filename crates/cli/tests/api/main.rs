@@ -2,11 +2,13 @@
 //! file, and the real `revtrace` binary for the CLI.
 
 mod cli;
+mod exports;
 mod helpers;
 mod journey;
 mod operations;
 mod rejections;
 mod replay;
+mod reports;
 mod robustness;
 mod rules;
 mod tenancy;

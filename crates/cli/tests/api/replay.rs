@@ -146,6 +146,7 @@ proptest! {
             assert!(line.contains(" 0 decisions changed"), "{line}");
             assert!(line.contains(&format!("{} events", events.len())), "{line}");
 
+            assert_rollups_match_events(&app.db_path);
             let real = app.cli(&["reattribute"]);
             assert!(real.status.success(), "{real:?}");
             for (event_id, reason, ticket_id) in decisions {
@@ -153,6 +154,11 @@ proptest! {
                 assert_eq!(receipt.body["reason"], reason);
                 assert_eq!(receipt.body["winner"]["ticket_id"].clone(), if ticket_id.is_null() { Value::Null } else { ticket_id });
             }
+            // A narrower window moves events between rollup rows; reports follow.
+            let narrower = app.cli(&["reattribute", "--window-hours", "1"]);
+            assert!(narrower.status.success(), "{narrower:?}");
+            assert_rollups_match_events(&app.db_path);
+            assert_report_matches_export(&app).await;
         });
     }
 }
@@ -190,4 +196,43 @@ async fn reattribute_credits_late_conversations_and_applies_a_new_window() {
     );
     let next = app.cart(add_to_cart("FP-1", "p", 1, "5.00", "2026-09-01T11:30:00Z")).await;
     assert_eq!(next.body["reason"], "OUTSIDE_WINDOW", "the running server uses the new window at once");
+}
+
+/// The report's headline sums, recomputed from the exported reporting table.
+async fn assert_report_matches_export(app: &TestApp) {
+    let range = "from=2026-08-25&to=2026-09-10";
+    let (status, _, body) = app.export_bytes(range).await;
+    assert_eq!(status, 200);
+    let rows: Vec<Value> = String::from_utf8(body).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let cents = |v: &Value| -> i64 {
+        let text = v.as_str().unwrap_or("0");
+        let (units, fraction) = text.split_once('.').unwrap_or((text, "00"));
+        let sign = if units.starts_with('-') { -1 } else { 1 };
+        units.parse::<i64>().unwrap() * 100 + sign * fraction.parse::<i64>().unwrap()
+    };
+    let (mut gross, mut orders, mut cart, mut products, mut baseline) = (0, 0, 0, 0, 0);
+    for row in &rows {
+        let attributed = row["attributed"] == json!(true);
+        match (row["cart_type"].as_str(), attributed) {
+            (Some("CHECKOUT"), true) => {
+                gross += cents(&row["usd_cart_value"]);
+                orders += 1;
+            }
+            (Some("CHECKOUT"), false) => baseline += cents(&row["usd_cart_value"]),
+            (_, true) => {
+                cart += cents(&row["usd_cart_value"]);
+                products += row["quantity_signed"].as_i64().unwrap();
+            }
+            _ => {}
+        }
+    }
+    let report = app.report(range).await;
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let m = &report.body["metrics"];
+    let usd = |c: i64| format!("{}{}.{:02}", if c < 0 { "-" } else { "" }, (c / 100).abs(), (c % 100).abs());
+    assert_eq!(m["checkout_revenue_usd"], json!(usd(gross)));
+    assert_eq!(m["orders"], json!(orders));
+    assert_eq!(m["cart_gmv_usd"], json!(usd(cart)));
+    assert_eq!(m["products_in_cart"], json!(products));
+    assert_eq!(m["unattributed_checkout_revenue_usd"], json!(usd(baseline)));
 }

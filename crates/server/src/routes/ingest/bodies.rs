@@ -93,6 +93,10 @@ pub struct CheckoutEventBody {
     pub occurred_at: Option<Timestamp>,
     #[serde(default)]
     pub line_items: Vec<LineItemBody>,
+    /// A test order (as Shopify's `test`): stored, flagged, and left out of
+    /// reports unless they ask for `include_test`.
+    #[serde(default)]
+    pub test: bool,
     /// Retry-safe id (or the `Idempotency-Key` header).
     #[schema(min_length = 1, max_length = 255)]
     pub idempotency_id: Option<String>,

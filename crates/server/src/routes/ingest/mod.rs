@@ -218,7 +218,8 @@ pub async fn checkout_events(
         order_value: amount("order_value", body.order_value)?,
         line_items,
     };
-    let input = event_input(&principal, now, envelope, kind)?;
+    let mut input = event_input(&principal, now, envelope, kind)?;
+    input.is_test = body.test;
     Ok(event_response(state.store.ingest_event(&principal.company_id, input, key).await?))
 }
 
