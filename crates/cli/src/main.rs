@@ -29,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP service (ingest API, receipts, metrics, OpenAPI).
+    /// Run the HTTP service (ingest, reports, exports, receipts, metrics, OpenAPI).
     Serve(commands::serve::Args),
     /// Manage companies (tenants) and their keys.
     #[command(subcommand)]

@@ -41,9 +41,9 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let store = args.database.open()?;
     let company = CompanyId(args.company.clone());
     store.company_profile(&company).await?.with_context(|| format!("no company {}", args.company))?;
-    let bar = ProgressBar::new_spinner();
-    let mut batch = Vec::with_capacity(MAX_PRODUCTS);
-    let mut written = 0;
+    // The whole file is checked before anything is written: a bad line
+    // leaves the catalog as it was.
+    let mut products = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {}", args.file.display()))?;
         if line.trim().is_empty() {
@@ -51,14 +51,14 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         }
         let at = || format!("{} line {}", args.file.display(), n + 1);
         let body: ProductBody = serde_json::from_str(&line).with_context(at)?;
-        let entry = product(n, body).map_err(|e| anyhow::anyhow!("{}: {}", at(), e.message))?;
-        batch.push(entry);
-        if batch.len() == MAX_PRODUCTS {
-            written += store.upsert_products(&company, std::mem::take(&mut batch)).await?;
-            bar.set_message(format!("{written} products"));
-        }
+        products.push(product(n, body).map_err(|e| anyhow::anyhow!("{}: {}", at(), e.message))?);
     }
-    written += store.upsert_products(&company, batch).await?;
+    let bar = ProgressBar::new(products.len() as u64);
+    let mut written = 0;
+    for batch in products.chunks(MAX_PRODUCTS) {
+        written += store.upsert_products(&company, batch.to_vec()).await?;
+        bar.set_position(written);
+    }
     bar.finish_and_clear();
     println!("{written} products imported into {}", args.company);
     Ok(())

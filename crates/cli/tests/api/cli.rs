@@ -21,7 +21,10 @@ fn every_command_explains_itself() {
         vec!["serve", "--help"],
         vec!["company", "add", "--help"],
         vec!["rates", "set", "--help"],
+        vec!["rates", "import-ecb", "--help"],
+        vec!["products", "import", "--help"],
         vec!["reattribute", "--help"],
+        vec!["export", "--help"],
     ] {
         let out = revtrace().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -151,4 +154,75 @@ async fn answered_events_survive_a_killed_server() {
     }
     let stored = count_rows(&db, "events");
     assert!(stored >= answered, "{answered} answered 201 but only {stored} stored");
+}
+
+const ECB_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+  <gesmes:subject>Reference rates</gesmes:subject>
+  <Cube>
+    <Cube time="2026-09-02"><Cube currency="USD" rate="1.1000"/><Cube currency="JPY" rate="160.00"/></Cube>
+    <Cube time="2026-09-01"><Cube currency="USD" rate="1.0800"/><Cube currency="JPY" rate="162.00"/></Cube>
+  </Cube>
+</gesmes:Envelope>"#;
+
+#[tokio::test]
+async fn ecb_rates_convert_events_from_their_reference_day() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("eurofxref-hist.xml");
+    std::fs::write(&file, ECB_XML).unwrap();
+    let out = app.cli(&["rates", "import-ecb", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "4 rates from the ECB for 2 days, 2026-09-01 to 2026-09-02"
+    );
+    // Loading the same file again changes nothing.
+    assert!(app.cli(&["rates", "import-ecb", file.to_str().unwrap()]).status.success());
+
+    let mut first = add_to_cart("FP-1", "p", 2, "50.00", "2026-09-01T12:00:00Z");
+    first["currency"] = json!("EUR");
+    assert_eq!(app.cart(first).await.body["usd_value"], "108.00");
+    let mut second = add_to_cart("FP-1", "p", 1, "1100", "2026-09-02T12:00:00Z");
+    second["currency"] = json!("JPY");
+    // 1100 JPY × (1.10 / 160) = 7.5625 → 7.56
+    assert_eq!(app.cart(second).await.body["usd_value"], "7.56");
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let stored: (String, String, String) = conn
+        .query_row(
+            "SELECT usd_multiplier, rate_effective_from, rate_source FROM events WHERE currency = 'JPY'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(stored, ("0.006875".into(), "2026-09-02".into(), "ecb".into()));
+
+    std::fs::write(&file, "<html>not rates</html>").unwrap();
+    let bad = app.cli(&["rates", "import-ecb", file.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    let line = String::from_utf8_lossy(&bad.stderr);
+    assert!(line.contains("is not an ECB reference-rates file") && line.lines().count() == 1, "{line}");
+}
+
+#[tokio::test]
+async fn products_import_loads_a_catalog_and_names_a_bad_line() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog.ndjson");
+    let lines: Vec<String> = (0..2500)
+        .map(|i| json!({"product_id": format!("p{i}"), "title": format!("Product {i}"), "url": format!("https://x.example/{i}")}).to_string())
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n\n").unwrap();
+    let args = ["products", "import", file.to_str().unwrap(), "--company", app.company_id.as_str()];
+    let out = app.cli(&args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2500 products imported"), "{out:?}");
+    assert_eq!(app.count("products"), 2500);
+
+    std::fs::write(&file, "{\"product_id\": \"new\"}\n{\"product_id\": \"p\", \"image_url\": \"nope\"}\n").unwrap();
+    let bad = app.cli(&args);
+    assert!(!bad.status.success());
+    let line = String::from_utf8_lossy(&bad.stderr);
+    assert!(line.contains("line 2") && line.contains("http(s) URL"), "{line}");
+    assert_eq!(app.count("products"), 2500, "a bad file writes nothing");
 }

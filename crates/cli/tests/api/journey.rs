@@ -64,3 +64,73 @@ async fn the_moisturizer_journey_is_attributed_to_tk_2291() {
     assert_eq!(candidate["in_window"], true);
     assert_eq!(receipt.body["decided_by"], "ingest");
 }
+
+#[tokio::test]
+async fn the_conversation_page_shows_its_products_events_and_totals() {
+    let app = spawn_app().await;
+    app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z")).await;
+    let catalog = app
+        .ingest_secret(
+            "/v1/products",
+            &json!({"products": [{"product_id": "hydra-barrier-cream", "title": "Hydra Barrier Cream 50 ml",
+                                  "image_url": "https://cdn.glow.example/hydra.jpg",
+                                  "url": "https://glow.example/products/hydra-barrier-cream"}]}),
+            &[],
+        )
+        .await;
+    assert_eq!((catalog.status, catalog.body.clone()), (200, json!({"upserted": 1})));
+    let cart = app.cart(add_to_cart("FP-8a3c", "hydra-barrier-cream", 1, "48.00", "2026-09-14T15:04:40Z")).await;
+    let checkout = app.checkout(order(Some("FP-8a3c"), "1001", "48.00", "2026-09-14T15:47:14Z")).await;
+    // An unattributed order of someone else stays off this page.
+    app.checkout(order(Some("FP-other"), "1002", "20.00", "2026-09-14T15:50:00Z")).await;
+
+    let page = app.get("/v1/tickets/TK-2291/revenue", Some(&app.secret_key)).await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    let product = json!({"product_id": "hydra-barrier-cream", "variant_id": null, "title": "Hydra Barrier Cream 50 ml",
+                         "image_url": "https://cdn.glow.example/hydra.jpg",
+                         "url": "https://glow.example/products/hydra-barrier-cream", "quantity": 1,
+                         "unit_price": "48.00"});
+    assert_eq!(
+        page.body,
+        json!({
+            "ticket_id": "TK-2291", "ai_profile_id": "default", "channel": "chat", "fingerprint": "FP-8a3c",
+            "message_source": "CHAT_WIDGET", "qualifies": true, "first_message_at": "2026-09-14T15:02:11Z",
+            "last_message_at": "2026-09-14T15:02:14Z", "messages": 2,
+            "events": [
+                {"event_id": cart.body["event_id"], "cart_type": "CART_EVENT", "source_category": "SDK",
+                 "occurred_at": "2026-09-14T15:04:40Z", "event_type": "ITEM_ADDED", "order_id": null,
+                 "amount": "48.00", "currency": "USD", "usd_value": "48.00", "refunded_usd": "0.00", "is_test": false,
+                 "products": [product]},
+                {"event_id": checkout.body["event_id"], "cart_type": "CHECKOUT", "source_category": "SDK",
+                 "occurred_at": "2026-09-14T15:47:14Z", "event_type": null, "order_id": "1001",
+                 "amount": "48.00", "currency": "USD", "usd_value": "48.00", "refunded_usd": "0.00", "is_test": false,
+                 "products": [product]}
+            ],
+            "totals": {"checkout_revenue_usd": "48.00", "refunds_usd": "0.00", "net_checkout_revenue_usd": "48.00",
+                       "orders": 1, "cart_gmv_usd": "48.00", "products_in_cart": 1, "events": 2,
+                       "unconverted_events": 0}
+        })
+    );
+    let missing = app.get("/v1/tickets/TK-nope/revenue", Some(&app.secret_key)).await;
+    assert_eq!((missing.status, missing.error_code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn catalog_entries_are_checked_before_anything_is_stored() {
+    let app = spawn_app().await;
+    for (products, field) in [
+        (json!([{"product_id": "p", "image_url": "javascript:alert(1)"}]), "products[0].image_url"),
+        (json!([{"product_id": "p"}, {"product_id": "q", "url": "ftp://x"}]), "products[1].url"),
+        (json!([{"product_id": ""}]), "products[0].product_id"),
+        (json!([{"title": "no id"}]), "products[0].product_id"),
+    ] {
+        let a = app.ingest_secret("/v1/products", &json!({ "products": products }), &[]).await;
+        assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some(field)), "{products}");
+    }
+    let too_many: Vec<_> = (0..1001).map(|i| json!({"product_id": format!("p{i}")})).collect();
+    let a = app.ingest_secret("/v1/products", &json!({ "products": too_many }), &[]).await;
+    assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("products")));
+    assert_eq!(app.count("products"), 0);
+    let public = app.ingest("/v1/products", json!({"products": []})).await;
+    assert_eq!(public.status, 401, "the company key cannot write the catalog");
+}
