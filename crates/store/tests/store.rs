@@ -238,3 +238,55 @@ async fn reattribute_applies_late_history_and_a_new_window() {
     let later = created(f.store.ingest_event(&f.company, checkout("2", Some("FP-1"), T0 + HOUR), None).await.unwrap());
     assert_eq!(later.reason, Reason::OutsideWindow, "the new window holds for new events");
 }
+
+fn day(raw: &str) -> jiff::civil::Date {
+    raw.parse().unwrap()
+}
+
+#[tokio::test]
+async fn refunds_wait_for_their_order_and_land_in_its_rollup_row() {
+    use revtrace_core::report::{self, DayRange, Filter};
+    use revtrace_store::RefundInput;
+    let f = sqlite().await;
+    let refund = |id: &str, amount: &str| RefundInput {
+        refund_id: id.into(),
+        order_id: "1".into(),
+        amount: dec(amount),
+        occurred_at_ms: T0 + 5 * HOUR,
+    };
+    let early = f.store.record_refund(&f.company, refund("r1", "8.00"), None).await.unwrap();
+    assert!(matches!(early, IngestOutcome::Created(ref r) if !r.applied && r.usd_value.is_none()));
+    f.store.ingest_ticket(&f.company, grounded("T1", "FP-1", T0), None).await.unwrap();
+    f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap();
+    let late = f.store.record_refund(&f.company, refund("r2", "10.00"), None).await.unwrap();
+    assert!(matches!(late, IngestOutcome::Created(ref r) if r.applied && r.usd_value.as_deref() == Some("10.00")));
+    let over = f.store.record_refund(&f.company, refund("r3", "30.01"), None).await.unwrap_err();
+    assert!(matches!(rejection(over), Rejection::RefundExceedsOrder { .. }));
+    let again = f.store.record_refund(&f.company, refund("r2", "1.00"), None).await.unwrap_err();
+    assert_eq!(rejection(again), Rejection::DuplicateRefund { refund_id: "r2".into() });
+
+    let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
+    let facts = f.store.revenue_facts(&f.company, range, range.previous()).await.unwrap();
+    let sums = report::period(&facts.rows, &range, &Filter::default());
+    assert_eq!((sums.attributed.checkout_cents, sums.attributed.refunded_cents), (4_800, 1_800));
+    assert_eq!((facts.current_visitors.assisted, facts.current_visitors.assisted_converted), (1, 1));
+    assert!(facts.has_checkout_data);
+}
+
+#[tokio::test]
+async fn reattribute_moves_events_between_rollup_rows() {
+    use revtrace_core::report::{self, DayRange, Filter};
+    let f = sqlite().await;
+    f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap();
+    f.store.ingest_ticket(&f.company, grounded("T-late", "FP-1", T0), None).await.unwrap();
+    let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
+    let before = f.store.revenue_facts(&f.company, range, None).await.unwrap();
+    let sums = report::period(&before.rows, &range, &Filter::default());
+    assert_eq!((sums.attributed.orders, sums.unattributed.orders), (0, 1));
+
+    f.store.reattribute(ReattributeOptions::default(), Box::new(|_| {})).await.unwrap();
+    let after = f.store.revenue_facts(&f.company, range, None).await.unwrap();
+    let sums = report::period(&after.rows, &range, &Filter::default());
+    assert_eq!((sums.attributed.orders, sums.unattributed.orders), (1, 0));
+    assert_eq!(sums.attributed.checkout_cents, 4_800);
+}
