@@ -5,6 +5,7 @@ every event again.
 
     python3 bench/reattribute/generate.py DB COMPANY_ID EVENTS TICKETS
 """
+import os
 import random
 import sqlite3
 import sys
@@ -56,6 +57,10 @@ conn.executemany(
     " user_fingerprint, event_type, product_id, quantity_signed, order_id, amount, currency, usd_cents,"
     " reason, attributed, window_ms, candidates, decided_at_ms, decided_by)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows())
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+for script in ("bench/common/rollups.sql", "crates/store/src/sqlite/migrations/visitor_counts.sql"):
+    with open(f"{root}/{script}") as f:
+        conn.executescript(f.read())
 conn.commit()
 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 print(f"{events:,} events and {tickets:,} tickets in {db}")

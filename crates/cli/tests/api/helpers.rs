@@ -255,4 +255,30 @@ pub fn assert_rollups_match_events(db: &Path) {
          FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7",
     );
     assert_eq!(rolled, recomputed, "rollups drifted from the events they sum");
+
+    let misfiled: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM visitor_days v
+             WHERE multi != ((SELECT count(*) FROM visitor_days w
+                              WHERE w.company_id = v.company_id AND w.user_fingerprint = v.user_fingerprint) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("multi");
+    assert_eq!(misfiled, 0, "a visitor active on several days is marked multi, and only such a visitor");
+    let counts = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(
+        counts("SELECT * FROM visitor_counts WHERE visitors != 0 ORDER BY 1, 2, 3, 4, 5"),
+        counts(
+            "SELECT company_id, day, seen, assisted, converted, count(*) FROM visitor_days WHERE multi = 0
+             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+        ),
+        "single-day visitor counts drifted from the visitor days"
+    );
 }

@@ -235,4 +235,20 @@ async fn assert_report_matches_export(app: &TestApp) {
     assert_eq!(m["cart_gmv_usd"], json!(usd(cart)));
     assert_eq!(m["products_in_cart"], json!(products));
     assert_eq!(m["unattributed_checkout_revenue_usd"], json!(usd(baseline)));
+
+    // Visitors, by brute force over every visitor day of the range.
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let (assisted, unassisted): (i64, i64) = conn
+        .query_row(
+            "SELECT coalesce(sum(a), 0), coalesce(sum(1 - a), 0) FROM
+                (SELECT max(seen) AS s, max(assisted) AS a FROM visitor_days
+                 WHERE day BETWEEN '2026-08-25' AND '2026-09-10' GROUP BY user_fingerprint) WHERE s = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (m["assisted_visitors"].as_i64(), m["unassisted_visitors"].as_i64()),
+        (Some(assisted), Some(unassisted))
+    );
 }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::{
     history::{self, Companies},
     refunds,
-    rollups::{self, Contribution, RollupKey},
+    rollups::{self, Contribution, RollupKey, VisitorFlags},
     writer::Call,
 };
 use crate::{
@@ -176,7 +176,8 @@ pub(super) fn ticket(
         ])?;
         if inserted > 0 && m.role == Role::Ai && m.has_answer_found == Some(true) {
             let day = revtrace_core::time::reporting_day(m.sent_at_ms, &timezone).to_string();
-            rollups::assist_visitor(conn, company, &day, input.fingerprint.as_str())?;
+            let flags = VisitorFlags { assisted: true, ..VisitorFlags::default() };
+            rollups::mark_visitor(conn, company, &day, input.fingerprint.as_str(), flags)?;
         }
     }
 
@@ -302,8 +303,9 @@ pub(super) fn event(
     rollups::apply(conn, company, &key, contribution, 1)?;
     if !input.is_test {
         let checkout = matches!(input.kind, EventKind::Checkout { .. });
+        let flags = VisitorFlags { seen: true, converted: checkout, assisted: false };
         for fingerprint in &identity {
-            rollups::sight_visitor(conn, company, &day, fingerprint, checkout)?;
+            rollups::mark_visitor(conn, company, &day, fingerprint, flags)?;
         }
     }
     if let EventKind::Checkout { order_id, .. } = &input.kind {
@@ -490,5 +492,5 @@ pub(super) fn visit(
 ) -> Result<(), StoreError> {
     let settings = companies.get(conn, company)?;
     let day = revtrace_core::time::reporting_day(at_ms, &settings.timezone).to_string();
-    rollups::sight_visitor(conn, company, &day, fingerprint, false)
+    rollups::mark_visitor(conn, company, &day, fingerprint, VisitorFlags { seen: true, ..VisitorFlags::default() })
 }

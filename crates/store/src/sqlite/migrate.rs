@@ -28,7 +28,8 @@ pub(super) fn run(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 /// Version 2: marks the visitor days on which a grounded AI answer was sent,
-/// in each company's own time zone (which SQL cannot convert to).
+/// in each company's own time zone (which SQL cannot convert to), then
+/// counts single-day visitors.
 fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(
         "SELECT t.company_id, c.timezone, t.fingerprint, m.sent_at_ms
@@ -47,5 +48,5 @@ fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
         let day = revtrace_core::time::reporting_day(at_ms, &tz).to_string();
         mark.execute(params![company, day, fingerprint])?;
     }
-    Ok(())
+    conn.execute_batch(include_str!("migrations/visitor_counts.sql"))
 }

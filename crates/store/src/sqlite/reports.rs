@@ -99,23 +99,44 @@ pub(super) fn revenue_facts(
 }
 
 /// Distinct visitors seen in the range, split by whether a grounded AI answer
-/// reached them in the range, each with how many converted.
+/// reached them in the range, each with how many converted: single-day
+/// visitors from their counts, the others from their rows.
 fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange) -> Result<Visitors, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT coalesce(sum(a), 0), coalesce(sum(a * c), 0), coalesce(sum(1 - a), 0), coalesce(sum((1 - a) * c), 0)
-             FROM (SELECT max(seen) AS s, max(assisted) AS a, max(converted) AS c FROM visitor_days
-                   WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY user_fingerprint)
-             WHERE s = 1",
-        )?
-        .query_row(params![company.0, range.from.to_string(), range.to.to_string()], |r| {
-            Ok(Visitors {
-                assisted: r.get(0)?,
-                assisted_converted: r.get(1)?,
-                unassisted: r.get(2)?,
-                unassisted_converted: r.get(3)?,
-            })
-        })?)
+    let (from, to) = (range.from.to_string(), range.to.to_string());
+    let mut v = Visitors::default();
+    let mut add = |seen: bool, assisted: bool, converted: bool, n: i64| {
+        // A conversion is a sighting too (a checkout's identity set).
+        if !(seen || converted) {
+            return;
+        }
+        if assisted {
+            v.assisted += n;
+            v.assisted_converted += if converted { n } else { 0 };
+        } else {
+            v.unassisted += n;
+            v.unassisted_converted += if converted { n } else { 0 };
+        }
+    };
+    let mut counted = conn.prepare_cached(
+        "SELECT seen, assisted, converted, sum(visitors) FROM visitor_counts
+         WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY 1, 2, 3",
+    )?;
+    let mut rows = counted.query(params![company.0, from, to])?;
+    while let Some(r) = rows.next()? {
+        add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    }
+    let mut scanned = conn.prepare_cached(
+        "SELECT max(seen), max(assisted), max(converted), count(*) FROM
+            (SELECT user_fingerprint, max(seen) AS seen, max(assisted) AS assisted, max(converted) AS converted
+             FROM visitor_days WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3 AND multi = 1
+             GROUP BY user_fingerprint)
+         GROUP BY seen, assisted, converted",
+    )?;
+    let mut rows = scanned.query(params![company.0, from, to])?;
+    while let Some(r) = rows.next()? {
+        add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    }
+    Ok(v)
 }
 
 fn usd_text(cents: i64) -> String {

@@ -1,7 +1,7 @@
 //! The rollup rows reports read, kept in step with `events` inside the same
 //! transaction: every insert, refund and changed decision moves its sums.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{StoreError, model::CompanyId};
 
@@ -89,35 +89,112 @@ pub(super) fn add_refund(
     Ok(())
 }
 
-/// A fingerprint was seen on a day (a visit, or a non-test commerce event);
-/// `converted` when it was in a checkout's identity set.
-pub(super) fn sight_visitor(
+/// What a visitor did on one day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct VisitorFlags {
+    /// A visit or a non-test commerce event.
+    pub seen: bool,
+    /// A ticket under it got a grounded AI answer.
+    pub assisted: bool,
+    /// It was in a non-test checkout's identity set.
+    pub converted: bool,
+}
+
+impl VisitorFlags {
+    fn union(self, other: Self) -> Self {
+        Self {
+            seen: self.seen || other.seen,
+            assisted: self.assisted || other.assisted,
+            converted: self.converted || other.converted,
+        }
+    }
+}
+
+fn count_visitor(
     conn: &Connection,
     company: &CompanyId,
     day: &str,
-    fingerprint: &str,
-    converted: bool,
+    f: VisitorFlags,
+    delta: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, converted) VALUES (?1, ?2, ?3, 1, ?4)
-         ON CONFLICT (company_id, day, user_fingerprint)
-         DO UPDATE SET seen = 1, converted = max(converted, excluded.converted)",
+        "INSERT INTO visitor_counts (company_id, day, seen, assisted, converted, visitors) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (company_id, day, seen, assisted, converted) DO UPDATE SET visitors = visitors + excluded.visitors",
     )?
-    .execute(params![company.0, day, fingerprint, converted])?;
+    .execute(params![company.0, day, f.seen, f.assisted, f.converted, delta])?;
     Ok(())
 }
 
-/// A ticket under this fingerprint got a grounded AI answer on this day.
-pub(super) fn assist_visitor(
+/// Records what a fingerprint did on a day. Flags only ever turn on. A
+/// fingerprint active on one day only is counted in `visitor_counts`; once
+/// it is active on a second day, all its rows are marked `multi` and it
+/// leaves the counts (reports scan those few rows instead).
+pub(super) fn mark_visitor(
     conn: &Connection,
     company: &CompanyId,
     day: &str,
     fingerprint: &str,
+    flags: VisitorFlags,
 ) -> Result<(), StoreError> {
+    let stored = conn
+        .prepare_cached(
+            "SELECT seen, assisted, converted, multi FROM visitor_days
+             WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
+        )?
+        .query_row(params![company.0, day, fingerprint], |r| {
+            Ok((VisitorFlags { seen: r.get(0)?, assisted: r.get(1)?, converted: r.get(2)? }, r.get::<_, bool>(3)?))
+        })
+        .optional()?;
+    if let Some((before, multi)) = stored {
+        let after = before.union(flags);
+        if after == before {
+            return Ok(());
+        }
+        conn.prepare_cached(
+            "UPDATE visitor_days SET seen = ?4, assisted = ?5, converted = ?6
+             WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
+        )?
+        .execute(params![company.0, day, fingerprint, after.seen, after.assisted, after.converted])?;
+        if !multi {
+            count_visitor(conn, company, day, before, -1)?;
+            count_visitor(conn, company, day, after, 1)?;
+        }
+        return Ok(());
+    }
+    // A new day for this fingerprint: was it active on another day?
+    let other = conn
+        .prepare_cached(
+            "SELECT day, seen, assisted, converted, multi FROM visitor_days
+             WHERE company_id = ?1 AND user_fingerprint = ?2 LIMIT 1",
+        )?
+        .query_row(params![company.0, fingerprint], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                VisitorFlags { seen: r.get(1)?, assisted: r.get(2)?, converted: r.get(3)? },
+                r.get::<_, bool>(4)?,
+            ))
+        })
+        .optional()?;
+    let multi = match other {
+        None => {
+            count_visitor(conn, company, day, flags, 1)?;
+            false
+        }
+        Some((other_day, other_flags, already_multi)) => {
+            if !already_multi {
+                count_visitor(conn, company, &other_day, other_flags, -1)?;
+                conn.prepare_cached(
+                    "UPDATE visitor_days SET multi = 1 WHERE company_id = ?1 AND user_fingerprint = ?2",
+                )?
+                .execute(params![company.0, fingerprint])?;
+            }
+            true
+        }
+    };
     conn.prepare_cached(
-        "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted) VALUES (?1, ?2, ?3, 0, 1)
-         ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET assisted = 1",
+        "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted, converted, multi)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![company.0, day, fingerprint])?;
+    .execute(params![company.0, day, fingerprint, flags.seen, flags.assisted, flags.converted, multi])?;
     Ok(())
 }

@@ -64,6 +64,23 @@ ALTER TABLE visitor_days ADD COLUMN seen INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE visitor_days ADD COLUMN converted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visitor_days ADD COLUMN assisted INTEGER NOT NULL DEFAULT 0;
 
+-- Distinct visitors over any day range, without scanning every visitor: a
+-- fingerprint active on a single day (the common case: a fingerprint is one
+-- browser session) is only counted here, per day and flags; one active on
+-- several days is marked `multi` and its few rows are scanned instead.
+ALTER TABLE visitor_days ADD COLUMN multi INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX visitor_days_by_fingerprint ON visitor_days (company_id, user_fingerprint);
+CREATE INDEX visitor_days_multi ON visitor_days (company_id, day) WHERE multi = 1;
+CREATE TABLE visitor_counts (
+    company_id TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    seen       INTEGER NOT NULL,
+    assisted   INTEGER NOT NULL,
+    converted  INTEGER NOT NULL,
+    visitors   INTEGER NOT NULL,
+    PRIMARY KEY (company_id, day, seen, assisted, converted)
+) WITHOUT ROWID;
+
 -- Existing data, brought up to the new tables.
 INSERT INTO rollups
 SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coalesce(message_source, ''), is_test,
@@ -80,4 +97,5 @@ FROM (SELECT company_id, day, user_fingerprint AS fp, cart_type = 'CHECKOUT' AS 
 WHERE true
 GROUP BY 1, 2, 3
 ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET seen = 1, converted = max(converted, excluded.converted);
--- Assisted days need each company's time zone: see migrate.rs.
+-- Assisted days need each company's time zone, and visitor counts need them:
+-- see migrate.rs.
