@@ -2,10 +2,10 @@
 company (in UTC), straight into the tables (not over HTTP), then builds the
 rollups and visitor days the service would have kept in step.
 
-    python3 bench/report/generate.py DB COMPANY_ID EVENTS
+    python3 bench/report/generate.py DB COMPANY_ID EVENTS [RETURNING]
 
-About five events per visitor; most visitors come on one day, some return
-within two weeks; three in ten talk to the assistant (chat, FAQ or a nudge,
+About five events per visitor; a visitor (a browser session) is active on
+one day, except RETURNING (default 3 %) who come back within two weeks; three in ten talk to the assistant (chat, FAQ or a nudge,
 three AI profiles); a fifth of the events are checkouts; a fifth of the
 visitors are counted by a visit ping only.
 """
@@ -15,6 +15,7 @@ import sqlite3
 import sys
 
 db, company, events = sys.argv[1], sys.argv[2], int(sys.argv[3])
+returning = float(sys.argv[4]) if len(sys.argv) > 4 else 0.03
 random.seed(11)
 conn = sqlite3.connect(db)
 conn.execute("PRAGMA journal_mode=WAL")
@@ -35,6 +36,7 @@ def iso_day(ms):
 day_names = {d: iso_day(start + d * DAY) for d in range(366 + 14)}
 first_day = [random.randrange(365) for _ in range(visitors)]
 talked = [random.random() < 0.3 for _ in range(visitors)]
+comes_back = [random.randrange(1, 14) if random.random() < returning else 0 for _ in range(visitors)]
 
 
 def ticket_rows():
@@ -55,7 +57,7 @@ def message_rows():
 def event_rows():
     for e in range(events):
         v = random.randrange(visitors)
-        d = first_day[v] + (random.randrange(1, 14) if random.random() < 0.15 else 0)
+        d = first_day[v] + (comes_back[v] if random.random() < 0.5 else 0)
         at = start + d * DAY + random.randrange(DAY)
         checkout = e % 5 == 0
         attributed = talked[v] and v % 4 != 0 and random.random() < 0.8

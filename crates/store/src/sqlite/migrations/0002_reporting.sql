@@ -70,7 +70,9 @@ ALTER TABLE visitor_days ADD COLUMN assisted INTEGER NOT NULL DEFAULT 0;
 -- several days is marked `multi` and its few rows are scanned instead.
 ALTER TABLE visitor_days ADD COLUMN multi INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX visitor_days_by_fingerprint ON visitor_days (company_id, user_fingerprint);
-CREATE INDEX visitor_days_multi ON visitor_days (company_id, day) WHERE multi = 1;
+-- Covering, so the scan of multi-day visitors never touches the table.
+CREATE INDEX visitor_days_multi ON visitor_days (company_id, day, user_fingerprint, seen, assisted, converted, multi)
+    WHERE multi = 1;
 CREATE TABLE visitor_counts (
     company_id TEXT NOT NULL,
     day        TEXT NOT NULL,
