@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::{
     body::{Body, Bytes},
     extract::{Query, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use tokio::sync::mpsc;
@@ -14,8 +14,7 @@ use crate::{
     AppState,
     error::{ApiError, ErrorBody},
     export::{self, Format},
-    extract::secret_principal,
-    routes::reports::ReportQuery,
+    routes::reports::ReportRequest,
 };
 
 /// The body is handed to the client in pieces of about this size.
@@ -76,25 +75,15 @@ pub async fn revenue_impact_export(
     headers: HeaderMap,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
-    let Query(params) = params
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}")))?;
-    let format = match params.get("format").map(String::as_str) {
+    let request = ReportRequest::parse(&state, &headers, params).await?;
+    let format = match request.params.get("format").map(String::as_str) {
         None | Some("") => Format::Ndjson,
         Some(raw) => {
             Format::parse(raw).ok_or_else(|| ApiError::invalid_field("format", "format is ndjson, csv or parquet"))?
         }
     };
-    let profile = state
-        .store
-        .company_profile(&principal.company_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown company"))?;
-    let tz = jiff::tz::TimeZone::get(&profile.timezone).map_err(|_| ApiError::internal())?;
-    let today = revtrace_core::time::reporting_day(state.clock.now_ms(), &tz);
-    let range = ReportQuery::parse(&params, today)?.range;
-
-    let rows = state.store.export(&principal.company_id, range);
+    let range = request.query.range;
+    let rows = state.store.export(&request.company, range);
     let (body, pieces) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         let mut out = BodyWriter { buffer: Vec::with_capacity(PIECE), body: body.clone() };

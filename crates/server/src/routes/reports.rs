@@ -134,19 +134,34 @@ pub struct DailyRevenue {
     pub days: Vec<DayMetrics>,
 }
 
-/// The company's time zone and today's reporting day there.
-async fn company_today(state: &AppState, company: &CompanyId) -> Result<(String, Date), ApiError> {
-    let profile =
-        state.store.company_profile(company).await?.ok_or_else(|| ApiError::unauthorized("unknown company"))?;
-    let tz = jiff::tz::TimeZone::get(&profile.timezone).map_err(|_| ApiError::internal())?;
-    let today = revtrace_core::time::reporting_day(state.clock.now_ms(), &tz);
-    Ok((profile.timezone, today))
+/// What every report call starts from: the secret key's company, its time
+/// zone, the raw query (for parameters of its own) and the parsed range and
+/// filters, with "today" in the company's zone as the default end.
+pub struct ReportRequest {
+    pub company: CompanyId,
+    pub timezone: String,
+    pub params: HashMap<String, String>,
+    pub query: ReportQuery,
 }
 
-fn query(params: Result<Query<HashMap<String, String>>, QueryRejection>) -> Result<HashMap<String, String>, ApiError> {
-    params.map(|Query(p)| p).map_err(|e| {
-        ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
-    })
+impl ReportRequest {
+    pub async fn parse(
+        state: &AppState,
+        headers: &HeaderMap,
+        params: Result<Query<HashMap<String, String>>, QueryRejection>,
+    ) -> Result<Self, ApiError> {
+        let principal = secret_principal(&*state.store, headers).await?;
+        let Query(params) = params.map_err(|e| {
+            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
+        })?;
+        let company = principal.company_id;
+        let profile =
+            state.store.company_profile(&company).await?.ok_or_else(|| ApiError::unauthorized("unknown company"))?;
+        let tz = jiff::tz::TimeZone::get(&profile.timezone).map_err(|_| ApiError::internal())?;
+        let today = revtrace_core::time::reporting_day(state.clock.now_ms(), &tz);
+        let query = ReportQuery::parse(&params, today)?;
+        Ok(Self { company, timezone: profile.timezone, params, query })
+    }
 }
 
 /// Revenue impact of the conversations over a day range: every metric of
@@ -159,12 +174,10 @@ pub async fn revenue_impact(
     headers: HeaderMap,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<RevenueImpact>, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
-    let params = query(params)?;
-    let (timezone, today) = company_today(&state, &principal.company_id).await?;
-    let ReportQuery { range, filter } = ReportQuery::parse(&params, today)?;
+    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } =
+        ReportRequest::parse(&state, &headers, params).await?;
     let previous = range.previous().ok_or_else(|| ApiError::invalid_field("from", "from is out of range"))?;
-    let facts = state.store.revenue_facts(&principal.company_id, range, Some(previous)).await?;
+    let facts = state.store.revenue_facts(&company, range, Some(previous)).await?;
 
     let mut now = report::period(&facts.rows, &range, &filter);
     now.visitors = facts.current_visitors;
@@ -199,11 +212,9 @@ pub async fn revenue_impact_daily(
     headers: HeaderMap,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<DailyRevenue>, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
-    let params = query(params)?;
-    let (timezone, today) = company_today(&state, &principal.company_id).await?;
-    let ReportQuery { range, filter } = ReportQuery::parse(&params, today)?;
-    let facts = state.store.revenue_facts(&principal.company_id, range, None).await?;
+    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } =
+        ReportRequest::parse(&state, &headers, params).await?;
+    let facts = state.store.revenue_facts(&company, range, None).await?;
     Ok(Json(DailyRevenue {
         from: range.from.to_string(),
         to: range.to.to_string(),

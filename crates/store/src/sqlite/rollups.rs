@@ -38,6 +38,25 @@ pub(super) fn apply(
     c: Contribution,
     sign: i64,
 ) -> Result<(), StoreError> {
+    let unconverted = i64::from(c.usd_cents.is_none());
+    let sums =
+        [sign, sign * unconverted, sign * c.usd_cents.unwrap_or_default(), sign * c.quantity, sign * c.refunded_cents];
+    upsert(conn, company, key, sums)
+}
+
+/// A refund moves only the refunded sum of its order's row.
+pub(super) fn add_refund(
+    conn: &Connection,
+    company: &CompanyId,
+    key: &RollupKey,
+    cents: i64,
+) -> Result<(), StoreError> {
+    upsert(conn, company, key, [0, 0, 0, 0, cents])
+}
+
+/// Adds `[events, unconverted, usd_cents, quantity, refunded_cents]` to a row.
+fn upsert(conn: &Connection, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) -> Result<(), StoreError> {
+    let [events, unconverted, usd_cents, quantity, refunded_cents] = sums;
     conn.prepare_cached(
         "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test,
             events, unconverted, usd_cents, quantity, refunded_cents)
@@ -55,36 +74,11 @@ pub(super) fn apply(
         key.ai_profile_id,
         key.message_source,
         key.is_test,
-        sign,
-        sign * i64::from(c.usd_cents.is_none()),
-        sign * c.usd_cents.unwrap_or_default(),
-        sign * c.quantity,
-        sign * c.refunded_cents,
-    ])?;
-    Ok(())
-}
-
-/// A refund moves only the refunded sum of its order's row.
-pub(super) fn add_refund(
-    conn: &Connection,
-    company: &CompanyId,
-    key: &RollupKey,
-    cents: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE rollups SET refunded_cents = refunded_cents + ?8
-         WHERE company_id = ?1 AND day = ?2 AND cart_type = ?3 AND attributed = ?4 AND ai_profile_id = ?5
-           AND message_source = ?6 AND is_test = ?7",
-    )?
-    .execute(params![
-        company.0,
-        key.day,
-        key.cart_type,
-        key.attributed,
-        key.ai_profile_id,
-        key.message_source,
-        key.is_test,
-        cents
+        events,
+        unconverted,
+        usd_cents,
+        quantity,
+        refunded_cents,
     ])?;
     Ok(())
 }
