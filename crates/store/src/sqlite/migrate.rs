@@ -50,3 +50,55 @@ fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.execute_batch(include_str!("migrations/visitor_counts.sql"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by version 1 comes up with its reports filled in.
+    #[test]
+    fn version_2_backfills_rollups_and_visitor_days() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO companies VALUES ('co_1', 'Glow', 'America/New_York', 86400000, 'pk_1', 0);
+             INSERT INTO tickets VALUES (1, 'co_1', 'T1', 'default', 'chat', 'FP-1', 0);
+             -- 02:00Z on 03-09 is 22:00 EDT on 03-08 in New York.
+             INSERT INTO messages (ticket_pk, message_id, sent_at_ms, role, has_answer_found)
+                 VALUES (1, 'a', 1773021600000, 'ai', 1);
+             INSERT INTO events (event_id, company_id, cart_type, source_category, occurred_at_ms, day, received_at_ms,
+                 user_fingerprint, order_id, amount, currency, usd_cents, reason, attributed, ticket_id, ai_profile_id,
+                 message_source, window_ms, candidates, decided_at_ms, decided_by)
+             VALUES ('evt_1', 'co_1', 'CHECKOUT', 'API', 1773025200000, '2026-03-08', 0, 'FP-1', 'o1', '48.00', 'USD',
+                 4800, 'ATTRIBUTED', 1, 'T1', 'default', 'CHAT_WIDGET', 86400000, '[]', 0, 'ingest'),
+                ('evt_2', 'co_1', 'CHECKOUT', 'API', 1773111600000, '2026-03-09', 0, 'FP-1', 'o2', '20.00', 'USD',
+                 2000, 'OUTSIDE_WINDOW', 0, NULL, NULL, NULL, 86400000, '[]', 0, 'ingest');",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+
+        let rollups: Vec<(String, bool, i64, i64)> = conn
+            .prepare("SELECT day, attributed, events, usd_cents FROM rollups ORDER BY day")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rollups, vec![("2026-03-08".into(), true, 1, 4800), ("2026-03-09".into(), false, 1, 2000)]);
+        let days: Vec<(String, bool, bool, bool, bool)> = conn
+            .prepare("SELECT day, seen, assisted, converted, multi FROM visitor_days ORDER BY day")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            days,
+            vec![("2026-03-08".into(), true, true, true, true), ("2026-03-09".into(), true, false, true, true)],
+            "assisted on the New York day of the answer; active on two days, so multi"
+        );
+        let counted: i64 = conn.query_row("SELECT count(*) FROM visitor_counts", [], |r| r.get(0)).unwrap();
+        assert_eq!(counted, 0, "a multi-day visitor is not pre-counted");
+    }
+}
