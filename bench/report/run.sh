@@ -15,13 +15,18 @@ CALLS="${2:-300}"
 RETURNING="${3:-0.03}"
 cargo build --release -q -p revtrace --bin revtrace
 BIN=target/release/revtrace
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+# KEEP=DIR keeps the generated database in DIR and reuses it on the next run.
+WORK=${KEEP:-$(mktemp -d)}
+mkdir -p "$WORK"
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 export REVTRACE_DATABASE_URL="sqlite://$WORK/bench.db"
-CREDS=$("$BIN" company add --name "Report bench" --json)
-COMPANY=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["company_id"])' "$CREDS")
-SECRET=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["secret_key"])' "$CREDS")
-/usr/bin/env time -f "generated in %e s" python3 bench/report/generate.py "$WORK/bench.db" "$COMPANY" "$EVENTS" "$RETURNING"
+if [ ! -s "$WORK/creds.json" ]; then
+  rm -f "$WORK"/bench.db*
+  "$BIN" company add --name "Report bench" --json > "$WORK/creds.json"
+  COMPANY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["company_id"])' "$WORK/creds.json")
+  /usr/bin/env time -f "generated in %e s" python3 bench/report/generate.py "$WORK/bench.db" "$COMPANY" "$EVENTS" "$RETURNING"
+fi
+SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret_key"])' "$WORK/creds.json")
 ls -la "$WORK" | awk '/bench.db$/ {printf "database: %.0f MiB\n", $5 / 1048576}'
 
 PORT=18787

@@ -281,4 +281,22 @@ pub fn assert_rollups_match_events(db: &Path) {
         ),
         "single-day visitor counts drifted from the visitor days"
     );
+    let mirror = |sql: &str| -> Vec<(String, String, String, i64)> {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(
+        mirror(
+            "SELECT d.company_id, d.day, m.fingerprint, d.flags FROM multi_visitor_days d
+             JOIN multi_visitors m ON m.visitor_id = d.visitor_id ORDER BY 1, 2, 3"
+        ),
+        mirror(
+            "SELECT company_id, day, user_fingerprint, seen | (assisted << 1) | (converted << 2) FROM visitor_days
+             WHERE multi = 1 ORDER BY 1, 2, 3"
+        ),
+        "the multi-day mirror drifted from the visitor days"
+    );
 }

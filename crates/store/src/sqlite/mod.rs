@@ -241,8 +241,25 @@ impl Store for SqliteStore {
         current: DayRange,
         previous: Option<DayRange>,
     ) -> Result<RevenueFacts, StoreError> {
-        let company = company.clone();
-        self.read(move |conn| reports::revenue_facts(conn, &company, &current, previous.as_ref())).await
+        // The three reads run side by side on pooled connections.
+        let (from, to) = match previous {
+            Some(p) => (current.from.min(p.from), current.to.max(p.to)),
+            None => (current.from, current.to),
+        };
+        let visitors_of = |range: Option<DayRange>| {
+            let company = company.clone();
+            self.read(move |conn| range.map(|r| reports::visitors(conn, &company, &r)).transpose())
+        };
+        let owned = company.clone();
+        let rows = self.read(move |conn| reports::rollup_rows(conn, &owned, from, to));
+        let ((rows, has_checkout_data), current_visitors, previous_visitors) =
+            tokio::try_join!(rows, visitors_of(previous.map(|_| current)), visitors_of(previous))?;
+        Ok(RevenueFacts {
+            rows,
+            current_visitors: current_visitors.unwrap_or_default(),
+            previous_visitors: previous_visitors.unwrap_or_default(),
+            has_checkout_data,
+        })
     }
 
     async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {

@@ -10,12 +10,11 @@ use revtrace_core::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::history;
+use super::{history, rollups::VisitorFlags};
 use crate::{
     StoreError,
     model::{
-        CompanyId, CompanyProfile, ExportRow, ProductView, RevenueFacts, SourceCategory, TicketEvent, TicketRevenue,
-        TicketTotals,
+        CompanyId, CompanyProfile, ExportRow, ProductView, SourceCategory, TicketEvent, TicketRevenue, TicketTotals,
     },
 };
 
@@ -32,16 +31,14 @@ pub(super) fn company_profile(conn: &Connection, company: &CompanyId) -> Result<
         .optional()?)
 }
 
-pub(super) fn revenue_facts(
+/// The rollup rows of the days `from..=to`, ordered by day, and whether the
+/// company has any non-test checkout at all.
+pub(super) fn rollup_rows(
     conn: &Connection,
     company: &CompanyId,
-    current: &DayRange,
-    previous: Option<&DayRange>,
-) -> Result<RevenueFacts, StoreError> {
-    let (from, to) = match previous {
-        Some(previous) => (current.from.min(previous.from), current.to.max(previous.to)),
-        None => (current.from, current.to),
-    };
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<(Vec<RollupRow>, bool), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, events, unconverted, usd_cents,
                 quantity, refunded_cents
@@ -92,18 +89,13 @@ pub(super) fn revenue_facts(
                             WHERE company_id = ?1 AND cart_type = 'CHECKOUT' AND is_test = 0 AND events > 0)",
         )?
         .query_row(params![company.0], |r| r.get(0))?;
-    Ok(RevenueFacts {
-        rows,
-        current_visitors: previous.map(|_| visitors(conn, company, current)).transpose()?.unwrap_or_default(),
-        previous_visitors: previous.map(|p| visitors(conn, company, p)).transpose()?.unwrap_or_default(),
-        has_checkout_data,
-    })
+    Ok((rows, has_checkout_data))
 }
 
 /// Distinct visitors seen in the range, split by whether a grounded AI answer
 /// reached them in the range, each with how many converted: single-day
 /// visitors from their counts, the others from their rows.
-fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange) -> Result<Visitors, StoreError> {
+pub(super) fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange) -> Result<Visitors, StoreError> {
     let (from, to) = (range.from.to_string(), range.to.to_string());
     let mut v = Visitors::default();
     let mut add = |seen: bool, assisted: bool, converted: bool, n: i64| {
@@ -128,21 +120,18 @@ fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange) -> Result<
         add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     }
     // Folded here rather than by GROUP BY: SQLite's temporary B-tree costs
-    // more than a hash map over the few rows a range holds.
+    // more than a hash map of small integers over the rows a range holds.
     let mut scanned = conn.prepare_cached(
-        "SELECT user_fingerprint, seen, assisted, converted FROM visitor_days INDEXED BY visitor_days_multi
-         WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3 AND multi = 1",
+        "SELECT visitor_id, flags FROM multi_visitor_days WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3",
     )?;
     let mut rows = scanned.query(params![company.0, from, to])?;
-    let mut by_visitor: HashMap<String, [bool; 3]> = HashMap::new();
+    let mut by_visitor: HashMap<i64, u8> = HashMap::new();
     while let Some(r) = rows.next()? {
-        let flags = by_visitor.entry(r.get(0)?).or_default();
-        for (i, flag) in flags.iter_mut().enumerate() {
-            *flag |= r.get::<_, bool>(i + 1)?;
-        }
+        *by_visitor.entry(r.get(0)?).or_default() |= r.get::<_, u8>(1)?;
     }
-    for [seen, assisted, converted] in by_visitor.into_values() {
-        add(seen, assisted, converted, 1);
+    for bits in by_visitor.into_values() {
+        let f = VisitorFlags::from_bits(bits);
+        add(f.seen, f.assisted, f.converted, 1);
     }
     Ok(v)
 }

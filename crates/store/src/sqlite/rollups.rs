@@ -95,6 +95,15 @@ pub(super) struct VisitorFlags {
 }
 
 impl VisitorFlags {
+    /// The bits `multi_visitor_days` keeps.
+    pub fn bits(self) -> u8 {
+        u8::from(self.seen) | (u8::from(self.assisted) << 1) | (u8::from(self.converted) << 2)
+    }
+
+    pub fn from_bits(bits: u8) -> Self {
+        Self { seen: bits & 1 != 0, assisted: bits & 2 != 0, converted: bits & 4 != 0 }
+    }
+
     fn union(self, other: Self) -> Self {
         Self {
             seen: self.seen || other.seen,
@@ -149,7 +158,10 @@ pub(super) fn mark_visitor(
              WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
         )?
         .execute(params![company.0, day, fingerprint, after.seen, after.assisted, after.converted])?;
-        if !multi {
+        if multi {
+            let id = multi_visitor_id(conn, company, fingerprint)?;
+            mirror_day(conn, company, day, id, after)?;
+        } else {
             count_visitor(conn, company, day, before, -1)?;
             count_visitor(conn, company, day, after, 1)?;
         }
@@ -175,13 +187,17 @@ pub(super) fn mark_visitor(
             false
         }
         Some((other_day, other_flags, already_multi)) => {
+            let id = multi_visitor_id(conn, company, fingerprint)?;
             if !already_multi {
+                // Its first day leaves the counts for the mirror.
                 count_visitor(conn, company, &other_day, other_flags, -1)?;
                 conn.prepare_cached(
                     "UPDATE visitor_days SET multi = 1 WHERE company_id = ?1 AND user_fingerprint = ?2",
                 )?
                 .execute(params![company.0, fingerprint])?;
+                mirror_day(conn, company, &other_day, id, other_flags)?;
             }
+            mirror_day(conn, company, day, id, flags)?;
             true
         }
     };
@@ -190,5 +206,31 @@ pub(super) fn mark_visitor(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![company.0, day, fingerprint, flags.seen, flags.assisted, flags.converted, multi])?;
+    Ok(())
+}
+
+/// The id of a multi-day visitor, assigned on first use.
+fn multi_visitor_id(conn: &Connection, company: &CompanyId, fingerprint: &str) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO multi_visitors (company_id, fingerprint) VALUES (?1, ?2)
+             ON CONFLICT (company_id, fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint
+             RETURNING visitor_id",
+        )?
+        .query_row(params![company.0, fingerprint], |r| r.get(0))?)
+}
+
+fn mirror_day(
+    conn: &Connection,
+    company: &CompanyId,
+    day: &str,
+    id: i64,
+    flags: VisitorFlags,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
+    )?
+    .execute(params![company.0, day, id, flags.bits()])?;
     Ok(())
 }

@@ -70,9 +70,21 @@ ALTER TABLE visitor_days ADD COLUMN assisted INTEGER NOT NULL DEFAULT 0;
 -- several days is marked `multi` and its few rows are scanned instead.
 ALTER TABLE visitor_days ADD COLUMN multi INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX visitor_days_by_fingerprint ON visitor_days (company_id, user_fingerprint);
--- Covering, so the scan of multi-day visitors never touches the table.
-CREATE INDEX visitor_days_multi ON visitor_days (company_id, day, user_fingerprint, seen, assisted, converted, multi)
-    WHERE multi = 1;
+-- Multi-day visitors get a small integer id, and their days are mirrored
+-- as (day, id, flag bits), so a report folds a few integers per row.
+CREATE TABLE multi_visitors (
+    visitor_id  INTEGER PRIMARY KEY,
+    company_id  TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    UNIQUE (company_id, fingerprint)
+);
+CREATE TABLE multi_visitor_days (
+    company_id TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    visitor_id INTEGER NOT NULL,
+    flags      INTEGER NOT NULL,             -- 1 seen, 2 assisted, 4 converted
+    PRIMARY KEY (company_id, day, visitor_id)
+) WITHOUT ROWID;
 CREATE TABLE visitor_counts (
     company_id TEXT NOT NULL,
     day        TEXT NOT NULL,
