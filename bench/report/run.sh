@@ -31,7 +31,8 @@ ls -la "$WORK" | awk '/bench.db$/ {printf "database: %.0f MiB\n", $5 / 1048576}'
 
 PORT=18787
 RUST_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" > "$WORK/server.log" 2>&1 &
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.1; done
+# A first start on an older database runs its migrations first.
+for _ in $(seq 1200); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.1; done
 
 python3 - "$PORT" "$SECRET" "$CALLS" <<'PY'
 import http.client, json, statistics, sys, time
