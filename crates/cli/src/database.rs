@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use revtrace_store::{Store, sqlite::SqliteStore};
+use revtrace_store::{CompanyId, Store, sqlite::SqliteStore};
 
 pub const DEFAULT_URL: &str = "sqlite://revtrace.db";
 
@@ -18,6 +18,14 @@ pub struct DatabaseArg {
 impl DatabaseArg {
     pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         open(&self.url)
+    }
+
+    /// Opens the store and checks that the company exists.
+    pub async fn open_company(&self, company: &str) -> anyhow::Result<(Arc<dyn Store>, CompanyId)> {
+        let store = self.open()?;
+        let id = CompanyId(company.to_owned());
+        store.company_profile(&id).await?.with_context(|| format!("no company {company}"))?;
+        Ok((store, id))
     }
 }
 

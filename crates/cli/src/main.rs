@@ -44,6 +44,12 @@ enum Command {
     Reattribute(commands::reattribute::Args),
     /// Write a company's reporting table (one row per commerce event) as NDJSON, CSV or Parquet.
     Export(commands::export::Args),
+    /// Connect Shopify shops (signed orders/paid, refunds/create, … webhooks).
+    #[command(subcommand)]
+    Shopify(commands::shopify::Command),
+    /// Export or erase what revtrace holds about a visitor fingerprint.
+    #[command(subcommand)]
+    Privacy(commands::privacy::Command),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
             Command::Products(cmd) => commands::products::run(cmd).await,
             Command::Reattribute(args) => commands::reattribute::run(args).await,
             Command::Export(args) => commands::export::run(args).await,
+            Command::Shopify(cmd) => commands::shopify::run(cmd).await,
+            Command::Privacy(cmd) => commands::privacy::run(cmd).await,
         }
     });
     match result {

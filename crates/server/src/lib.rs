@@ -59,7 +59,7 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    use routes::{catalog, exports, ingest, ops, receipts, reports, tickets};
+    use routes::{catalog, exports, ingest, ops, receipts, reports, shopify, tickets};
     Router::new()
         .route("/analytics/tickets", post(ingest::tickets))
         .route("/analytics/cart_events", post(ingest::cart_events))
@@ -67,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/cart_tokens", post(ingest::cart_tokens))
         .route("/analytics/visits", post(ingest::visits))
         .route("/analytics/refunds", post(ingest::refunds))
+        .route("/webhooks/shopify", post(shopify::webhook).layer(DefaultBodyLimit::max(shopify::MAX_WEBHOOK_BYTES)))
         .route("/v1/events/{event_id}/attribution", get(receipts::event_attribution))
         .route("/v1/revenue-impact", get(reports::revenue_impact))
         .route("/v1/revenue-impact/daily", get(reports::revenue_impact_daily))

@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::routes::{catalog, exports, ingest, ops, receipts, reports, tickets};
+use crate::routes::{catalog, exports, ingest, ops, receipts, reports, shopify, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,13 +14,14 @@ use crate::routes::{catalog, exports, ingest, ops, receipts, reports, tickets};
         ingest::tickets, ingest::cart_events, ingest::checkout_events, ingest::cart_tokens, ingest::visits,
         ingest::refunds,
         receipts::event_attribution, reports::revenue_impact, reports::revenue_impact_daily, tickets::ticket_revenue,
-        exports::revenue_impact_export, catalog::upsert_products,
+        exports::revenue_impact_export, catalog::upsert_products, shopify::webhook,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&SecretKey),
     tags(
         (name = "ingest", description = "Conversation tickets and commerce events; public company key or secret key"),
         (name = "reports", description = "Reads; secret key as Bearer"),
+        (name = "shopify", description = "Shopify webhooks, signed with the shop's secret"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -92,6 +92,31 @@ pub trait Store: Send + Sync + 'static {
     /// read on a background thread (constant memory whatever the range).
     fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows;
 
+    /// A connected Shopify shop, with its live webhook secrets.
+    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError>;
+
+    /// Connects a shop (or updates it, adding a secret for rotation).
+    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError>;
+
+    /// Records a verified delivery and does what its topic asks, once per
+    /// (shop, webhook id).
+    async fn shopify_delivery(
+        &self,
+        company: &CompanyId,
+        delivery: ShopifyDelivery,
+    ) -> Result<DeliveryOutcome, StoreError>;
+
+    /// Everything held about a fingerprint (or a data request's), as JSON;
+    /// `None` for an unknown request.
+    async fn privacy_export(
+        &self,
+        company: &CompanyId,
+        subject: PrivacySubject,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+
+    /// Erases a fingerprint (see `sqlite::privacy`); returns its replacement.
+    async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError>;
+
     /// The decision receipt of one event of this company.
     async fn event_attribution(
         &self,

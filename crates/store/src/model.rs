@@ -270,6 +270,10 @@ pub struct RefundInput {
     pub order_id: String,
     pub amount: Decimal,
     pub occurred_at_ms: i64,
+    /// Refuse refunds that would take the order's refunds past its value.
+    /// API calls do; Shopify's refunds are Shopify's to check (they may
+    /// include shipping that a subtotal revenue basis leaves out).
+    pub within_order_value: bool,
 }
 
 /// The 201 answer to a stored refund.
@@ -343,6 +347,8 @@ pub struct TicketEvent {
     pub usd_value: Option<String>,
     pub refunded_usd: String,
     pub is_test: bool,
+    /// Checkouts: the order was cancelled (Shopify `orders/cancelled`).
+    pub cancelled: bool,
     /// The cart event's product, or the order's line items.
     pub products: Vec<ProductView>,
 }
@@ -403,4 +409,132 @@ pub struct ExportRow {
     pub reason: String,
     pub is_test: bool,
     pub refunded_usd: String,
+}
+
+/// Which order total counts as a Shopify order's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevenueBasis {
+    TotalPrice,
+    SubtotalPrice,
+}
+
+impl RevenueBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TotalPrice => "total_price",
+            Self::SubtotalPrice => "subtotal_price",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "total_price" => Some(Self::TotalPrice),
+            "subtotal_price" => Some(Self::SubtotalPrice),
+            _ => None,
+        }
+    }
+}
+
+/// A connected Shopify shop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShopifyStore {
+    pub shop_domain: String,
+    pub company_id: CompanyId,
+    pub ai_profile_id: String,
+    pub fingerprint_property: String,
+    pub revenue_basis: RevenueBasis,
+    /// The webhook signing secrets in force, newest first (two during a rotation).
+    pub secrets: Vec<String>,
+}
+
+/// `revtrace shopify connect`: settings left `None` keep their stored value
+/// (or the default for a new shop); a new secret joins the newest one.
+#[derive(Clone, Debug)]
+pub struct ShopifyConnect {
+    pub company: CompanyId,
+    pub shop_domain: String,
+    pub secret: String,
+    pub ai_profile_id: Option<String>,
+    pub fingerprint_property: Option<String>,
+    pub revenue_basis: Option<RevenueBasis>,
+}
+
+/// An `orders/paid` order, parsed; the store resolves its fingerprint.
+#[derive(Clone, Debug)]
+pub struct ShopifyOrder {
+    /// The checkout event, `user_fingerprint` still empty.
+    pub event: EventInput,
+    /// Without any `?key=` suffix.
+    pub cart_token: Option<String>,
+    /// The first non-empty line-item property named like the store's property.
+    pub property_fingerprint: Option<Fingerprint>,
+    /// The order's `note_attributes` entry of that name.
+    pub note_fingerprint: Option<Fingerprint>,
+    /// The value in the buyer's currency, as Shopify presented it.
+    pub presentment: Option<(String, Decimal)>,
+}
+
+/// What a verified delivery asks the store to do.
+#[derive(Clone, Debug)]
+pub enum ShopifyAction {
+    Order(Box<ShopifyOrder>),
+    Refund(RefundInput),
+    Cancel {
+        order_id: String,
+        at_ms: i64,
+    },
+    /// `customers/redact`: erase the fingerprints of these orders.
+    RedactCustomer {
+        order_ids: Vec<String>,
+        payload: serde_json::Value,
+    },
+    /// `shop/redact`: erase everything of the shop.
+    RedactShop {
+        payload: serde_json::Value,
+    },
+    /// `customers/data_request`: record it for `revtrace privacy export`.
+    DataRequest {
+        payload: serde_json::Value,
+    },
+    /// A topic revtrace does not use: acknowledged and counted.
+    Ignore,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShopifyDelivery {
+    pub shop_domain: String,
+    pub webhook_id: String,
+    pub topic: String,
+    pub action: ShopifyAction,
+}
+
+/// The answer to a delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DeliveryOutcome {
+    /// `processed`, `duplicate` (this delivery was seen before), `already_stored`
+    /// (the order or refund was stored by an earlier call) or `ignored`.
+    pub status: &'static str,
+    /// The checkout event of an `orders/paid` delivery.
+    pub event_id: Option<String>,
+    pub reason: Option<Reason>,
+    /// Where the order's fingerprint came from: `cart_token`,
+    /// `line_item_property` or `note_attribute`; null when none was found.
+    pub fingerprint_source: Option<&'static str>,
+    /// A recorded `customers/data_request`: `revtrace privacy export --request N`.
+    pub privacy_request: Option<i64>,
+}
+
+impl DeliveryOutcome {
+    pub fn status(status: &'static str) -> Self {
+        Self { status, event_id: None, reason: None, fingerprint_source: None, privacy_request: None }
+    }
+}
+
+/// Whose data `revtrace privacy export` gathers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrivacySubject {
+    Fingerprint(String),
+    /// A recorded `customers/data_request`: the fingerprints of its orders.
+    Request(i64),
 }

@@ -253,6 +253,7 @@ async fn refunds_wait_for_their_order_and_land_in_its_rollup_row() {
         order_id: "1".into(),
         amount: dec(amount),
         occurred_at_ms: T0 + 5 * HOUR,
+        within_order_value: true,
     };
     let early = f.store.record_refund(&f.company, refund("r1", "8.00"), None).await.unwrap();
     assert!(matches!(early, IngestOutcome::Created(ref r) if !r.applied && r.usd_value.is_none()));

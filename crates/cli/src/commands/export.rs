@@ -3,7 +3,6 @@
 use anyhow::{Context, bail};
 use revtrace_core::report::DayRange;
 use revtrace_server::export::{self, Format};
-use revtrace_store::CompanyId;
 
 use crate::database::DatabaseArg;
 
@@ -36,9 +35,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         raw.parse().with_context(|| format!("{flag} {raw:?} is not a date (YYYY-MM-DD)"))
     };
     let range = DayRange::new(day("--from", &args.from)?, day("--to", &args.to)?).context("--from is after --to")?;
-    let store = args.database.open()?;
-    let company = CompanyId(args.company.clone());
-    store.company_profile(&company).await?.with_context(|| format!("no company {}", args.company))?;
+    let (store, company) = args.database.open_company(&args.company).await?;
     let rows = store.export(&company, range);
     let out = args.out.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {

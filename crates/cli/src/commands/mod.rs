@@ -2,7 +2,9 @@
 
 pub mod company;
 pub mod export;
+pub mod privacy;
 pub mod products;
 pub mod rates;
 pub mod reattribute;
 pub mod serve;
+pub mod shopify;

@@ -5,7 +5,6 @@ use std::io::BufRead;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use revtrace_server::routes::catalog::{MAX_PRODUCTS, ProductBody, product};
-use revtrace_store::CompanyId;
 
 use crate::database::DatabaseArg;
 
@@ -38,9 +37,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let file = std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let store = args.database.open()?;
-    let company = CompanyId(args.company.clone());
-    store.company_profile(&company).await?.with_context(|| format!("no company {}", args.company))?;
+    let (store, company) = args.database.open_company(&args.company).await?;
     // The whole file is checked before anything is written: a bad line
     // leaves the catalog as it was.
     let mut products = Vec::new();

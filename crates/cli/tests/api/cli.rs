@@ -25,6 +25,9 @@ fn every_command_explains_itself() {
         vec!["products", "import", "--help"],
         vec!["reattribute", "--help"],
         vec!["export", "--help"],
+        vec!["shopify", "connect", "--help"],
+        vec!["privacy", "export", "--help"],
+        vec!["privacy", "erase", "--help"],
     ] {
         let out = revtrace().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -67,6 +70,29 @@ fn bad_input_fails_with_one_clear_line() {
         (vec!["rates", "set", "EUR", "-1"], "multiplier"),
         (vec!["rates", "set", "EUR", "1.1", "--from", "tomorrow"], "--from"),
         (vec!["reattribute", "--company", "co_missing"], "unknown company"),
+        (vec!["shopify", "connect", "--company", "co_x", "--shop", "glow.com", "--secret", "12345678"], "myshopify"),
+        (vec!["shopify", "connect", "--company", "co_x", "--shop", "a.myshopify.com", "--secret", "short"], "short"),
+        (
+            vec!["shopify", "connect", "--company", "co_x", "--shop", "a.myshopify.com", "--secret", "12345678"],
+            "no company co_x",
+        ),
+        (
+            vec![
+                "shopify",
+                "connect",
+                "--company",
+                "co_x",
+                "--shop",
+                "a.myshopify.com",
+                "--secret",
+                "12345678",
+                "--revenue-basis",
+                "net",
+            ],
+            "--revenue-basis",
+        ),
+        (vec!["privacy", "erase", "--company", "co_x", "--fingerprint", "FP-1"], "no company co_x"),
+        (vec!["export", "--company", "co_x", "--from", "2026-01-02", "--to", "2026-01-01", "--out", "x"], "after"),
     ] {
         let out = run_cli(&db, &args);
         assert!(!out.status.success(), "{args:?}");

@@ -99,11 +99,11 @@ async fn the_conversation_page_shows_its_products_events_and_totals() {
             "events": [
                 {"event_id": cart.body["event_id"], "cart_type": "CART_EVENT", "source_category": "SDK",
                  "occurred_at": "2026-09-14T15:04:40Z", "event_type": "ITEM_ADDED", "order_id": null,
-                 "amount": "48.00", "currency": "USD", "usd_value": "48.00", "refunded_usd": "0.00", "is_test": false,
+                 "amount": "48.00", "currency": "USD", "usd_value": "48.00", "refunded_usd": "0.00", "is_test": false, "cancelled": false,
                  "products": [product]},
                 {"event_id": checkout.body["event_id"], "cart_type": "CHECKOUT", "source_category": "SDK",
                  "occurred_at": "2026-09-14T15:47:14Z", "event_type": null, "order_id": "1001",
-                 "amount": "48.00", "currency": "USD", "usd_value": "48.00", "refunded_usd": "0.00", "is_test": false,
+                 "amount": "48.00", "currency": "USD", "usd_value": "48.00", "refunded_usd": "0.00", "is_test": false, "cancelled": false,
                  "products": [product]}
             ],
             "totals": {"checkout_revenue_usd": "48.00", "refunds_usd": "0.00", "net_checkout_revenue_usd": "48.00",

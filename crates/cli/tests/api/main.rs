@@ -1,6 +1,9 @@
 //! The integration suite: the real server over HTTP on a temporary SQLite
 //! file, and the real `revtrace` binary for the CLI.
 
+// Shopify payloads are deep `json!` literals.
+#![recursion_limit = "256"]
+
 mod cli;
 mod exports;
 mod helpers;
@@ -11,4 +14,5 @@ mod replay;
 mod reports;
 mod robustness;
 mod rules;
+mod shopify;
 mod tenancy;

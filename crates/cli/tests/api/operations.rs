@@ -45,6 +45,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/analytics/cart_tokens", "post"),
         ("/analytics/visits", "post"),
         ("/analytics/refunds", "post"),
+        ("/webhooks/shopify", "post"),
         ("/v1/events/{event_id}/attribution", "get"),
         ("/v1/revenue-impact", "get"),
         ("/v1/revenue-impact/daily", "get"),

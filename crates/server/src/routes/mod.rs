@@ -6,4 +6,5 @@ pub mod ingest;
 pub mod ops;
 pub mod receipts;
 pub mod reports;
+pub mod shopify;
 pub mod tickets;

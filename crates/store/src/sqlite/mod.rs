@@ -7,11 +7,13 @@ mod checkpoint;
 mod history;
 mod ingest;
 mod migrate;
+mod privacy;
 mod read;
 mod reattribute;
 mod refunds;
 mod reports;
 mod rollups;
+mod shopify;
 mod syncer;
 mod writer;
 
@@ -31,9 +33,10 @@ use writer::{Call, Command, Job, Reply};
 use crate::{
     ExportRows, Store, StoreError,
     model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyProfile, EventInput, EventReceipt,
-        IdempotencyKey, IngestOutcome, NewCompany, Principal, Product, Progress, RateInput, ReattributeOptions,
-        ReattributeReport, RefundInput, RefundReceipt, RevenueFacts, TicketInput, TicketRevenue, TicketSummary,
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyProfile, DeliveryOutcome, EventInput,
+        EventReceipt, IdempotencyKey, IngestOutcome, NewCompany, Principal, PrivacySubject, Product, Progress,
+        RateInput, ReattributeOptions, ReattributeReport, RefundInput, RefundReceipt, RevenueFacts, ShopifyConnect,
+        ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue, TicketSummary,
     },
 };
 use revtrace_core::report::DayRange;
@@ -298,6 +301,56 @@ impl Store for SqliteStore {
             }
         });
         rx
+    }
+
+    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
+        let shop = shop_domain.to_owned();
+        self.read(move |conn| shopify::store(conn, &shop)).await
+    }
+
+    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
+        match self.write(Command::ConnectShopify(connect)).await? {
+            Reply::Shop(shop) => Ok(shop),
+            _ => Err(unexpected("ingest")),
+        }
+    }
+
+    async fn shopify_delivery(
+        &self,
+        company: &CompanyId,
+        delivery: ShopifyDelivery,
+    ) -> Result<DeliveryOutcome, StoreError> {
+        match self.write(Command::ShopifyDelivery { company: company.clone(), delivery }).await? {
+            Reply::Delivery(outcome) => Ok(outcome),
+            _ => Err(unexpected("ingest")),
+        }
+    }
+
+    async fn privacy_export(
+        &self,
+        company: &CompanyId,
+        subject: PrivacySubject,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let company = company.clone();
+        self.read(move |conn| {
+            let fingerprints = match subject {
+                PrivacySubject::Fingerprint(f) => vec![f],
+                PrivacySubject::Request(n) => match privacy::requested_orders(conn, &company, n)? {
+                    Some(orders) => privacy::fingerprints_of_orders(conn, &company, &orders)?,
+                    None => return Ok(None),
+                },
+            };
+            privacy::export(conn, &company, &fingerprints).map(Some)
+        })
+        .await
+    }
+
+    async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
+        let command = Command::EraseFingerprint { company: company.clone(), fingerprint: fingerprint.to_owned() };
+        match self.write(command).await? {
+            Reply::Erased(token) => Ok(token),
+            _ => Err(unexpected("ingest")),
+        }
     }
 
     async fn event_attribution(

@@ -94,7 +94,7 @@ pub(super) fn record(
                 .query_map(params![company.0, input.order_id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             let refunded = before.iter().filter_map(|a| a.parse::<Decimal>().ok()).sum::<Decimal>();
-            if refunded + input.amount > order.amount {
+            if input.within_order_value && refunded + input.amount > order.amount {
                 return Err(Rejection::RefundExceedsOrder {
                     order_id: input.order_id,
                     order_value: order.amount.to_string(),

@@ -160,8 +160,9 @@ pub(super) fn ticket_revenue(
     let mut stmt = conn.prepare_cached(
         "SELECT e.event_pk, e.event_id, e.cart_type, e.source_category, e.occurred_at_ms, e.event_type, e.order_id,
                 e.amount, e.currency, e.usd_cents, e.refunded_cents, e.is_test, e.product_id, e.variant_id,
-                e.quantity_signed, e.unit_price, p.title, p.image_url, p.url
+                e.quantity_signed, e.unit_price, p.title, p.image_url, p.url, c.order_id IS NOT NULL
          FROM events e LEFT JOIN products p ON p.company_id = e.company_id AND p.product_id = e.product_id
+              LEFT JOIN cancellations c ON c.company_id = e.company_id AND c.order_id = e.order_id
          WHERE e.company_id = ?1 AND e.ticket_id = ?2 ORDER BY e.occurred_at_ms, e.event_pk",
     )?;
     let mut items = conn.prepare_cached(
@@ -232,6 +233,7 @@ pub(super) fn ticket_revenue(
             usd_value: usd.map(usd_text),
             refunded_usd: usd_text(refunded_cents),
             is_test,
+            cancelled: r.get(19)?,
             products: products_of_event,
         });
     }

@@ -13,13 +13,14 @@ use super::{
     admin,
     history::Companies,
     ingest::{self, Ingested},
+    privacy, shopify,
     syncer::Answers,
 };
 use crate::{
     StoreError,
     model::{
-        CartTokenInput, CompanyCredentials, CompanyId, EventInput, IdempotencyKey, NewCompany, Product, RateInput,
-        RefundInput, TicketInput,
+        CartTokenInput, CompanyCredentials, CompanyId, DeliveryOutcome, EventInput, IdempotencyKey, NewCompany,
+        Product, RateInput, RefundInput, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput,
     },
 };
 
@@ -31,6 +32,9 @@ pub(super) enum Command {
     CreateCompany(NewCompany),
     SetRates(Vec<RateInput>),
     UpsertProducts { company: CompanyId, products: Vec<Product> },
+    ConnectShopify(ShopifyConnect),
+    ShopifyDelivery { company: CompanyId, delivery: ShopifyDelivery },
+    EraseFingerprint { company: CompanyId, fingerprint: String },
 }
 
 /// An ingest call, as the writer runs it.
@@ -46,6 +50,9 @@ pub(super) enum Reply {
     Ingested(Ingested),
     Company(CompanyCredentials),
     Count(u64),
+    Shop(ShopifyStore),
+    Delivery(DeliveryOutcome),
+    Erased(String),
 }
 
 pub(super) struct Job {
@@ -169,6 +176,16 @@ fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: 
         Command::SetRates(rates) => admin::set_rates(conn, &rates).map(Reply::Count),
         Command::UpsertProducts { company, products } => {
             admin::upsert_products(conn, companies, &company, &products, now).map(Reply::Count)
+        }
+        Command::ConnectShopify(connect) => shopify::connect(conn, companies, connect, now).map(Reply::Shop),
+        Command::ShopifyDelivery { company, delivery } => {
+            shopify::delivery(conn, companies, &company, delivery, now).map(Reply::Delivery)
+        }
+        Command::EraseFingerprint { company, fingerprint } => {
+            companies.get(conn, &company)?;
+            let token = privacy::erase_fingerprint(conn, &company, &fingerprint)?;
+            privacy::record(conn, &company, None, "erase", &serde_json::json!({ "erased_as": token }), now)?;
+            Ok(Reply::Erased(token))
         }
     }
 }

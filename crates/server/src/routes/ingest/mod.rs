@@ -286,6 +286,7 @@ pub async fn refunds(
         order_id: body.order_id.0,
         amount: refund_amount,
         occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
+        within_order_value: true,
     };
     Ok(respond(state.store.record_refund(&principal.company_id, input, key).await?, StatusCode::CREATED))
 }
