@@ -12,11 +12,11 @@ INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, converted)
 SELECT company_id, day, user_fingerprint, 1, max(cart_type = 'CHECKOUT')
 FROM events WHERE is_test = 0 AND user_fingerprint IS NOT NULL
 GROUP BY 1, 2, 3
-ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET seen = 1, converted = max(converted, excluded.converted);
+ON CONFLICT (company_id, user_fingerprint, day) DO UPDATE SET seen = 1, converted = max(converted, excluded.converted);
 
 INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted)
 SELECT DISTINCT t.company_id, date(m.sent_at_ms / 1000, 'unixepoch'), t.fingerprint, 0, 1
 FROM messages m JOIN tickets t ON t.ticket_pk = m.ticket_pk
 WHERE m.role = 'ai' AND m.has_answer_found = 1
-ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET assisted = 1;
+ON CONFLICT (company_id, user_fingerprint, day) DO UPDATE SET assisted = 1;
 -- Then crates/store/src/sqlite/migrations/visitor_counts.sql derives the visitor counts.

@@ -301,12 +301,11 @@ pub(super) fn event(
     let contribution =
         Contribution { usd_cents: usd.map(|c| c.0), quantity: quantity_signed.unwrap_or_default(), refunded_cents: 0 };
     rollups::apply(conn, company, &key, contribution, 1)?;
-    if !input.is_test {
-        let checkout = matches!(input.kind, EventKind::Checkout { .. });
-        let flags = VisitorFlags { seen: true, converted: checkout, assisted: false };
-        for fingerprint in &identity {
-            rollups::mark_visitor(conn, company, &day, fingerprint, flags)?;
-        }
+    // A test order sets no flag, but its row lets privacy requests find it.
+    let checkout = matches!(input.kind, EventKind::Checkout { .. });
+    let flags = VisitorFlags { seen: !input.is_test, converted: checkout && !input.is_test, assisted: false };
+    for fingerprint in &identity {
+        rollups::mark_visitor(conn, company, &day, fingerprint, flags)?;
     }
     if let EventKind::Checkout { order_id, .. } = &input.kind {
         let multiplier = rate.as_ref().map(|r| r.multiplier);

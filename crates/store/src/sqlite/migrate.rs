@@ -39,7 +39,7 @@ fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
     )?;
     let mut mark = conn.prepare(
         "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted) VALUES (?1, ?2, ?3, 0, 1)
-         ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET assisted = 1",
+         ON CONFLICT (company_id, user_fingerprint, day) DO UPDATE SET assisted = 1",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {

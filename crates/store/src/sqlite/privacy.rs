@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::{
-    history::Companies,
+    history::{self, Companies},
     rollups::{self, Contribution, RollupKey},
 };
 use crate::{StoreError, model::CompanyId};
@@ -97,6 +97,32 @@ pub(super) fn redact_orders(
     Ok(fingerprints.len() as u64)
 }
 
+/// The events stored under a fingerprint (as user or FAQ fingerprint), found
+/// through its visitor days: every event gives its fingerprints a row there,
+/// so no index of events by fingerprint is needed (it would cost every ingest).
+pub(super) fn events_of(conn: &Connection, company: &CompanyId, fingerprint: &str) -> Result<Vec<i64>, StoreError> {
+    let timezone = history::company_settings(conn, company)?.timezone;
+    let days: Vec<String> = conn
+        .prepare_cached("SELECT day FROM visitor_days WHERE company_id = ?1 AND user_fingerprint = ?2")?
+        .query_map(params![company.0, fingerprint], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut on_day = conn.prepare_cached(
+        "SELECT event_pk FROM events
+         WHERE company_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms < ?3
+           AND (user_fingerprint = ?4 OR user_faq_fingerprint = ?4)",
+    )?;
+    let mut found = Vec::new();
+    for day in days {
+        let date: jiff::civil::Date = day.parse().map_err(|_| StoreError::Corrupt(format!("day {day}")))?;
+        let (from, to) = revtrace_core::time::day_bounds(date, &timezone);
+        let rows = on_day.query_map(params![company.0, from, to, fingerprint], |r| r.get(0))?;
+        for row in rows {
+            found.push(row?);
+        }
+    }
+    Ok(found)
+}
+
 /// Replaces a fingerprint with a fresh token everywhere, and drops what the
 /// shopper wrote under it. Returns the token.
 pub(super) fn erase_fingerprint(
@@ -106,6 +132,24 @@ pub(super) fn erase_fingerprint(
 ) -> Result<String, StoreError> {
     let token = format!("erased-{}", uuid::Uuid::new_v4().simple());
     let c = &company.0;
+    // Its events, with the receipts that name it among their candidates.
+    for event_pk in events_of(conn, company, fingerprint)? {
+        let candidates: String =
+            conn.query_row("SELECT candidates FROM events WHERE event_pk = ?1", params![event_pk], |r| r.get(0))?;
+        let mut value: Value = serde_json::from_str(&candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for candidate in value.as_array_mut().into_iter().flatten() {
+            if candidate["fingerprint"] == fingerprint {
+                candidate["fingerprint"] = json!(token);
+            }
+        }
+        conn.execute(
+            "UPDATE events SET cart_token = NULL, candidates = ?4,
+                user_fingerprint = CASE user_fingerprint WHEN ?2 THEN ?3 ELSE user_fingerprint END,
+                user_faq_fingerprint = CASE user_faq_fingerprint WHEN ?2 THEN ?3 ELSE user_faq_fingerprint END
+             WHERE event_pk = ?1",
+            params![event_pk, fingerprint, token, value.to_string()],
+        )?;
+    }
     // What the conversations said goes; that they happened (and when) stays.
     conn.execute(
         "UPDATE messages SET text = NULL, metadata = NULL, product_ids = NULL
@@ -114,9 +158,6 @@ pub(super) fn erase_fingerprint(
     )?;
     for sql in [
         "UPDATE tickets SET fingerprint = ?3 WHERE company_id = ?1 AND fingerprint = ?2",
-        "UPDATE events SET user_fingerprint = ?3, cart_token = NULL WHERE company_id = ?1 AND user_fingerprint = ?2",
-        "UPDATE events SET user_faq_fingerprint = ?3, cart_token = NULL
-         WHERE company_id = ?1 AND user_faq_fingerprint = ?2",
         "UPDATE visitor_days SET user_fingerprint = ?3 WHERE company_id = ?1 AND user_fingerprint = ?2",
         "UPDATE multi_visitors SET fingerprint = ?3 WHERE company_id = ?1 AND fingerprint = ?2",
         "UPDATE cart_positions SET user_fingerprint = ?3 WHERE company_id = ?1 AND user_fingerprint = ?2",
@@ -124,24 +165,6 @@ pub(super) fn erase_fingerprint(
         conn.execute(sql, params![c, fingerprint, token])?;
     }
     conn.execute("DELETE FROM cart_tokens WHERE company_id = ?1 AND user_fingerprint = ?2", params![c, fingerprint])?;
-
-    // Receipts name the candidate tickets' fingerprints.
-    let mut stmt = conn.prepare(
-        "SELECT event_pk, candidates FROM events
-         WHERE company_id = ?1 AND (user_fingerprint = ?2 OR user_faq_fingerprint = ?2)",
-    )?;
-    let receipts = stmt
-        .query_map(params![c, token], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    for (event_pk, candidates) in receipts {
-        let mut value: Value = serde_json::from_str(&candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        for candidate in value.as_array_mut().into_iter().flatten() {
-            if candidate["fingerprint"] == fingerprint {
-                candidate["fingerprint"] = json!(token);
-            }
-        }
-        conn.execute("UPDATE events SET candidates = ?2 WHERE event_pk = ?1", params![event_pk, value.to_string()])?;
-    }
     Ok(token)
 }
 
@@ -157,7 +180,7 @@ pub(super) fn redact_shop(
     let mut stmt = conn.prepare(
         "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
                 message_source, is_test, usd_cents, refunded_cents
-         FROM events WHERE shop_domain = ?1 AND company_id = ?2",
+         FROM events INDEXED BY events_by_shop WHERE shop_domain = ?1 AND company_id = ?2",
     )?;
     let orders = stmt
         .query_map(params![shop_domain, company.0], |r| {
@@ -187,7 +210,10 @@ pub(super) fn redact_shop(
         }
         rollups::apply(conn, company, key, *contribution, -1)?;
         conn.execute("DELETE FROM line_items WHERE event_pk = ?1", params![event_pk])?;
-        conn.execute("DELETE FROM refunds WHERE company_id = ?1 AND order_id = ?2", params![company.0, order_id])?;
+        conn.execute(
+            "DELETE FROM refunds INDEXED BY refunds_by_order WHERE company_id = ?1 AND order_id = ?2",
+            params![company.0, order_id],
+        )?;
         conn.execute(
             "DELETE FROM cancellations WHERE company_id = ?1 AND order_id = ?2",
             params![company.0, order_id],
@@ -201,9 +227,9 @@ pub(super) fn redact_shop(
 
 /// Everything revtrace holds under these fingerprints, as one JSON document.
 pub(super) fn export(conn: &Connection, company: &CompanyId, fingerprints: &[String]) -> Result<Value, StoreError> {
-    let rows = |sql: &str, fingerprint: &str, columns: &[&str]| -> Result<Vec<Value>, StoreError> {
+    let rows = |sql: &str, args: &[&dyn rusqlite::ToSql], columns: &[&str]| -> Result<Vec<Value>, StoreError> {
         let mut stmt = conn.prepare(sql)?;
-        let mut rows = stmt.query(params![company.0, fingerprint])?;
+        let mut rows = stmt.query(args)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let mut object = serde_json::Map::new();
@@ -228,7 +254,7 @@ pub(super) fn export(conn: &Connection, company: &CompanyId, fingerprints: &[Str
                     m.text, m.metadata, m.product_ids
              FROM tickets t JOIN messages m ON m.ticket_pk = t.ticket_pk
              WHERE t.company_id = ?1 AND t.fingerprint = ?2 ORDER BY t.ticket_id, m.sent_at_ms",
-            fingerprint,
+            &[&company.0, fingerprint],
             &[
                 "ticket_id",
                 "channel",
@@ -242,12 +268,18 @@ pub(super) fn export(conn: &Connection, company: &CompanyId, fingerprints: &[Str
                 "product_ids",
             ],
         )?;
+        // `carray` is not compiled in: the found events go through a temp table.
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS privacy_events (event_pk INTEGER PRIMARY KEY)", [])?;
+        conn.execute("DELETE FROM temp.privacy_events", [])?;
+        for event_pk in events_of(conn, company, fingerprint)? {
+            conn.execute("INSERT OR IGNORE INTO temp.privacy_events VALUES (?1)", params![event_pk])?;
+        }
         let events = rows(
             "SELECT event_id, cart_type, source_category, occurred_at_ms, event_type, product_id, variant_id,
                     quantity_signed, order_id, amount, currency, usd_cents, reason, ticket_id, is_test
-             FROM events WHERE company_id = ?1 AND (user_fingerprint = ?2 OR user_faq_fingerprint = ?2)
+             FROM events WHERE company_id = ?1 AND event_pk IN (SELECT event_pk FROM temp.privacy_events)
              ORDER BY occurred_at_ms",
-            fingerprint,
+            &[&company.0],
             &[
                 "event_id",
                 "cart_type",
@@ -268,13 +300,13 @@ pub(super) fn export(conn: &Connection, company: &CompanyId, fingerprints: &[Str
         )?;
         let cart_tokens = rows(
             "SELECT cart_token, updated_at_ms FROM cart_tokens WHERE company_id = ?1 AND user_fingerprint = ?2",
-            fingerprint,
+            &[&company.0, fingerprint],
             &["cart_token", "updated_at_ms"],
         )?;
         let days = rows(
             "SELECT day, seen, assisted, converted FROM visitor_days
              WHERE company_id = ?1 AND user_fingerprint = ?2 ORDER BY day",
-            fingerprint,
+            &[&company.0, fingerprint],
             &["day", "seen", "assisted", "converted"],
         )?;
         people.push(json!({"fingerprint": fingerprint, "messages": messages, "events": events,

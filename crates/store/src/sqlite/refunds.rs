@@ -90,7 +90,9 @@ pub(super) fn record(
     let usd = match &order {
         Some(order) => {
             let before: Vec<String> = conn
-                .prepare_cached("SELECT amount FROM refunds WHERE company_id = ?1 AND order_id = ?2")?
+                .prepare_cached(
+                    "SELECT amount FROM refunds INDEXED BY refunds_by_order WHERE company_id = ?1 AND order_id = ?2",
+                )?
                 .query_map(params![company.0, input.order_id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             let refunded = before.iter().filter_map(|a| a.parse::<Decimal>().ok()).sum::<Decimal>();
@@ -140,7 +142,8 @@ pub(super) fn apply_pending(
 ) -> Result<(), StoreError> {
     let waiting: Vec<(String, String)> = conn
         .prepare_cached(
-            "SELECT refund_id, amount FROM refunds WHERE company_id = ?1 AND order_id = ?2 AND applied = 0",
+            "SELECT refund_id, amount FROM refunds INDEXED BY refunds_by_order
+             WHERE company_id = ?1 AND order_id = ?2 AND applied = 0",
         )?
         .query_map(params![company.0, order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;

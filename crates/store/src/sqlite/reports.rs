@@ -271,16 +271,8 @@ pub(super) fn export(
     mut sink: impl FnMut(Result<ExportRow, StoreError>) -> bool,
 ) -> Result<(), StoreError> {
     let settings = history::company_settings(conn, company)?;
-    let start = |day: jiff::civil::Date| -> Result<i64, StoreError> {
-        day.to_zoned(settings.timezone.clone())
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|e| StoreError::Corrupt(format!("day {day}: {e}")))
-    };
-    let lo = start(range.from)?;
-    let hi = match range.to.tomorrow() {
-        Ok(next) => start(next)?,
-        Err(_) => i64::MAX,
-    };
+    let (lo, _) = revtrace_core::time::day_bounds(range.from, &settings.timezone);
+    let (_, hi) = revtrace_core::time::day_bounds(range.to, &settings.timezone);
     let mut stmt = conn.prepare(
         "SELECT company_id, event_id, occurred_at_ms, day, cart_type, source_category, message_source, ticket_id,
                 ai_profile_id, user_fingerprint, event_type, product_id, variant_id, quantity_signed, order_id, amount,

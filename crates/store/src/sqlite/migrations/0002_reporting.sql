@@ -59,17 +59,30 @@ CREATE TABLE products (
 
 -- Visitor days now record what a conversion rate needs: whether the visitor
 -- was seen that day (a visit or a non-test commerce event), was in a non-test
--- checkout's identity set, and had a grounded AI answer in a ticket.
-ALTER TABLE visitor_days ADD COLUMN seen INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE visitor_days ADD COLUMN converted INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE visitor_days ADD COLUMN assisted INTEGER NOT NULL DEFAULT 0;
+-- checkout's identity set, and had a grounded AI answer in a ticket. They are
+-- rebuilt keyed by fingerprint first: writes look a fingerprint's days up (is
+-- it active on another day?), and privacy requests find a fingerprint's
+-- events through its days, so every event's fingerprints get a row, test
+-- orders too (with no flag set).
+CREATE TABLE visitor_days_v2 (
+    company_id       TEXT NOT NULL,
+    user_fingerprint TEXT NOT NULL,
+    day              TEXT NOT NULL,
+    seen             INTEGER NOT NULL DEFAULT 0,
+    assisted         INTEGER NOT NULL DEFAULT 0,
+    converted        INTEGER NOT NULL DEFAULT 0,
+    -- Distinct visitors over any day range, without scanning every visitor:
+    -- a fingerprint active on a single day (the common case: a fingerprint is
+    -- one browser session) is only counted in `visitor_counts`, per day and
+    -- flags; one active on several days is marked `multi` and mirrored below.
+    multi            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (company_id, user_fingerprint, day)
+) WITHOUT ROWID;
+INSERT INTO visitor_days_v2 (company_id, user_fingerprint, day, seen)
+SELECT company_id, user_fingerprint, day, 1 FROM visitor_days;
+DROP TABLE visitor_days;
+ALTER TABLE visitor_days_v2 RENAME TO visitor_days;
 
--- Distinct visitors over any day range, without scanning every visitor: a
--- fingerprint active on a single day (the common case: a fingerprint is one
--- browser session) is only counted here, per day and flags; one active on
--- several days is marked `multi` and its few rows are scanned instead.
-ALTER TABLE visitor_days ADD COLUMN multi INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX visitor_days_by_fingerprint ON visitor_days (company_id, user_fingerprint);
 -- Multi-day visitors get a small integer id, and their days are mirrored
 -- as (day, id, flag bits), so a report folds a few integers per row.
 CREATE TABLE multi_visitors (
@@ -102,14 +115,15 @@ SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coal
 FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, converted)
-SELECT company_id, day, fp, 1, max(checkout)
-FROM (SELECT company_id, day, user_fingerprint AS fp, cart_type = 'CHECKOUT' AS checkout
-      FROM events WHERE is_test = 0 AND user_fingerprint IS NOT NULL
+SELECT company_id, day, fp, max(is_test = 0), max(checkout AND is_test = 0)
+FROM (SELECT company_id, day, user_fingerprint AS fp, cart_type = 'CHECKOUT' AS checkout, is_test
+      FROM events WHERE user_fingerprint IS NOT NULL
       UNION ALL
-      SELECT company_id, day, user_faq_fingerprint, cart_type = 'CHECKOUT'
-      FROM events WHERE is_test = 0 AND user_faq_fingerprint IS NOT NULL)
+      SELECT company_id, day, user_faq_fingerprint, cart_type = 'CHECKOUT', is_test
+      FROM events WHERE user_faq_fingerprint IS NOT NULL)
 WHERE true
 GROUP BY 1, 2, 3
-ON CONFLICT (company_id, day, user_fingerprint) DO UPDATE SET seen = 1, converted = max(converted, excluded.converted);
+ON CONFLICT (company_id, user_fingerprint, day)
+DO UPDATE SET seen = max(seen, excluded.seen), converted = max(converted, excluded.converted);
 -- Assisted days need each company's time zone, and visitor counts need them:
 -- see migrate.rs.

@@ -53,8 +53,3 @@ CREATE TABLE privacy_requests (
     payload        TEXT NOT NULL,
     received_at_ms INTEGER NOT NULL
 );
-
--- Privacy requests name fingerprints: find their events without a scan.
-CREATE INDEX events_by_fingerprint ON events (company_id, user_fingerprint);
-CREATE INDEX events_by_faq_fingerprint ON events (company_id, user_faq_fingerprint)
-    WHERE user_faq_fingerprint IS NOT NULL;
