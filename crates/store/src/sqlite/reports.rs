@@ -1,8 +1,6 @@
 //! The reporting reads: rollup rows and distinct visitors for the revenue
 //! report, the per-conversation view, and the reporting table export.
 
-use std::collections::HashMap;
-
 use revtrace_core::{
     Channel, MessageSource, UsdCents, classify, qualifies,
     report::{DayRange, RollupRow, Visitors},
@@ -120,17 +118,19 @@ pub(super) fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange)
         add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     }
     // Folded here rather than by GROUP BY: SQLite's temporary B-tree costs
-    // more than a hash map of small integers over the rows a range holds.
+    // more than sorting small integers over the rows a range holds.
     let mut scanned = conn.prepare_cached(
         "SELECT visitor_id, flags FROM multi_visitor_days WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3",
     )?;
     let mut rows = scanned.query(params![company.0, from, to])?;
-    let mut by_visitor: HashMap<i64, u8> = HashMap::new();
+    // Sorted by visitor, each visitor's days fold into one set of flags.
+    let mut days: Vec<(i64, u8)> = Vec::new();
     while let Some(r) = rows.next()? {
-        *by_visitor.entry(r.get(0)?).or_default() |= r.get::<_, u8>(1)?;
+        days.push((r.get(0)?, r.get(1)?));
     }
-    for bits in by_visitor.into_values() {
-        let f = VisitorFlags::from_bits(bits);
+    days.sort_unstable_by_key(|(visitor, _)| *visitor);
+    for visitor in days.chunk_by(|a, b| a.0 == b.0) {
+        let f = VisitorFlags::from_bits(visitor.iter().fold(0, |bits, (_, day)| bits | day));
         add(f.seen, f.assisted, f.converted, 1);
     }
     Ok(v)
