@@ -2,6 +2,7 @@
 
 mod commands;
 mod database;
+mod demo_store;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP service (ingest, reports, exports, receipts, metrics, OpenAPI).
     Serve(commands::serve::Args),
+    /// Serve a demo store (60 days of a skincare shop) with its dashboard.
+    Demo(commands::demo::Args),
     /// Manage companies (tenants) and their keys.
     #[command(subcommand)]
     Company(commands::company::Command),
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Demo(args) => commands::demo::run(args).await,
             Command::Company(cmd) => commands::company::run(cmd).await,
             Command::Rates(cmd) => commands::rates::run(cmd).await,
             Command::Products(cmd) => commands::products::run(cmd).await,

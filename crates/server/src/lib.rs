@@ -4,6 +4,7 @@
 //! [`serve`]); handlers live in [`routes`], one module per surface, and every
 //! failure leaves through [`error::ApiError`].
 
+pub mod cors;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -59,7 +60,7 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    use routes::{catalog, exports, ingest, ops, receipts, reports, shopify, tickets};
+    use routes::{catalog, company, dashboard, exports, ingest, ops, receipts, reports, shopify, tickets};
     Router::new()
         .route("/analytics/tickets", post(ingest::tickets))
         .route("/analytics/cart_events", post(ingest::cart_events))
@@ -74,6 +75,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tickets/{ticket_id}/revenue", get(tickets::ticket_revenue))
         .route("/v1/export/revenue-impact", get(exports::revenue_impact_export))
         .route("/v1/products", post(catalog::upsert_products))
+        .route("/v1/company", get(company::company))
+        .route("/v1/tickets", get(tickets::top_conversations))
+        .route("/", get(dashboard::page))
+        .route("/assets/dashboard.css", get(dashboard::stylesheet))
+        .route("/assets/dashboard.js", get(dashboard::script))
+        .route("/sdk/revtrace.js", get(dashboard::sdk))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -83,6 +90,7 @@ pub fn app(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint takes another method")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(cors::layer))
         .layer(middleware::from_fn(telemetry::track))
         .layer(middleware::from_fn(deadline))
         .layer(TraceLayer::new_for_http())

@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::routes::{catalog, exports, ingest, ops, receipts, reports, shopify, tickets};
+use crate::routes::{catalog, company, dashboard, exports, ingest, ops, receipts, reports, shopify, tickets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,7 +14,8 @@ use crate::routes::{catalog, exports, ingest, ops, receipts, reports, shopify, t
         ingest::tickets, ingest::cart_events, ingest::checkout_events, ingest::cart_tokens, ingest::visits,
         ingest::refunds,
         receipts::event_attribution, reports::revenue_impact, reports::revenue_impact_daily, tickets::ticket_revenue,
-        exports::revenue_impact_export, catalog::upsert_products, shopify::webhook,
+        exports::revenue_impact_export, catalog::upsert_products, shopify::webhook, company::company,
+        tickets::top_conversations, dashboard::page, dashboard::sdk,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&SecretKey),
@@ -22,6 +23,7 @@ use crate::routes::{catalog, exports, ingest, ops, receipts, reports, shopify, t
         (name = "ingest", description = "Conversation tickets and commerce events; public company key or secret key"),
         (name = "reports", description = "Reads; secret key as Bearer"),
         (name = "shopify", description = "Shopify webhooks, signed with the shop's secret"),
+        (name = "dashboard", description = "The web dashboard and the browser script"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -85,12 +85,36 @@ pub trait Store: Send + Sync + 'static {
         previous: Option<DayRange>,
     ) -> Result<RevenueFacts, StoreError>;
 
+    /// The company's name, zone, AI profiles and whether it has checkouts.
+    async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError>;
+
+    /// The conversations that earned the most in a day range (attributed,
+    /// non-test events), best first.
+    async fn top_conversations(
+        &self,
+        company: &CompanyId,
+        range: DayRange,
+        filter: revtrace_core::report::Filter,
+        limit: u32,
+    ) -> Result<Vec<ConversationRow>, StoreError>;
+
     /// A conversation with its attributed events, products and totals.
     async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError>;
 
     /// The reporting table rows of a day range, in time order, in chunks,
     /// read on a background thread (constant memory whatever the range).
     fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows;
+
+    /// The web origins allowed to send this company's events from a browser.
+    async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError>;
+
+    /// Adds and removes allowed origins; returns the resulting list.
+    async fn set_origins(
+        &self,
+        company: &CompanyId,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// A connected Shopify shop, with its live webhook secrets.
     async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError>;

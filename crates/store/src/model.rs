@@ -538,3 +538,30 @@ pub enum PrivacySubject {
     /// A recorded `customers/data_request`: the fingerprints of its orders.
     Request(i64),
 }
+
+/// `GET /v1/company`: what the dashboard needs to lay itself out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CompanyOverview {
+    pub company_id: String,
+    pub name: String,
+    pub timezone: String,
+    /// The AI profiles of the company's conversations (filter choices).
+    pub ai_profiles: Vec<String>,
+    /// At least one non-test checkout is stored: the checkout views apply.
+    pub has_checkout_data: bool,
+}
+
+/// One conversation of `GET /v1/tickets`, with what it earned in the range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConversationRow {
+    pub ticket_id: String,
+    pub ai_profile_id: String,
+    pub message_source: MessageSource,
+    /// Attributed, non-test events of the range.
+    pub events: i64,
+    pub orders: i64,
+    pub checkout_revenue_usd: String,
+    pub cart_gmv_usd: String,
+    /// RFC 3339: the latest of those events.
+    pub last_event_at: String,
+}

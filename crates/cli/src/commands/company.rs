@@ -9,6 +9,23 @@ use crate::database::DatabaseArg;
 pub enum Command {
     /// Create a company and print its id, public company key and secret key.
     Add(AddArgs),
+    /// List, allow or disallow the web origins (https://shop.example.com) that
+    /// may send the company's events from a browser with the public key.
+    Origins(OriginsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct OriginsArgs {
+    #[arg(long, value_name = "ID")]
+    company: String,
+    /// An origin to allow: scheme://host[:port], e.g. https://glow-skincare.myshopify.com.
+    #[arg(long, value_name = "ORIGIN")]
+    add: Vec<String>,
+    /// An origin to disallow.
+    #[arg(long, value_name = "ORIGIN")]
+    remove: Vec<String>,
+    #[command(flatten)]
+    database: DatabaseArg,
 }
 
 #[derive(clap::Args)]
@@ -32,7 +49,32 @@ pub struct AddArgs {
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Add(args) => add(args).await,
+        Command::Origins(args) => origins(args).await,
     }
+}
+
+/// `https://shop.example.com[:port]`: what a browser sends as `Origin`.
+fn origin(raw: &str) -> anyhow::Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(trimmed.to_ascii_lowercase()),
+        _ => bail!("{raw:?} is not an origin: use scheme://host[:port], e.g. https://shop.example.com"),
+    }
+}
+
+async fn origins(args: OriginsArgs) -> anyhow::Result<()> {
+    let add = args.add.iter().map(|o| origin(o)).collect::<anyhow::Result<Vec<_>>>()?;
+    let remove = args.remove.iter().map(|o| origin(o)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (store, company) = args.database.open_company(&args.company).await?;
+    let list = store.set_origins(&company, add, remove).await?;
+    if list.is_empty() {
+        println!("no origin may send {}'s events from a browser", args.company);
+    }
+    for o in list {
+        println!("{o}");
+    }
+    Ok(())
 }
 
 async fn add(args: AddArgs) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub mod company;
+pub mod demo;
 pub mod export;
 pub mod privacy;
 pub mod products;

@@ -42,7 +42,7 @@ pub fn init_logging() {
 }
 
 /// Resolves on ctrl-c or SIGTERM; in-flight requests then finish.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

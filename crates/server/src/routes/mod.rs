@@ -1,6 +1,8 @@
 //! One module per surface of the API.
 
 pub mod catalog;
+pub mod company;
+pub mod dashboard;
 pub mod exports;
 pub mod ingest;
 pub mod ops;

@@ -76,3 +76,28 @@ pub(super) fn upsert_products(
     }
     Ok(products.len() as u64)
 }
+
+pub(super) fn origins(conn: &Connection, company: &CompanyId) -> Result<Vec<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT origin FROM allowed_origins WHERE company_id = ?1 ORDER BY origin")?
+        .query_map(params![company.0], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+pub(super) fn set_origins(
+    conn: &Connection,
+    company: &CompanyId,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, StoreError> {
+    for origin in add {
+        conn.execute(
+            "INSERT INTO allowed_origins (company_id, origin) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![company.0, origin],
+        )?;
+    }
+    for origin in remove {
+        conn.execute("DELETE FROM allowed_origins WHERE company_id = ?1 AND origin = ?2", params![company.0, origin])?;
+    }
+    origins(conn, company)
+}

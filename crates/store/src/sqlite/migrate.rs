@@ -13,6 +13,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0001_init.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0002_reporting.sql"), backfill: Some(assisted_days) },
     Migration { sql: include_str!("migrations/0003_shopify.sql"), backfill: None },
+    Migration { sql: include_str!("migrations/0004_origins.sql"), backfill: None },
 ];
 
 pub(super) fn run(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -33,7 +33,7 @@ use writer::{Call, Command, Job, Reply};
 use crate::{
     ExportRows, Store, StoreError,
     model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyProfile, DeliveryOutcome, EventInput,
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyOverview, CompanyProfile, ConversationRow, DeliveryOutcome, EventInput,
         EventReceipt, IdempotencyKey, IngestOutcome, NewCompany, Principal, PrivacySubject, Product, Progress,
         RateInput, ReattributeOptions, ReattributeReport, RefundInput, RefundReceipt, RevenueFacts, ShopifyConnect,
         ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue, TicketSummary,
@@ -265,6 +265,22 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
+        let company = company.clone();
+        self.read(move |conn| reports::company_overview(conn, &company)).await
+    }
+
+    async fn top_conversations(
+        &self,
+        company: &CompanyId,
+        range: DayRange,
+        filter: revtrace_core::report::Filter,
+        limit: u32,
+    ) -> Result<Vec<ConversationRow>, StoreError> {
+        let company = company.clone();
+        self.read(move |conn| reports::top_conversations(conn, &company, &range, &filter, limit)).await
+    }
+
     async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
         let (company, ticket_id) = (company.clone(), ticket_id.to_owned());
         self.read(move |conn| reports::ticket_revenue(conn, &company, &ticket_id)).await
@@ -301,6 +317,23 @@ impl Store for SqliteStore {
             }
         });
         rx
+    }
+
+    async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError> {
+        let company = company.clone();
+        self.read(move |conn| admin::origins(conn, &company)).await
+    }
+
+    async fn set_origins(
+        &self,
+        company: &CompanyId,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        match self.write(Command::SetOrigins { company: company.clone(), add, remove }).await? {
+            Reply::Origins(list) => Ok(list),
+            _ => Err(unexpected("ingest")),
+        }
     }
 
     async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {

@@ -3,7 +3,7 @@
 
 use revtrace_core::{
     Channel, MessageSource, UsdCents, classify, qualifies,
-    report::{DayRange, RollupRow, Visitors},
+    report::{DayRange, Filter, RollupRow, Visitors},
     time::to_rfc3339,
 };
 use rusqlite::{Connection, OptionalExtension, params};
@@ -12,7 +12,7 @@ use super::{history, rollups::VisitorFlags};
 use crate::{
     StoreError,
     model::{
-        CompanyId, CompanyProfile, ExportRow, ProductView, SourceCategory, TicketEvent, TicketRevenue, TicketTotals,
+        CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory, TicketEvent, TicketRevenue, TicketTotals,
     },
 };
 
@@ -138,6 +138,92 @@ pub(super) fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange)
 
 fn usd_text(cents: i64) -> String {
     UsdCents(cents).to_string()
+}
+
+pub(super) fn company_overview(
+    conn: &Connection,
+    company: &CompanyId,
+) -> Result<Option<CompanyOverview>, StoreError> {
+    let Some(profile) = company_profile(conn, company)? else {
+        return Ok(None);
+    };
+    let ai_profiles = conn
+        .prepare_cached("SELECT DISTINCT ai_profile_id FROM tickets WHERE company_id = ?1 ORDER BY 1")?
+        .query_map(params![company.0], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    let has_checkout_data = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM rollups
+                            WHERE company_id = ?1 AND cart_type = 'CHECKOUT' AND is_test = 0 AND events > 0)",
+        )?
+        .query_row(params![company.0], |r| r.get(0))?;
+    Ok(Some(CompanyOverview {
+        company_id: company.0.clone(),
+        name: profile.name,
+        timezone: profile.timezone,
+        ai_profiles,
+        has_checkout_data,
+    }))
+}
+
+/// Scans the range's attributed events through the time index: fine for a
+/// dashboard page, not meant for ranges of millions of events.
+pub(super) fn top_conversations(
+    conn: &Connection,
+    company: &CompanyId,
+    range: &DayRange,
+    filter: &Filter,
+    limit: u32,
+) -> Result<Vec<ConversationRow>, StoreError> {
+    let timezone = history::company_settings(conn, company)?.timezone;
+    let (from, _) = revtrace_core::time::day_bounds(range.from, &timezone);
+    let (_, to) = revtrace_core::time::day_bounds(range.to, &timezone);
+    let mut stmt = conn.prepare_cached(
+        "SELECT ticket_id, ai_profile_id, message_source, count(*),
+                sum(cart_type = 'CHECKOUT'),
+                coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents END), 0),
+                coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents END), 0),
+                max(occurred_at_ms)
+         FROM events
+         WHERE company_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms < ?3 AND ticket_id IS NOT NULL
+           AND (is_test = 0 OR ?4) AND (?5 IS NULL OR ai_profile_id = ?5) AND (?6 IS NULL OR message_source = ?6)
+         GROUP BY ticket_id
+         ORDER BY 6 DESC, 7 DESC, 8 DESC
+         LIMIT ?7",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            company.0,
+            from,
+            to,
+            filter.include_test,
+            filter.ai_profile,
+            filter.source.map(MessageSource::as_str),
+            limit
+        ],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                [r.get::<_, i64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
+            ))
+        },
+    )?;
+    rows.map(|row| {
+        let (ticket_id, ai_profile_id, source, [events, orders, checkout, cart, last]) = row?;
+        Ok(ConversationRow {
+            ticket_id,
+            ai_profile_id,
+            message_source: MessageSource::parse(&source).ok_or_else(|| corrupt("message source", &source))?,
+            events,
+            orders,
+            checkout_revenue_usd: usd_text(checkout),
+            cart_gmv_usd: usd_text(cart),
+            last_event_at: to_rfc3339(last),
+        })
+    })
+    .collect()
 }
 
 pub(super) fn ticket_revenue(

@@ -35,6 +35,7 @@ pub(super) enum Command {
     ConnectShopify(ShopifyConnect),
     ShopifyDelivery { company: CompanyId, delivery: ShopifyDelivery },
     EraseFingerprint { company: CompanyId, fingerprint: String },
+    SetOrigins { company: CompanyId, add: Vec<String>, remove: Vec<String> },
 }
 
 /// An ingest call, as the writer runs it.
@@ -53,6 +54,7 @@ pub(super) enum Reply {
     Shop(ShopifyStore),
     Delivery(DeliveryOutcome),
     Erased(String),
+    Origins(Vec<String>),
 }
 
 pub(super) struct Job {
@@ -180,6 +182,10 @@ fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: 
         Command::ConnectShopify(connect) => shopify::connect(conn, companies, connect, now).map(Reply::Shop),
         Command::ShopifyDelivery { company, delivery } => {
             shopify::delivery(conn, companies, &company, delivery, now).map(Reply::Delivery)
+        }
+        Command::SetOrigins { company, add, remove } => {
+            companies.get(conn, &company)?;
+            admin::set_origins(conn, &company, &add, &remove).map(Reply::Origins)
         }
         Command::EraseFingerprint { company, fingerprint } => {
             companies.get(conn, &company)?;

@@ -50,8 +50,26 @@ async fn caller(
     raw: &Bytes,
 ) -> Result<Caller, ApiError> {
     let principal = ingest_principal(&*state.store, headers, company_key).await?;
+    allowed_origin(state, headers, &principal).await?;
     let key = idempotency(headers, idempotency_id, raw)?;
     Ok(Caller { principal, key, now: state.clock.now_ms() })
+}
+
+/// A call from a web page (it has an `Origin`) must come from one of the
+/// company's allowed origins; server-side calls send none.
+async fn allowed_origin(state: &AppState, headers: &HeaderMap, principal: &Principal) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    if state.store.allowed_origins(&principal.company_id).await?.iter().any(|o| o == origin) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+        format!("{origin} may not send this company's events; allow it with `revtrace company origins`"),
+    ))
 }
 
 /// What cart and checkout events share: who sent it, when, by whom, in what money.
@@ -273,6 +291,7 @@ pub async fn refunds(
     JsonBody { value: body, raw }: JsonBody<RefundBody>,
 ) -> Result<Response, ApiError> {
     let principal = secret_principal(&*state.store, &headers).await?;
+    allowed_origin(&state, &headers, &principal).await?;
     let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let now = state.clock.now_ms();
     text_id("refund_id", &body.refund_id.0, 255)?;

@@ -1,0 +1,316 @@
+// The revtrace dashboard: plain JavaScript over the documented API
+// (/v1/company, /v1/revenue-impact, /daily, /v1/tickets, receipts). The
+// secret key stays in this browser's localStorage and goes out as Bearer.
+(function () {
+  'use strict';
+  const KEY = 'revtrace.secret_key';
+  const $ = (id) => document.getElementById(id);
+  const state = { company: null, days: 30, from: null, to: null, profile: '', source: '', tab: null };
+
+  const SOURCES = { CHAT_WIDGET: 'Chat widget', FAQ: 'Product FAQ', NUDGE_CLICK: 'Proactive nudge' };
+  const REASONS = {
+    ATTRIBUTED: 'Credited to this conversation',
+    NO_FINGERPRINT: 'No visitor fingerprint',
+    NO_TICKET: 'No conversation under this visitor',
+    NO_ANSWER_FOUND: 'No grounded AI answer before the event',
+    OUTSIDE_WINDOW: 'Last grounded touch outside the window',
+  };
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c.nodeType ? c : String(c));
+    return node;
+  }
+
+  async function api(path) {
+    const response = await fetch(path, { headers: { Authorization: 'Bearer ' + localStorage.getItem(KEY) } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error((body.error && body.error.message) || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+
+  const usd = (v) => v === null || v === undefined ? '—'
+    : Number(v).toLocaleString('en-US', { style: 'currency', currency: 'USD' });
+  const count = (v) => v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US');
+  const pct = (v) => v === null || v === undefined ? '—' : Number(v).toFixed(2) + ' %';
+
+  function change(value) {
+    if (value === null || value === undefined) return el('span', { class: 'change', text: 'no earlier data' });
+    const sign = value > 0 ? '▲ ' : value < 0 ? '▼ ' : '';
+    return el('span', { class: 'change ' + (value > 0 ? 'up' : value < 0 ? 'down' : ''),
+      text: sign + Math.abs(value).toFixed(2) + ' % vs previous period' });
+  }
+
+  // ---- sign in -------------------------------------------------------------
+
+  function showSignIn(message) {
+    $('app').hidden = true;
+    $('sign-out').hidden = true;
+    $('company').textContent = '';
+    $('sign-in').hidden = false;
+    $('sign-in-error').textContent = message || '';
+  }
+
+  $('sign-in-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    localStorage.setItem(KEY, $('key').value.trim());
+    await start();
+  });
+  $('sign-out').addEventListener('click', () => { localStorage.removeItem(KEY); showSignIn(); });
+
+  async function start() {
+    if (!localStorage.getItem(KEY)) return showSignIn();
+    try {
+      state.company = await api('/v1/company');
+    } catch (error) {
+      localStorage.removeItem(KEY);
+      return showSignIn(error.status === 401 ? 'That key was not accepted.' : error.message);
+    }
+    $('sign-in').hidden = true;
+    $('app').hidden = false;
+    $('sign-out').hidden = false;
+    $('company').textContent = state.company.name + ' · ' + state.company.timezone;
+    const profile = $('profile');
+    profile.replaceChildren(el('option', { value: '', text: 'All AI profiles' }),
+      ...state.company.ai_profiles.map((p) => el('option', { value: p, text: p })));
+    state.tab = state.company.has_checkout_data ? 'checkout' : 'cart';
+    route();
+  }
+
+  // ---- filters -------------------------------------------------------------
+
+  function query() {
+    const q = new URLSearchParams();
+    if (state.days === 'custom' && state.from && state.to) { q.set('from', state.from); q.set('to', state.to); }
+    else {
+      const to = new Date();
+      const from = new Date(to.getTime() - (state.days - 1) * 86400000);
+      // Reporting days are the company's: format both ends in its zone.
+      q.set('from', from.toLocaleDateString('en-CA', { timeZone: state.company.timezone }));
+      q.set('to', to.toLocaleDateString('en-CA', { timeZone: state.company.timezone }));
+    }
+    if (state.profile) q.set('ai_profile', state.profile);
+    if (state.source) q.set('source', state.source);
+    return q.toString();
+  }
+
+  document.querySelectorAll('.ranges button').forEach((b) => b.addEventListener('click', () => {
+    const days = b.dataset.days;
+    $('custom-range').hidden = days !== 'custom';
+    if (days === 'custom') return;
+    state.days = Number(days);
+    renderOverview();
+  }));
+  $('apply-range').addEventListener('click', () => {
+    state.days = 'custom';
+    state.from = $('from').value;
+    state.to = $('to').value;
+    renderOverview();
+  });
+  $('profile').addEventListener('change', (e) => { state.profile = e.target.value; renderOverview(); });
+  $('source').addEventListener('change', (e) => { state.source = e.target.value; renderOverview(); });
+
+  // ---- overview ------------------------------------------------------------
+
+  const CARDS = {
+    checkout: [
+      ['checkout_revenue_usd', 'AI-attributed revenue', usd],
+      ['net_checkout_revenue_usd', 'Net of refunds', usd],
+      ['orders', 'Orders', count],
+      ['average_order_value_usd', 'Average order value', usd],
+      ['daily_avg_checkout_revenue_usd', 'Daily average revenue', usd],
+      ['ai_revenue_share_pct', 'AI share of all revenue', pct],
+      ['aov_uplift_pct', 'AOV uplift vs unassisted', pct],
+      ['unattributed_checkout_revenue_usd', 'Baseline (not attributed)', usd],
+    ],
+    cart: [
+      ['cart_gmv_usd', 'AI-attributed cart GMV', usd],
+      ['products_in_cart', 'Products in cart', count],
+      ['daily_avg_cart_gmv_usd', 'Daily average cart GMV', usd],
+      ['active_days', 'Active days', count],
+    ],
+  };
+
+  function renderTabs() {
+    const tabs = [];
+    if (state.company.has_checkout_data) tabs.push(['checkout', 'Checkout revenue']);
+    tabs.push(['cart', 'Cart GMV']);
+    $('tabs').replaceChildren(...tabs.map(([id, label]) => el('button', {
+      role: 'tab', 'data-tab': id, 'aria-selected': String(state.tab === id), text: label,
+      onclick: () => { state.tab = id; renderOverview(); },
+    })));
+    document.querySelectorAll('.ranges button').forEach((b) =>
+      b.setAttribute('aria-pressed', String(String(state.days) === b.dataset.days)));
+  }
+
+  async function renderOverview() {
+    renderTabs();
+    const q = query();
+    const [report, daily, conversations] = await Promise.all([
+      api('/v1/revenue-impact?' + q), api('/v1/revenue-impact/daily?' + q), api('/v1/tickets?limit=10&' + q),
+    ]);
+    $('period').textContent = `${report.from} – ${report.to} (${report.days} days) · previous ${report.previous.from} – ${report.previous.to}`
+      + (report.metrics.unconverted_events ? ` · ${report.metrics.unconverted_events} events without a currency rate left out` : '');
+    $('cards').replaceChildren(...CARDS[state.tab].map(([name, label, format]) => el('div', { class: 'card' },
+      el('div', { class: 'label', text: label }),
+      el('div', { class: 'value', 'data-metric': name, text: format(report.metrics[name]) }),
+      change(report.change_pct[name]))));
+    renderChart(daily.days);
+    renderSources(report.by_source);
+    renderConversion(report.metrics);
+    renderConversations(conversations);
+  }
+
+  function renderChart(days) {
+    const checkout = state.tab === 'checkout';
+    $('chart-title').textContent = checkout ? 'Daily checkout revenue: AI-attributed and baseline' : 'Daily AI-attributed cart GMV';
+    const w = 720, h = 200, pad = 28;
+    const values = days.map((d) => checkout ? Number(d.checkout_revenue_usd) : Number(d.cart_gmv_usd));
+    const base = days.map((d) => checkout ? Number(d.unattributed_checkout_revenue_usd) : 0);
+    const max = Math.max(1, ...values.map((v, i) => v + base[i]));
+    const step = (w - pad) / Math.max(1, days.length);
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', `0 0 ${w} ${h + 20}`);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', $('chart-title').textContent);
+    const add = (tag, attrs, text) => {
+      const n = document.createElementNS('http://www.w3.org/2000/svg', tag);
+      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+      if (text) n.textContent = text;
+      svg.append(n);
+      return n;
+    };
+    add('text', { x: 0, y: 10 }, usd(max).replace('.00', ''));
+    days.forEach((d, i) => {
+      const x = pad + i * step + step * 0.15, bw = Math.max(1, step * 0.7);
+      const hv = (values[i] / max) * (h - 20), hb = (base[i] / max) * (h - 20);
+      const bar = add('rect', { class: 'bar', x, y: h - hv, width: bw, height: Math.max(0, hv), 'data-day': d.day });
+      const tip = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+      tip.textContent = `${d.day}: ${usd(values[i])}`;
+      bar.append(tip);
+      if (hb > 0) add('rect', { class: 'baseline', x, y: h - hv - hb, width: bw, height: hb });
+      if (days.length <= 31 ? i % 5 === 0 : i % 15 === 0) add('text', { x, y: h + 14 }, d.day.slice(5));
+    });
+    const legend = el('div', { class: 'legend' }, el('span', {}, el('i', { style: 'background: var(--accent)' }), 'AI-attributed'));
+    if (checkout) legend.append(el('span', {}, el('i', { style: 'background: var(--base)' }), 'Baseline'));
+    $('chart').replaceChildren(svg, legend);
+  }
+
+  function renderSources(bySource) {
+    const checkout = state.tab === 'checkout';
+    const rows = Object.entries(bySource).map(([source, m]) => el('tr', { 'data-source': source },
+      el('td', { text: SOURCES[source] }),
+      el('td', { class: 'num', text: checkout ? usd(m.checkout_revenue_usd) : usd(m.cart_gmv_usd) }),
+      el('td', { class: 'num', text: checkout ? count(m.orders) : count(m.products_in_cart) })));
+    $('sources').replaceChildren(el('thead', {}, el('tr', {}, el('th', { text: 'Source' }),
+      el('th', { class: 'num', text: checkout ? 'Revenue' : 'Cart GMV' }),
+      el('th', { class: 'num', text: checkout ? 'Orders' : 'Products' }))), el('tbody', {}, rows));
+  }
+
+  function renderConversion(m) {
+    const meter = (label, rate, visitors, plain) => el('div', {},
+      el('div', {}, el('strong', { 'data-metric': label === 'Assisted' ? 'assisted_conversion_rate_pct' : 'unassisted_conversion_rate_pct', text: pct(rate) }),
+        ` ${label} · ${count(visitors)} visitors`),
+      el('div', { class: 'meter' + (plain ? ' plain' : '') }, el('div', { style: `width: ${Math.min(100, rate || 0)}%` })));
+    $('conversion').replaceChildren(
+      meter('Assisted', m.assisted_conversion_rate_pct, m.assisted_visitors, false),
+      meter('Unassisted', m.unassisted_conversion_rate_pct, m.unassisted_visitors, true),
+      el('p', { class: 'period', text: 'Visitors who got a grounded AI answer in the period, against those who did not.' }));
+  }
+
+  function renderConversations(rows) {
+    if (!rows.length) {
+      $('conversations').replaceChildren(el('tbody', {}, el('tr', {}, el('td', { text: 'No attributed conversations in this period yet.' }))));
+      return;
+    }
+    $('conversations').replaceChildren(
+      el('thead', {}, el('tr', {}, el('th', { text: 'Conversation' }), el('th', { text: 'Source' }),
+        el('th', { class: 'num', text: 'Revenue' }), el('th', { class: 'num', text: 'Cart GMV' }))),
+      el('tbody', {}, rows.map((r) => el('tr', {},
+        el('td', {}, el('a', { href: '#/tickets/' + encodeURIComponent(r.ticket_id), text: r.ticket_id })),
+        el('td', {}, el('span', { class: 'pill', text: SOURCES[r.message_source] })),
+        el('td', { class: 'num', text: usd(r.checkout_revenue_usd) }),
+        el('td', { class: 'num', text: usd(r.cart_gmv_usd) })))));
+  }
+
+  // ---- one conversation ----------------------------------------------------
+
+  async function renderConversation(ticketId) {
+    const view = $('conversation');
+    view.replaceChildren(el('p', { text: 'Loading…' }));
+    let t;
+    try {
+      t = await api('/v1/tickets/' + encodeURIComponent(ticketId) + '/revenue');
+    } catch (error) {
+      view.replaceChildren(el('a', { class: 'back', href: '#/', text: '← Revenue impact' }), el('p', { class: 'error', text: error.message }));
+      return;
+    }
+    const events = t.events.map((e) => {
+      const receipt = el('div', { class: 'receipt' });
+      const products = e.products.map((p) => el('div', { class: 'product' },
+        p.image_url ? el('img', { src: p.image_url, alt: '' }) : null,
+        el('div', {},
+          p.url ? el('a', { href: p.url, target: '_blank', rel: 'noopener', text: p.title || p.product_id })
+            : el('span', { text: p.title || p.product_id }),
+          el('div', { class: 'period', text: `${p.quantity} × ${p.unit_price} ${e.currency}` }))));
+      return el('article', { class: 'event', 'data-event': e.event_id },
+        el('header', {},
+          el('div', {}, el('strong', { text: e.cart_type === 'CHECKOUT' ? `Order ${e.order_id}` : e.event_type.replace(/_/g, ' ').toLowerCase() }),
+            ' ', el('span', { class: 'period', text: new Date(e.occurred_at).toLocaleString() }),
+            e.cancelled ? el('span', { class: 'pill', text: 'cancelled' }) : null,
+            e.is_test ? el('span', { class: 'pill', text: 'test' }) : null),
+          el('div', { class: 'amount', 'data-usd': e.usd_value, text: usd(e.usd_value) +
+            (Number(e.refunded_usd) ? ` (refunded ${usd(e.refunded_usd)})` : '') })),
+        el('div', { class: 'products' }, products),
+        el('button', { class: 'link', text: 'Why was this credited?', onclick: async (ev) => {
+          ev.target.remove();
+          const r = await api('/v1/events/' + encodeURIComponent(e.event_id) + '/attribution');
+          receipt.replaceChildren(el('p', { text: `${REASONS[r.reason]} · window ${r.window_ms / 3600000} h · decided by ${r.decided_by}` }),
+            el('table', {}, el('tbody', {}, r.candidates.map((c) => el('tr', {},
+              el('td', { text: c.ticket_id + (c.winner ? ' ✓' : '') }),
+              el('td', { text: SOURCES[c.message_source] }),
+              el('td', { text: 'last touch ' + new Date(c.last_touch_at).toLocaleString() }),
+              el('td', { text: (c.distance_ms / 60000).toFixed(0) + ' min before' }))))));
+        } }),
+        receipt);
+    });
+    view.replaceChildren(
+      el('a', { class: 'back', href: '#/', text: '← Revenue impact' }),
+      el('div', { class: 'panel' },
+        el('h1', { text: 'Conversation ' + t.ticket_id }),
+        el('p', {}, el('span', { class: 'pill', text: SOURCES[t.message_source] }), ` AI profile ${t.ai_profile_id} · ${t.messages} messages · `,
+          t.first_message_at ? new Date(t.first_message_at).toLocaleString() : ''),
+        el('div', { class: 'cards' },
+          el('div', { class: 'card' }, el('div', { class: 'label', text: 'Revenue' }), el('div', { class: 'value', 'data-total': 'checkout_revenue_usd', text: usd(t.totals.checkout_revenue_usd) })),
+          el('div', { class: 'card' }, el('div', { class: 'label', text: 'Net of refunds' }), el('div', { class: 'value', text: usd(t.totals.net_checkout_revenue_usd) })),
+          el('div', { class: 'card' }, el('div', { class: 'label', text: 'Cart GMV' }), el('div', { class: 'value', 'data-total': 'cart_gmv_usd', text: usd(t.totals.cart_gmv_usd) })),
+          el('div', { class: 'card' }, el('div', { class: 'label', text: 'Orders' }), el('div', { class: 'value', text: count(t.totals.orders) })))),
+      el('h2', { text: 'What happened, in order' }),
+      el('section', { class: 'timeline' }, events.length ? events : el('p', { text: 'No attributed events yet.' })));
+  }
+
+  // ---- routing -------------------------------------------------------------
+
+  function route() {
+    if (!state.company) return;
+    const match = location.hash.match(/^#\/tickets\/(.+)$/);
+    $('overview').hidden = !!match;
+    $('conversation').hidden = !match;
+    document.querySelector('.filters').hidden = !!match;
+    if (match) renderConversation(decodeURIComponent(match[1]));
+    else renderOverview();
+  }
+  window.addEventListener('hashchange', route);
+  start();
+})();

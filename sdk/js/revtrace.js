@@ -1,0 +1,228 @@
+/*! revtrace browser script. No dependencies.
+ *
+ *   <script src="https://REVTRACE/sdk/revtrace.js" data-company-key="pk_…" data-shopify defer></script>
+ *
+ * - A visitor fingerprint is kept for the browser session (sessionStorage);
+ *   `revtrace('fingerprint')` returns it, for the assistant's tickets.
+ * - `revtrace('sendCartEvent', {event_type, product_id, variant_id, quantity, unit_price, currency})`
+ *   and `revtrace('sendCheckoutEvent', {order_id, order_value, currency, line_items})`
+ *   add the fingerprint themselves and return a promise of the answer.
+ * - A visit ping is sent once per session.
+ * - With `data-shopify`, the theme's Ajax Cart calls (/cart/add.js, change.js,
+ *   update.js, clear.js, through fetch or XMLHttpRequest) are watched: added
+ *   items carry the fingerprint as a line-item property, every change of the
+ *   cart becomes the matching cart event (Ajax prices are integer subunits:
+ *   divided by 100), and the cart token is recorded so the order can be
+ *   matched.
+ * Requests are sent as text/plain JSON (no CORS preflight); revtrace answers
+ * only the company's allowed origins.
+ */
+(function () {
+  'use strict';
+  if (window.revtrace && window.revtrace.loaded) return;
+  var queued = (window.revtrace && window.revtrace.q) || [];
+  var script = document.currentScript;
+  var config = {
+    endpoint: script ? new URL(script.src, location.href).origin : '',
+    companyKey: script && script.getAttribute('data-company-key'),
+    property: (script && script.getAttribute('data-fingerprint-property')) || '_revtrace_fingerprint',
+    shopify: !!(script && script.hasAttribute('data-shopify')),
+  };
+  var STORE = 'revtrace.fingerprint';
+  var CART_PATH = /\/cart\/(add|change|update|clear)(\.js)?(\?|$)/;
+  var nativeFetch = window.fetch && window.fetch.bind(window);
+
+  function fingerprint() {
+    var fp = null;
+    try { fp = sessionStorage.getItem(STORE); } catch (e) { /* storage blocked */ }
+    if (!fp) {
+      var bytes = new Uint8Array(12);
+      (window.crypto || window.msCrypto).getRandomValues(bytes);
+      fp = 'fp-' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+      try { sessionStorage.setItem(STORE, fp); } catch (e) { /* kept for this page only */ }
+    }
+    return fp;
+  }
+
+  function send(path, body) {
+    body.company_key = config.companyKey;
+    return nativeFetch(config.endpoint + path, {
+      method: 'POST',
+      // text/plain keeps this a "simple" request: no preflight round trip.
+      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify(body),
+      keepalive: true,
+      credentials: 'omit',
+    }).then(function (r) {
+      return r.status === 204 ? null : r.json().then(function (answer) {
+        if (!r.ok) throw Object.assign(new Error((answer.error && answer.error.message) || r.statusText), { answer: answer });
+        return answer;
+      });
+    });
+  }
+
+  // Events go out one after another, so a removal never overtakes its add.
+  var chain = Promise.resolve();
+  function enqueue(path, body) {
+    var next = chain.then(function () { return send(path, body); });
+    chain = next.catch(function () { /* a refused event does not stop the next */ });
+    return next;
+  }
+
+  var commands = {
+    init: function (options) { for (var k in options) config[k] = options[k]; start(); },
+    fingerprint: fingerprint,
+    sendCartEvent: function (event) {
+      var body = Object.assign({}, event, { user_fingerprint: fingerprint() });
+      return enqueue('/analytics/cart_events', body);
+    },
+    sendCheckoutEvent: function (event) {
+      var body = Object.assign({}, event, { user_fingerprint: fingerprint() });
+      return enqueue('/analytics/checkout_events', body);
+    },
+    visit: function () { return enqueue('/analytics/visits', { user_fingerprint: fingerprint() }); },
+  };
+
+  function revtrace(command, payload) {
+    var run = commands[command];
+    if (!run) throw new Error('revtrace: unknown command ' + command);
+    return run(payload);
+  }
+  revtrace.loaded = true;
+  window.revtrace = revtrace;
+
+  // ---- Shopify theme mode ----------------------------------------------------
+
+  var cart = null;        // the last cart seen (from /cart.js)
+  var cartToken = null;   // the last token recorded
+
+  function cartUrl() {
+    var root = (window.Shopify && window.Shopify.routes && window.Shopify.routes.root) || '/';
+    return root + 'cart.js';
+  }
+
+  function readCart() {
+    return nativeFetch(cartUrl(), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.json(); });
+  }
+
+  function lines(c) {
+    var byKey = {};
+    (c && c.items || []).forEach(function (item) { byKey[item.key || String(item.variant_id || item.id)] = item; });
+    return byKey;
+  }
+
+  function cartEvent(type, item, quantity, currency) {
+    var event = {
+      event_type: type,
+      product_id: String(item.product_id || item.id),
+      quantity: quantity,
+      // The Ajax API gives integer subunits of the presentment currency.
+      unit_price: (Number(item.price) / 100).toFixed(2),
+      currency: currency || 'USD',
+    };
+    if (item.variant_id) event.variant_id = String(item.variant_id);
+    if (cartToken) event.cart_token = cartToken;
+    return commands.sendCartEvent(event);
+  }
+
+  function recordToken(c) {
+    if (c && c.token && c.token !== cartToken && c.item_count > 0) {
+      cartToken = c.token;
+      enqueue('/analytics/cart_tokens', { cart_token: c.token, user_fingerprint: fingerprint() });
+    }
+  }
+
+  // Reads of the cart run one after another, each diffed against the last.
+  var syncing = Promise.resolve();
+  function scheduleSync() { syncing = syncing.then(sync); return syncing; }
+
+  // Compares the cart with the last one seen and sends what changed.
+  function sync() {
+    return readCart().then(function (now) {
+      var before = lines(cart), after = lines(now), currency = now.currency;
+      recordToken(now);
+      Object.keys(after).forEach(function (key) {
+        var was = before[key] ? before[key].quantity : 0, is = after[key].quantity;
+        if (!was && is > 0) cartEvent('ITEM_ADDED', after[key], is, currency);
+        else if (is > was) cartEvent('QUANTITY_INCREASED', after[key], is - was, currency);
+        else if (is < was && is > 0) cartEvent('QUANTITY_DECREASED', after[key], was - is, currency);
+      });
+      Object.keys(before).forEach(function (key) {
+        if (!after[key] || after[key].quantity === 0) cartEvent('ITEM_REMOVED', before[key], before[key].quantity, currency);
+      });
+      cart = now;
+    }).catch(function () { /* the cart could not be read: try again on the next change */ });
+  }
+
+  function isCartCall(url, method) {
+    return String(method || 'GET').toUpperCase() === 'POST' && CART_PATH.test(new URL(url, location.href).pathname);
+  }
+
+  function isAdd(url) { return /\/cart\/add(\.js)?$/.test(new URL(url, location.href).pathname); }
+
+  // Adds the fingerprint property to the items of a /cart/add.js body.
+  function withFingerprint(body) {
+    var fp = fingerprint();
+    if (typeof FormData !== 'undefined' && body instanceof FormData) {
+      if (!body.has('properties[' + config.property + ']')) body.append('properties[' + config.property + ']', fp);
+      return body;
+    }
+    if (typeof body === 'string') {
+      try {
+        var json = JSON.parse(body);
+        var items = json.items || [json];
+        items.forEach(function (item) { item.properties = Object.assign({}, item.properties); item.properties[config.property] = fp; });
+        return JSON.stringify(json);
+      } catch (e) {
+        // A form-encoded body.
+        return body + (body ? '&' : '') + encodeURIComponent('properties[' + config.property + ']') + '=' + encodeURIComponent(fp);
+      }
+    }
+    return body;
+  }
+
+  function watchShopify() {
+    if (!nativeFetch) return;
+    window.fetch = function (input, init) {
+      var url = typeof input === 'string' ? input : input.url;
+      var method = (init && init.method) || (typeof input !== 'string' && input.method) || 'GET';
+      if (!isCartCall(url, method)) return nativeFetch(input, init);
+      if (isAdd(url) && init && init.body) init = Object.assign({}, init, { body: withFingerprint(init.body) });
+      return nativeFetch(input, init).then(function (response) {
+        if (response.ok) scheduleSync();
+        return response;
+      });
+    };
+    var open = XMLHttpRequest.prototype.open, sendXhr = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.open = function (method, url) {
+      this._revtrace = isCartCall(url, method) ? { add: isAdd(url) } : null;
+      return open.apply(this, arguments);
+    };
+    XMLHttpRequest.prototype.send = function (body) {
+      if (this._revtrace) {
+        if (this._revtrace.add) body = withFingerprint(body);
+        this.addEventListener('loadend', function () { if (this.status >= 200 && this.status < 300) scheduleSync(); });
+      }
+      return sendXhr.call(this, body);
+    };
+    // The cart as the page found it: later changes are measured against it.
+    syncing = readCart().then(function (c) { cart = c; recordToken(c); }).catch(function () {});
+  }
+
+  var started = false;
+  function start() {
+    if (started || !config.companyKey) return;
+    started = true;
+    var visited = null;
+    try { visited = sessionStorage.getItem('revtrace.visited'); } catch (e) { /* storage blocked */ }
+    if (!visited) {
+      commands.visit();
+      try { sessionStorage.setItem('revtrace.visited', '1'); } catch (e) { /* once per page then */ }
+    }
+    if (config.shopify) watchShopify();
+  }
+
+  start();
+  queued.forEach(function (args) { revtrace.apply(null, args); });
+})();
