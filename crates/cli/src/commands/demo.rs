@@ -54,8 +54,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     println!();
     println!("dashboard:   http://{}/  (sign in with the secret key above)", listener.local_addr()?);
-    println!("try:         curl -H 'Authorization: Bearer {}' 'http://{}/v1/tickets/TK-2291/revenue'", creds.secret_key, listener.local_addr()?);
-    revtrace_server::serve(listener, AppState::new(store), serve::shutdown_signal())
-        .await
-        .context("the server stopped")
+    println!(
+        "try:         curl -H 'Authorization: Bearer {}' 'http://{}/v1/tickets/TK-2291/revenue'",
+        creds.secret_key,
+        listener.local_addr()?
+    );
+    revtrace_server::serve(listener, AppState::new(store), serve::shutdown_signal()).await.context("the server stopped")
 }

@@ -19,6 +19,8 @@ fn every_command_explains_itself() {
     for args in [
         vec!["--help"],
         vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["company", "origins", "--help"],
         vec!["company", "add", "--help"],
         vec!["rates", "set", "--help"],
         vec!["rates", "import-ecb", "--help"],
@@ -251,4 +253,54 @@ async fn products_import_loads_a_catalog_and_names_a_bad_line() {
     let line = String::from_utf8_lossy(&bad.stderr);
     assert!(line.contains("line 2") && line.contains("http(s) URL"), "{line}");
     assert_eq!(app.count("products"), 2500, "a bad file writes nothing");
+}
+
+#[tokio::test]
+async fn the_demo_store_is_full_and_holds_the_moisturizer_journey() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = revtrace().args(["demo", "--no-serve", "--file", db.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let secret = text.lines().find_map(|l| l.strip_prefix("secret_key:")).unwrap().trim().to_owned();
+
+    let store = revtrace_store::sqlite::SqliteStore::open(&db).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = revtrace_server::AppState::new(std::sync::Arc::new(store));
+    tokio::spawn(revtrace_server::serve(listener, state, std::future::pending()));
+    let client = reqwest::Client::new();
+    let get = |path: String| client.get(format!("{base}{path}")).bearer_auth(&secret).send();
+    let journey: serde_json::Value = get("/v1/tickets/TK-2291/revenue".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(journey["totals"]["checkout_revenue_usd"], "48.00");
+    assert_eq!(journey["events"][1]["order_id"], "1001");
+
+    let today = jiff::Zoned::now().date();
+    let since = today.checked_sub(jiff::Span::new().days(120)).unwrap();
+    let report: serde_json::Value =
+        get(format!("/v1/revenue-impact?from={since}&to={today}")).await.unwrap().json().await.unwrap();
+    let m = &report["metrics"];
+    assert!(m["orders"].as_i64().unwrap() > 300, "{m}");
+    assert!(m["unattributed_orders"].as_i64().unwrap() > 100, "a baseline: {m}");
+    assert_ne!(m["refunds_usd"], "0.00");
+    for source in ["CHAT_WIDGET", "FAQ", "NUDGE_CLICK"] {
+        assert!(report["by_source"][source]["orders"].as_i64().unwrap() > 0, "{source}");
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let currencies: i64 = conn.query_row("SELECT count(DISTINCT currency) FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(currencies, 3, "USD, EUR and JPY");
+    let days: i64 = conn.query_row("SELECT count(DISTINCT day) FROM events", [], |r| r.get(0)).unwrap();
+    assert!(days >= 59, "{days} days");
+
+    // Deterministic: a second build of the same day holds the same events.
+    let again = dir.path().join("again.db");
+    assert!(
+        revtrace().args(["demo", "--no-serve", "--file", again.to_str().unwrap()]).output().unwrap().status.success()
+    );
+    let totals = |path: &std::path::Path| -> (i64, i64) {
+        let c = rusqlite::Connection::open(path).unwrap();
+        c.query_row("SELECT count(*), sum(coalesce(usd_cents, 0)) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    };
+    assert_eq!(totals(&db), totals(&again));
 }

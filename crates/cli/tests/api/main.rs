@@ -4,6 +4,7 @@
 // Shopify payloads are deep `json!` literals.
 #![recursion_limit = "256"]
 
+mod browser;
 mod cli;
 mod exports;
 mod helpers;

@@ -20,8 +20,8 @@ pub struct ProductBody {
     pub product_id: IdText,
     #[schema(max_length = 500)]
     pub title: Option<String>,
-    /// An absolute http(s) URL.
-    #[schema(max_length = 2048, example = "https://cdn.example.com/moisturizer.jpg")]
+    /// An absolute http(s) URL (or a `data:image/` URL).
+    #[schema(max_length = 32768, example = "https://cdn.example.com/moisturizer.jpg")]
     pub image_url: Option<String>,
     /// The product page, an absolute http(s) URL.
     #[schema(max_length = 2048, example = "https://shop.example.com/products/moisturizer")]
@@ -39,10 +39,12 @@ pub struct ProductsUpserted {
     pub upserted: u64,
 }
 
-fn link(field: String, raw: Option<String>) -> Result<Option<String>, ApiError> {
+fn link(field: String, raw: Option<String>, data_image: bool) -> Result<Option<String>, ApiError> {
     match raw.filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(url) if url.len() <= 2048 && (url.starts_with("https://") || url.starts_with("http://")) => Ok(Some(url)),
+        // Inline images (an <img> never runs them) for catalogs without a CDN.
+        Some(url) if data_image && url.len() <= 32_768 && url.starts_with("data:image/") => Ok(Some(url)),
         Some(_) => Err(ApiError::invalid_field(field, "an absolute http(s) URL of at most 2048 bytes")),
     }
 }
@@ -59,8 +61,8 @@ pub fn product(i: usize, p: ProductBody) -> Result<Product, ApiError> {
     Ok(Product {
         product_id: id,
         title: p.title.filter(|t| !t.is_empty()),
-        image_url: link(format!("products[{i}].image_url"), p.image_url)?,
-        url: link(format!("products[{i}].url"), p.url)?,
+        image_url: link(format!("products[{i}].image_url"), p.image_url, true)?,
+        url: link(format!("products[{i}].url"), p.url, false)?,
     })
 }
 

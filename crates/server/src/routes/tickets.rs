@@ -74,9 +74,7 @@ pub async fn top_conversations(
             .filter(|n| (1..=200).contains(n))
             .ok_or_else(|| ApiError::invalid_field("limit", "limit is 1 to 200"))?,
     };
-    let rows = state
-        .store
-        .top_conversations(&request.company, request.query.range, request.query.filter, limit)
-        .await?;
+    let rows =
+        state.store.top_conversations(&request.company, request.query.range, request.query.filter, limit).await?;
     Ok(Json(rows))
 }

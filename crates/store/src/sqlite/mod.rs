@@ -33,10 +33,11 @@ use writer::{Call, Command, Job, Reply};
 use crate::{
     ExportRows, Store, StoreError,
     model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyOverview, CompanyProfile, ConversationRow, DeliveryOutcome, EventInput,
-        EventReceipt, IdempotencyKey, IngestOutcome, NewCompany, Principal, PrivacySubject, Product, Progress,
-        RateInput, ReattributeOptions, ReattributeReport, RefundInput, RefundReceipt, RevenueFacts, ShopifyConnect,
-        ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue, TicketSummary,
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyOverview, CompanyProfile,
+        ConversationRow, DeliveryOutcome, EventInput, EventReceipt, IdempotencyKey, IngestOutcome, NewCompany,
+        Principal, PrivacySubject, Product, Progress, RateInput, ReattributeOptions, ReattributeReport, RefundInput,
+        RefundReceipt, RevenueFacts, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue,
+        TicketSummary,
     },
 };
 use revtrace_core::report::DayRange;

@@ -12,7 +12,8 @@ use super::{history, rollups::VisitorFlags};
 use crate::{
     StoreError,
     model::{
-        CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory, TicketEvent, TicketRevenue, TicketTotals,
+        CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory,
+        TicketEvent, TicketRevenue, TicketTotals,
     },
 };
 
@@ -140,10 +141,7 @@ fn usd_text(cents: i64) -> String {
     UsdCents(cents).to_string()
 }
 
-pub(super) fn company_overview(
-    conn: &Connection,
-    company: &CompanyId,
-) -> Result<Option<CompanyOverview>, StoreError> {
+pub(super) fn company_overview(conn: &Connection, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
     let Some(profile) = company_profile(conn, company)? else {
         return Ok(None);
     };

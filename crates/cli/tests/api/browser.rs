@@ -1,0 +1,457 @@
+//! The dashboard and the browser script in real headless Chromium (Debian's
+//! `chromium`, driven by playwright-core from `tests/browser`). Skipped, with
+//! a message, where either is missing; `REVTRACE_REQUIRE_BROWSER=1` (set by
+//! `.ci/run`) makes a missing browser a failure.
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::State,
+    response::Html,
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+
+use crate::{helpers::*, reports::fixture};
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// Installs the pinned playwright-core (package-lock.json) once per run,
+/// when npm is there and it is not installed yet.
+fn install_driver() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(|| {
+        if browser_dir().join("node_modules/playwright-core").exists() {
+            return true;
+        }
+        std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(browser_dir())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Whether the browser tests can run here; says why not when they cannot.
+fn browser_ready(test: &str) -> bool {
+    let missing = if !std::path::Path::new(&chromium()).exists() {
+        Some(format!("no Chromium at {} (apt-get install chromium)", chromium()))
+    } else if !install_driver() {
+        Some("playwright-core could not be installed (npm ci --prefix tests/browser)".into())
+    } else {
+        None
+    };
+    match missing {
+        None => true,
+        Some(why) if std::env::var("REVTRACE_REQUIRE_BROWSER").as_deref() == Ok("1") => {
+            panic!("{test}: {why}, and REVTRACE_REQUIRE_BROWSER=1")
+        }
+        Some(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            false
+        }
+    }
+}
+
+/// Runs a scenario of `tests/browser/drive.mjs` and returns what it printed.
+async fn drive(args: &[&str]) -> Value {
+    let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    // Off the async workers: the servers under test keep answering meanwhile.
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(browser_dir().join("drive.mjs"))
+            .args(&owned)
+            .env("CHROMIUM", chromium())
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "drive.mjs {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: Value = serde_json::from_str(stdout.trim()).expect("drive.mjs prints JSON");
+    assert_eq!(answer["errors"], json!([]), "script errors on the page");
+    answer
+}
+
+// ---- a fake storefront with the Ajax Cart API's shapes ---------------------
+
+#[derive(Default)]
+struct Cart {
+    /// variant id → (quantity, properties), in the order added.
+    lines: Vec<(u64, i64, Value)>,
+    /// The properties of every item added, as the store received them.
+    added: Vec<Value>,
+}
+
+type Shop = Arc<Mutex<Cart>>;
+
+/// (product id, title, price in cents) of a variant.
+fn variant(id: u64) -> (u64, &'static str, i64) {
+    match id {
+        111 => (9001, "Hydra Barrier Cream", 4800),
+        _ => (9002, "Bright Vitamin C Serum", 3600),
+    }
+}
+
+fn line(id: u64, quantity: i64, properties: &Value) -> Value {
+    let (product, title, price) = variant(id);
+    json!({"id": id, "variant_id": id, "product_id": product, "key": format!("{id}:7c1f0a"), "title": title,
+           "quantity": quantity, "price": price, "original_price": price, "line_price": price * quantity,
+           "final_price": price, "properties": properties, "sku": null, "url": format!("/products/{product}")})
+}
+
+fn cart_json(cart: &Cart) -> Value {
+    let items: Vec<Value> = cart.lines.iter().map(|(id, q, p)| line(*id, *q, p)).collect();
+    let count: i64 = cart.lines.iter().map(|(_, q, _)| q).sum();
+    json!({"token": "c1-7a2ac3c1?key=824bdj25mhg1242bdb385", "note": null, "attributes": {}, "currency": "USD",
+           "item_count": count, "items": items, "requires_shipping": true,
+           "total_price": cart.lines.iter().map(|(id, q, _)| variant(*id).2 * q).sum::<i64>()})
+}
+
+/// `a=1&properties%5Bx%5D=y` → pairs (enough for the theme's own forms).
+fn form_pairs(body: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        let mut out = Vec::new();
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%'
+                && i + 3 <= bytes.len()
+                && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+}
+
+async fn add(State(shop): State<Shop>, body: Bytes) -> Json<Value> {
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let items: Vec<(u64, i64, Value)> = match serde_json::from_str::<Value>(&text) {
+        Ok(json) => json["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![json.clone()])
+            .iter()
+            .map(|i| (i["id"].as_u64().unwrap(), i["quantity"].as_i64().unwrap_or(1), i["properties"].clone()))
+            .collect(),
+        Err(_) => {
+            let pairs = form_pairs(&text);
+            let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let properties: serde_json::Map<String, Value> = pairs
+                .iter()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("properties[").and_then(|r| r.strip_suffix(']')).map(|n| (n.to_owned(), json!(v)))
+                })
+                .collect();
+            vec![(
+                get("id").unwrap().parse().unwrap(),
+                get("quantity").map(|q| q.parse().unwrap()).unwrap_or(1),
+                Value::Object(properties),
+            )]
+        }
+    };
+    let mut cart = shop.lock().unwrap();
+    let mut added = Vec::new();
+    for (id, quantity, properties) in items {
+        cart.added.push(properties.clone());
+        match cart.lines.iter_mut().find(|(v, _, _)| *v == id) {
+            Some(existing) => existing.1 += quantity,
+            None => cart.lines.push((id, quantity, properties.clone())),
+        }
+        added.push(line(id, quantity, &properties));
+    }
+    Json(json!({ "items": added }))
+}
+
+fn set_quantity(cart: &mut Cart, id: u64, quantity: i64) {
+    if quantity == 0 {
+        cart.lines.retain(|(v, _, _)| *v != id);
+    } else if let Some(existing) = cart.lines.iter_mut().find(|(v, _, _)| *v == id) {
+        existing.1 = quantity;
+    }
+}
+
+async fn change(State(shop): State<Shop>, Json(body): Json<Value>) -> Json<Value> {
+    let id: u64 = body["id"].as_str().map(|s| s.parse().unwrap()).or(body["id"].as_u64()).unwrap();
+    let mut cart = shop.lock().unwrap();
+    set_quantity(&mut cart, id, body["quantity"].as_i64().unwrap());
+    Json(cart_json(&cart))
+}
+
+async fn update(State(shop): State<Shop>, Json(body): Json<Value>) -> Json<Value> {
+    let mut cart = shop.lock().unwrap();
+    for (id, quantity) in body["updates"].as_object().unwrap() {
+        set_quantity(&mut cart, id.parse().unwrap(), quantity.as_i64().unwrap());
+    }
+    Json(cart_json(&cart))
+}
+
+async fn clear(State(shop): State<Shop>) -> Json<Value> {
+    let mut cart = shop.lock().unwrap();
+    cart.lines.clear();
+    Json(cart_json(&cart))
+}
+
+async fn cart_js(State(shop): State<Shop>) -> Json<Value> {
+    Json(cart_json(&shop.lock().unwrap()))
+}
+
+/// A theme page: the two-line snippet, and buttons that call the Ajax Cart
+/// API the way themes do (fetch with JSON, XMLHttpRequest with a form).
+fn storefront_page(app: &str, company_key: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Glow Skincare</title>
+<script>window.Shopify = {{ routes: {{ root: '/' }} }};</script>
+<script src="{app}/sdk/revtrace.js" data-company-key="{company_key}" data-shopify></script>
+</head><body>
+<button id="add-fetch">Add 2 creams</button><button id="add-xhr">Add a serum</button>
+<button id="change-down">One cream less</button><button id="update-up">Three serums</button>
+<button id="remove">Remove the cream</button><button id="clear">Empty the cart</button>
+<script>
+const done = (b) => () => {{ document.body.dataset.done = b; }};
+const post = (path, body) => fetch(path, {{ method: 'POST', headers: {{ 'Content-Type': 'application/json' }},
+  body: JSON.stringify(body) }}).then((r) => r.json());
+document.getElementById('add-fetch').onclick = () => post('/cart/add.js', {{ items: [{{ id: 111, quantity: 2 }}] }}).then(done('add-fetch'));
+document.getElementById('add-xhr').onclick = () => {{
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', '/cart/add.js');
+  xhr.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded');
+  xhr.onload = done('add-xhr');
+  xhr.send('id=222&quantity=1');
+}};
+document.getElementById('change-down').onclick = () => post('/cart/change.js', {{ id: '111', quantity: 1 }}).then(done('change-down'));
+document.getElementById('update-up').onclick = () => post('/cart/update.js', {{ updates: {{ '222': 3 }} }}).then(done('update-up'));
+document.getElementById('remove').onclick = () => post('/cart/change.js', {{ id: '111', quantity: 0 }}).then(done('remove'));
+document.getElementById('clear').onclick = () => post('/cart/clear.js', {{}}).then(done('clear'));
+</script></body></html>"#
+    )
+}
+
+async fn spawn_storefront(app: &TestApp) -> (String, Shop) {
+    let shop: Shop = Arc::default();
+    let page = storefront_page(&app.base, &app.company_key);
+    let router = Router::new()
+        .route("/", get(move || async move { Html(page) }))
+        .route("/cart.js", get(cart_js))
+        .route("/cart/add.js", post(add))
+        .route("/cart/change.js", post(change))
+        .route("/cart/update.js", post(update))
+        .route("/cart/clear.js", post(clear))
+        .with_state(shop.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, shop)
+}
+
+#[tokio::test]
+async fn the_script_turns_a_theme_cart_into_cart_events() {
+    if !browser_ready("the_script_turns_a_theme_cart_into_cart_events") {
+        return;
+    }
+    let app = spawn_app().await;
+    let (store_url, shop) = spawn_storefront(&app).await;
+    let allowed = app.cli(&["company", "origins", "--company", &app.company_id, "--add", &store_url]);
+    assert!(allowed.status.success(), "{allowed:?}");
+
+    let seen = drive(&["storefront", &store_url]).await;
+    let fingerprint = seen["fingerprint"].as_str().unwrap().to_owned();
+    assert!(fingerprint.starts_with("fp-"), "{seen}");
+
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT event_type, product_id, variant_id, quantity_signed, unit_price, source_category, cart_token
+             FROM events WHERE user_fingerprint = ?1 ORDER BY event_pk",
+        )
+        .unwrap();
+    type Row = (String, String, String, i64, String, String, Option<String>);
+    let events: Vec<Row> = stmt
+        .query_map([&fingerprint], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let summary: Vec<(&str, &str, &str, i64, &str)> =
+        events.iter().map(|e| (e.0.as_str(), e.1.as_str(), e.2.as_str(), e.3, e.4.as_str())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("ITEM_ADDED", "9001", "111", 2, "48.00"),
+            ("ITEM_ADDED", "9002", "222", 1, "36.00"),
+            ("QUANTITY_DECREASED", "9001", "111", -1, "48.00"),
+            ("QUANTITY_INCREASED", "9002", "222", 2, "36.00"),
+            ("ITEM_REMOVED", "9001", "111", -1, "48.00"),
+            ("ITEM_REMOVED", "9002", "222", -3, "36.00"),
+        ],
+        "Ajax prices are cents: 4800 → 48.00"
+    );
+    assert!(events.iter().all(|e| e.5 == "SDK"));
+    assert_eq!(events[1].6.as_deref(), Some("c1-7a2ac3c1"), "events carry the cart token without ?key=");
+    let token: String = conn
+        .query_row("SELECT cart_token FROM cart_tokens WHERE user_fingerprint = ?1", [&fingerprint], |r| r.get(0))
+        .unwrap();
+    assert_eq!(token, "c1-7a2ac3c1");
+    let visits: i64 = conn
+        .query_row("SELECT count(*) FROM visitor_days WHERE user_fingerprint = ?1 AND seen", [&fingerprint], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(visits, 1);
+
+    let added = shop.lock().unwrap().added.clone();
+    assert_eq!(added.len(), 2);
+    for properties in added {
+        assert_eq!(properties["_revtrace_fingerprint"], json!(fingerprint), "added items carry the fingerprint");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_what_the_api_reports() {
+    if !browser_ready("the_dashboard_shows_what_the_api_reports") {
+        return;
+    }
+    let app = fixture().await;
+    app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-03-08T15:02:11Z", "2026-03-08T15:02:14Z")).await;
+    let seen = drive(&["dashboard", &format!("{}/", app.base), &app.secret_key, "2026-03-07", "2026-03-09"]).await;
+    assert_eq!(seen["tabs"], json!(["checkout", "cart"]));
+    let report = app.report("from=2026-03-07&to=2026-03-09").await.body;
+    let m = &report["metrics"];
+    let usd = |v: &Value| {
+        let n: f64 = v.as_str().unwrap().parse().unwrap();
+        let whole = format!("{:.2}", n.abs());
+        let (int, frac) = whole.split_once('.').unwrap();
+        let grouped: Vec<String> =
+            int.as_bytes().rchunks(3).rev().map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+        format!("{}${}.{frac}", if n < 0.0 { "-" } else { "" }, grouped.join(","))
+    };
+    let cards = &seen["checkout"];
+    for name in [
+        "checkout_revenue_usd",
+        "net_checkout_revenue_usd",
+        "average_order_value_usd",
+        "unattributed_checkout_revenue_usd",
+    ] {
+        assert_eq!(cards[name], json!(usd(&m[name])), "{name}");
+    }
+    assert_eq!(cards["orders"], json!(m["orders"].to_string()));
+    assert_eq!(cards["ai_revenue_share_pct"], json!(format!("{:.2} %", m["ai_revenue_share_pct"].as_f64().unwrap())));
+    assert_eq!(seen["cart"]["cart_gmv_usd"], json!(usd(&m["cart_gmv_usd"])));
+    assert_eq!(seen["conversion"], json!(["100.00 %", "66.67 %"]));
+    assert_eq!(seen["sources"][1], json!(["Product FAQ", "$110.00", "1"]));
+    // The FAQ filter changes the attributed figures, not the baseline.
+    assert_eq!(seen["faq"]["checkout_revenue_usd"], json!("$110.00"));
+    assert_eq!(seen["faq"]["unattributed_checkout_revenue_usd"], json!("$150.00"));
+    assert_eq!(seen["conversations"], json!(["T-FAQ"]));
+
+    // A company with carts but no checkouts sees no checkout tab.
+    let carts_only = spawn_app().await;
+    carts_only.cart(add_to_cart("FP-1", "p", 2, "5.00", "2026-03-08T10:00:00Z")).await;
+    let seen =
+        drive(&["dashboard", &format!("{}/", carts_only.base), &carts_only.secret_key, "2026-03-07", "2026-03-09"])
+            .await;
+    assert_eq!(seen["tabs"], json!(["cart"]));
+    assert_eq!(seen["checkout"]["cart_gmv_usd"], json!("$0.00"), "unattributed carts are not AI GMV");
+}
+
+#[tokio::test]
+async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
+    if !browser_ready("the_conversation_page_shows_the_journey_and_its_48_dollar_order") {
+        return;
+    }
+    let app = spawn_app().await;
+    app.ingest_secret(
+        "/v1/products",
+        &json!({"products": [{"product_id": "hydra-barrier-cream", "title": "Hydra Barrier Cream 50 ml",
+                              "image_url": "https://cdn.glow.example/hydra.jpg",
+                              "url": "https://glow.example/products/hydra-barrier-cream"}]}),
+        &[],
+    )
+    .await;
+    app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z")).await;
+    app.cart(add_to_cart("FP-8a3c", "hydra-barrier-cream", 1, "48.00", "2026-09-14T15:04:40Z")).await;
+    app.checkout(order(Some("FP-8a3c"), "1001", "48.00", "2026-09-14T15:47:14Z")).await;
+
+    let seen = drive(&["conversation", &format!("{}/", app.base), &app.secret_key, "TK-2291"]).await;
+    assert_eq!(seen["title"], "Conversation TK-2291");
+    assert_eq!(seen["total"], "$48.00");
+    let events = seen["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["heading"], "item added");
+    assert_eq!((events[1]["heading"].as_str(), events[1]["usd"].as_str()), (Some("Order 1001"), Some("$48.00")));
+    let product = &events[1]["products"][0];
+    assert_eq!(product["title"], "Hydra Barrier Cream 50 ml");
+    assert_eq!(product["link"], "https://glow.example/products/hydra-barrier-cream");
+    assert_eq!(product["image"], "https://cdn.glow.example/hydra.jpg");
+    assert!(seen["receipt"].as_str().unwrap().starts_with("Credited to this conversation"), "{seen}");
+}
+
+#[tokio::test]
+async fn only_allowed_origins_may_send_events_from_a_browser() {
+    let app = spawn_app().await;
+    let body = json!({"company_key": app.company_key, "user_fingerprint": "FP-1", "event_type": "ITEM_ADDED",
+                      "product_id": "p", "quantity": 1, "unit_price": "5.00", "currency": "USD"});
+    let send = |origin: &'static str| {
+        app.client
+            .post(format!("{}/analytics/cart_events", app.base))
+            .header("origin", origin)
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(body.to_string())
+            .send()
+    };
+    let refused = send("https://evil.example").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "origin_not_allowed");
+    assert_eq!(app.count("events"), 0);
+
+    let out = app.cli(&["company", "origins", "--company", &app.company_id, "--add", "https://Glow.example/"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "https://glow.example");
+    let accepted = send("https://glow.example").await.unwrap();
+    assert_eq!(accepted.status(), 201, "text/plain JSON is accepted (no preflight needed)");
+    assert_eq!(accepted.headers()["access-control-allow-origin"], "https://glow.example");
+    assert_eq!(app.count("events"), 1);
+
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/analytics/cart_events", app.base))
+        .header("origin", "https://glow.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-methods"], "POST");
+    // Server-side calls send no Origin and are not affected.
+    assert_eq!(app.cart(add_to_cart("FP-2", "p", 1, "5.00", "2026-09-01T10:00:00Z")).await.status, 201);
+    let script = app.client.get(format!("{}/sdk/revtrace.js", app.base)).send().await.unwrap();
+    assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(script.text().await.unwrap().contains("sendCartEvent"));
+    let page = app.client.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Revenue impact"));
+}

@@ -1,0 +1,92 @@
+// Drives Debian's chromium (headless) through a scenario and prints what it
+// saw as JSON; the Rust tests in crates/cli/tests/api/browser.rs start the
+// servers, run this, and check the answers and the stored rows.
+//
+//   node drive.mjs storefront STORE_URL
+//   node drive.mjs dashboard APP_URL SECRET_KEY FROM TO
+//   node drive.mjs conversation APP_URL SECRET_KEY TICKET_ID
+import { chromium } from 'playwright-core';
+
+const [scenario, ...args] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium' });
+const page = await browser.newPage();
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+
+async function signIn(url, key) {
+  await page.goto(url);
+  await page.fill('#key', key);
+  await page.click('#sign-in-form button[type=submit]');
+  await page.waitForSelector('#app:not([hidden])');
+}
+
+async function cards() {
+  await page.waitForSelector('[data-metric]');
+  return page.$$eval('[data-metric]', (nodes) => Object.fromEntries(nodes.map((n) => [n.dataset.metric, n.textContent])));
+}
+
+// Waits until the page's network settles (the script's events go out async).
+const settle = () => page.waitForLoadState('networkidle').then(() => page.waitForTimeout(300));
+
+const out = {};
+try {
+  if (scenario === 'storefront') {
+    await page.goto(args[0]);
+    await page.waitForFunction(() => window.revtrace && window.revtrace.loaded);
+    await settle();
+    out.fingerprint = await page.evaluate(() => window.revtrace('fingerprint'));
+    for (const button of ['add-fetch', 'add-xhr', 'change-down', 'update-up', 'remove', 'clear']) {
+      await page.click('#' + button);
+      await page.waitForFunction((b) => document.body.dataset.done === b, button);
+      await settle();
+    }
+  } else if (scenario === 'dashboard') {
+    const [url, key, from, to] = args;
+    await signIn(url, key);
+    out.tabs = await page.$$eval('#tabs [role=tab]', (tabs) => tabs.map((t) => t.dataset.tab));
+    await page.click('button[data-days="custom"]');
+    await page.fill('#from', from);
+    await page.fill('#to', to);
+    await page.click('#apply-range');
+    await page.waitForFunction((f) => document.getElementById('period').textContent.startsWith(f), from);
+    out.checkout = await cards();
+    out.conversion = await page.$$eval('#conversion [data-metric]', (n) => n.map((x) => x.textContent));
+    out.sources = await page.$$eval('#sources tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    if (out.tabs.includes('cart')) {
+      await page.click('#tabs [data-tab=cart]');
+      await page.waitForSelector('[data-metric="cart_gmv_usd"]');
+      out.cart = await cards();
+    }
+    await page.click('#tabs [data-tab=' + out.tabs[0] + ']');
+    await page.selectOption('#source', 'FAQ');
+    await page.waitForFunction(() => document.querySelector('#sources tbody tr[data-source=CHAT_WIDGET] td:nth-child(2)')
+      .textContent === '$0.00');
+    out.faq = await cards();
+    out.conversations = await page.$$eval('#conversations a', (links) => links.map((a) => a.textContent));
+  } else if (scenario === 'conversation') {
+    const [url, key, ticket] = args;
+    await signIn(url, key);
+    await page.goto(url + '#/tickets/' + encodeURIComponent(ticket));
+    await page.waitForSelector('.event');
+    out.title = await page.textContent('#conversation h1');
+    out.events = await page.$$eval('.event', (events) => events.map((e) => ({
+      heading: e.querySelector('header strong').textContent,
+      usd: e.querySelector('.amount').textContent,
+      products: [...e.querySelectorAll('.product')].map((p) => ({
+        title: p.querySelector('a, span').textContent,
+        link: p.querySelector('a') && p.querySelector('a').href,
+        image: p.querySelector('img') && p.querySelector('img').getAttribute('src'),
+      })),
+    })));
+    out.total = await page.textContent('[data-total="checkout_revenue_usd"]');
+    await page.click('.event:last-child button.link');
+    await page.waitForSelector('.event:last-child .receipt p');
+    out.receipt = await page.textContent('.event:last-child .receipt p');
+  } else {
+    throw new Error('unknown scenario ' + scenario);
+  }
+} finally {
+  out.errors = errors;
+  console.log(JSON.stringify(out));
+  await browser.close();
+}
