@@ -292,3 +292,42 @@ async fn refunds_are_checked_and_never_double_counted() {
     assert_eq!(report["by_source"]["CHAT_WIDGET"]["net_checkout_revenue_usd"], "0.00");
     assert_rollups_match_events(&app.db_path);
 }
+
+#[tokio::test]
+async fn a_visitor_across_the_range_edge_counts_with_its_days_inside() {
+    let app = spawn_app().await;
+    let visit = |at: &str| json!({"user_fingerprint": "FP-S", "occurred_at": at});
+    ok(app.ingest("/analytics/visits", visit("2026-03-06T12:00:00Z")).await, 204).await;
+    app.ticket(grounded_ticket("T-S", "FP-S", "2026-03-08T10:00:00Z", "2026-03-08T10:00:05Z")).await;
+    ok(app.checkout(checkout(Some("FP-S"), "S-1", "30.00", "USD", "2026-03-08T11:00:00Z")).await, 201).await;
+    // Someone else comes on one day only, and never buys.
+    ok(
+        app.ingest("/analytics/visits", json!({"user_fingerprint": "FP-T", "occurred_at": "2026-03-06T13:00:00Z"}))
+            .await,
+        204,
+    )
+    .await;
+
+    let rates = |report: &Value| {
+        let m = &report["metrics"];
+        (
+            m["assisted_visitors"].as_i64(),
+            m["assisted_conversion_rate_pct"].as_f64(),
+            m["unassisted_visitors"].as_i64(),
+            m["unassisted_conversion_rate_pct"].as_f64(),
+        )
+    };
+    // Its days after the edge: assisted and converted.
+    assert_eq!(rates(&app.report("from=2026-03-07&to=2026-03-09").await.body), (Some(1), Some(100.0), Some(0), None));
+    // Its day before: seen only, like FP-T.
+    assert_eq!(rates(&app.report("from=2026-03-05&to=2026-03-06").await.body), (Some(0), None, Some(2), Some(0.0)));
+    // Wholly inside.
+    assert_eq!(
+        rates(&app.report("from=2026-03-06&to=2026-03-08").await.body),
+        (Some(1), Some(100.0), Some(1), Some(0.0))
+    );
+    // The previous period of 03-08..03-09 is 03-06..03-07.
+    let previous = &app.report("from=2026-03-08&to=2026-03-09").await.body["previous"];
+    assert_eq!((previous["metrics"]["unassisted_visitors"].as_i64()), Some(2));
+    assert_rollups_match_events(&app.db_path);
+}
