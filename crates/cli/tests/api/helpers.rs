@@ -299,29 +299,4 @@ pub fn assert_rollups_match_events(db: &Path) {
         ),
         "the multi-day mirror drifted from the visitor days"
     );
-    let spans = |sql: &str| -> Vec<(i64, String, String, i64)> {
-        let mut stmt = conn.prepare(sql).expect("prepare");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    };
-    assert_eq!(
-        spans("SELECT visitor_id, first_day, last_day, flags FROM multi_visitors ORDER BY 1"),
-        spans(
-            "SELECT visitor_id, min(day), max(day), max(flags & 1) | max(flags & 2) | max(flags & 4)
-             FROM multi_visitor_days GROUP BY 1 ORDER BY 1"
-        ),
-        "a multi-day visitor's span and flags drifted from its days"
-    );
-    let too_short: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM multi_visitors m
-             WHERE CAST(julianday(last_day) - julianday(first_day) AS INTEGER)
-                   > coalesce((SELECT max_days FROM visitor_spans s WHERE s.company_id = m.company_id), -1)",
-            [],
-            |r| r.get(0),
-        )
-        .expect("spans");
-    assert_eq!(too_short, 0, "the longest span bounds every visitor's");
 }

@@ -82,13 +82,18 @@ pub(super) fn rollup_rows(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let has_checkout_data = conn
+    let has_checkout_data = has_checkout_data(conn, company)?;
+    Ok((rows, has_checkout_data))
+}
+
+/// Whether the company has at least one non-test checkout stored.
+fn has_checkout_data(conn: &Connection, company: &CompanyId) -> Result<bool, StoreError> {
+    Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM rollups
                             WHERE company_id = ?1 AND cart_type = 'CHECKOUT' AND is_test = 0 AND events > 0)",
         )?
-        .query_row(params![company.0], |r| r.get(0))?;
-    Ok((rows, has_checkout_data))
+        .query_row(params![company.0], |r| r.get(0))?)
 }
 
 /// Distinct visitors seen in the range, split by whether a grounded AI answer
@@ -118,49 +123,21 @@ pub(super) fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange)
     while let Some(r) = rows.next()? {
         add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     }
-    // Multi-day visitors: those wholly inside the range count with their
-    // own flags; those straddling an edge fold their days within it. Any
-    // visitor overlapping the range started at most `max_days` before it.
-    let max_days: i64 = conn
-        .prepare_cached("SELECT max_days FROM visitor_spans WHERE company_id = ?1")?
-        .query_row(params![company.0], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
-    let look_back = range.from.checked_sub(jiff::Span::new().days(max_days.clamp(0, 36_600))).unwrap_or(range.from);
+    // Folded here rather than by GROUP BY: SQLite's temporary B-tree costs
+    // more than sorting small integers over the rows a range holds.
     let mut scanned = conn.prepare_cached(
-        "SELECT visitor_id, first_day, last_day, flags FROM multi_visitors INDEXED BY multi_visitors_by_first_day
-         WHERE company_id = ?1 AND first_day BETWEEN ?2 AND ?3",
+        "SELECT visitor_id, flags FROM multi_visitor_days WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3",
     )?;
-    let mut rows = scanned.query(params![company.0, look_back.to_string(), to])?;
-    let mut straddling = Vec::new();
+    let mut rows = scanned.query(params![company.0, from, to])?;
+    // Sorted by visitor, each visitor's days fold into one set of flags.
+    let mut days: Vec<(i64, u8)> = Vec::new();
     while let Some(r) = rows.next()? {
-        let text = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
-        let (first, last) = (text(1)?, text(2)?);
-        if last < from.as_str() {
-            continue;
-        }
-        if first >= from.as_str() && last <= to.as_str() {
-            let f = VisitorFlags::from_bits(r.get(3)?);
-            add(f.seen, f.assisted, f.converted, 1);
-        } else {
-            straddling.push(r.get::<_, i64>(0)?);
-        }
+        days.push((r.get(0)?, r.get(1)?));
     }
-    let mut days = conn.prepare_cached(
-        "SELECT flags FROM multi_visitor_days WHERE company_id = ?1 AND visitor_id = ?2 AND day BETWEEN ?3 AND ?4",
-    )?;
-    for visitor in straddling {
-        let mut bits = 0u8;
-        let mut any = false;
-        let mut rows = days.query(params![company.0, visitor, from, to])?;
-        while let Some(r) = rows.next()? {
-            bits |= r.get::<_, u8>(0)?;
-            any = true;
-        }
-        if any {
-            let f = VisitorFlags::from_bits(bits);
-            add(f.seen, f.assisted, f.converted, 1);
-        }
+    days.sort_unstable_by_key(|(visitor, _)| *visitor);
+    for visitor in days.chunk_by(|a, b| a.0 == b.0) {
+        let f = VisitorFlags::from_bits(visitor.iter().fold(0, |bits, (_, day)| bits | day));
+        add(f.seen, f.assisted, f.converted, 1);
     }
     Ok(v)
 }
@@ -177,12 +154,7 @@ pub(super) fn company_overview(conn: &Connection, company: &CompanyId) -> Result
         .prepare_cached("SELECT DISTINCT ai_profile_id FROM tickets WHERE company_id = ?1 ORDER BY 1")?
         .query_map(params![company.0], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
-    let has_checkout_data = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM rollups
-                            WHERE company_id = ?1 AND cart_type = 'CHECKOUT' AND is_test = 0 AND events > 0)",
-        )?
-        .query_row(params![company.0], |r| r.get(0))?;
+    let has_checkout_data = has_checkout_data(conn, company)?;
     Ok(Some(CompanyOverview {
         company_id: company.0.clone(),
         name: profile.name,

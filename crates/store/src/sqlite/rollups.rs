@@ -220,7 +220,6 @@ fn multi_visitor_id(conn: &Connection, company: &CompanyId, fingerprint: &str) -
         .query_row(params![company.0, fingerprint], |r| r.get(0))?)
 }
 
-/// Mirrors one day of a multi-day visitor, and widens its span and flags.
 fn mirror_day(
     conn: &Connection,
     company: &CompanyId,
@@ -229,23 +228,9 @@ fn mirror_day(
     flags: VisitorFlags,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO multi_visitor_days (company_id, visitor_id, day, flags) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (company_id, visitor_id, day) DO UPDATE SET flags = excluded.flags",
+        "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
     )?
-    .execute(params![company.0, id, day, flags.bits()])?;
-    // Flags only ever turn on, so the visitor's are the OR of its days'.
-    conn.prepare_cached(
-        "UPDATE multi_visitors SET first_day = min(coalesce(first_day, ?2), ?2),
-            last_day = max(coalesce(last_day, ?2), ?2), flags = flags | ?3
-         WHERE visitor_id = ?1",
-    )?
-    .execute(params![id, day, flags.bits()])?;
-    conn.prepare_cached(
-        "INSERT INTO visitor_spans (company_id, max_days)
-         SELECT company_id, CAST(julianday(last_day) - julianday(first_day) AS INTEGER) FROM multi_visitors
-         WHERE visitor_id = ?1
-         ON CONFLICT (company_id) DO UPDATE SET max_days = max(max_days, excluded.max_days)",
-    )?
-    .execute(params![id])?;
+    .execute(params![company.0, day, id, flags.bits()])?;
     Ok(())
 }

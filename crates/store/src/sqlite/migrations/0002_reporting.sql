@@ -83,32 +83,20 @@ SELECT company_id, user_fingerprint, day, 1 FROM visitor_days;
 DROP TABLE visitor_days;
 ALTER TABLE visitor_days_v2 RENAME TO visitor_days;
 
--- Multi-day visitors get a small integer id, their first and last active
--- day and the flags of all their days (bits: 1 seen, 2 assisted, 4
--- converted). A report counts those wholly inside its range from these
--- rows alone, and folds the days of only those straddling its edges, found
--- by looking back at most the company's longest span.
+-- Multi-day visitors get a small integer id, and their days are mirrored
+-- as (day, id, flag bits), so a report folds a few integers per row.
 CREATE TABLE multi_visitors (
     visitor_id  INTEGER PRIMARY KEY,
     company_id  TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
-    first_day   TEXT,
-    last_day    TEXT,
-    flags       INTEGER NOT NULL DEFAULT 0,
     UNIQUE (company_id, fingerprint)
 );
-CREATE INDEX multi_visitors_by_first_day ON multi_visitors (company_id, first_day, last_day, flags);
 CREATE TABLE multi_visitor_days (
     company_id TEXT NOT NULL,
-    visitor_id INTEGER NOT NULL,
     day        TEXT NOT NULL,
-    flags      INTEGER NOT NULL,
-    PRIMARY KEY (company_id, visitor_id, day)
-) WITHOUT ROWID;
--- The longest span (last day − first day) of any multi-day visitor.
-CREATE TABLE visitor_spans (
-    company_id TEXT PRIMARY KEY,
-    max_days   INTEGER NOT NULL
+    visitor_id INTEGER NOT NULL,
+    flags      INTEGER NOT NULL,             -- 1 seen, 2 assisted, 4 converted
+    PRIMARY KEY (company_id, day, visitor_id)
 ) WITHOUT ROWID;
 CREATE TABLE visitor_counts (
     company_id TEXT NOT NULL,
