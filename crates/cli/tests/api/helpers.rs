@@ -299,4 +299,19 @@ pub fn assert_rollups_match_events(db: &Path) {
         ),
         "the multi-day mirror drifted from the visitor days"
     );
+    let packs = |sql: &str| -> Vec<(String, String, String)> {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(
+        packs("SELECT company_id, day, pack FROM multi_visitor_packs WHERE pack != '' ORDER BY 1, 2"),
+        packs(
+            "SELECT company_id, day, group_concat(printf('%08X%02X', visitor_id, flags), '')
+             FROM (SELECT * FROM multi_visitor_days ORDER BY company_id, day, visitor_id) GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        "the day packs drifted from the mirrored days"
+    );
 }

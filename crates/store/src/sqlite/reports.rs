@@ -123,16 +123,21 @@ pub(super) fn visitors(conn: &Connection, company: &CompanyId, range: &DayRange)
     while let Some(r) = rows.next()? {
         add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     }
-    // Folded here rather than by GROUP BY: SQLite's temporary B-tree costs
-    // more than sorting small integers over the rows a range holds.
-    let mut scanned = conn.prepare_cached(
-        "SELECT visitor_id, flags FROM multi_visitor_days WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3",
-    )?;
-    let mut rows = scanned.query(params![company.0, from, to])?;
-    // Sorted by visitor, each visitor's days fold into one set of flags.
-    let mut days: Vec<(i64, u8)> = Vec::new();
+    // Multi-day visitors: each day's pack lists (id, flags) in hex; a
+    // visitor's days in the range fold into one set of flags.
+    let mut packs =
+        conn.prepare_cached("SELECT pack FROM multi_visitor_packs WHERE company_id = ?1 AND day BETWEEN ?2 AND ?3")?;
+    let mut rows = packs.query(params![company.0, from, to])?;
+    let mut days: Vec<(u32, u8)> = Vec::new();
     while let Some(r) = rows.next()? {
-        days.push((r.get(0)?, r.get(1)?));
+        let pack = r.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?;
+        let corrupt_pack = || StoreError::Corrupt("a visitor pack is not hex".into());
+        for entry in pack.chunks(10) {
+            let text = std::str::from_utf8(entry).map_err(|_| corrupt_pack())?;
+            let id = u32::from_str_radix(text.get(..8).ok_or_else(corrupt_pack)?, 16).map_err(|_| corrupt_pack())?;
+            let flags = u8::from_str_radix(text.get(8..).ok_or_else(corrupt_pack)?, 16).map_err(|_| corrupt_pack())?;
+            days.push((id, flags));
+        }
     }
     days.sort_unstable_by_key(|(visitor, _)| *visitor);
     for visitor in days.chunk_by(|a, b| a.0 == b.0) {

@@ -232,5 +232,15 @@ fn mirror_day(
          ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
     )?
     .execute(params![company.0, day, id, flags.bits()])?;
+    // The day's pack, rebuilt from its (few hundred at most) mirrored rows.
+    conn.prepare_cached(
+        "INSERT INTO multi_visitor_packs (company_id, day, pack)
+         SELECT company_id, day, group_concat(printf('%08X%02X', visitor_id, flags), '')
+         FROM (SELECT company_id, day, visitor_id, flags FROM multi_visitor_days
+               WHERE company_id = ?1 AND day = ?2 ORDER BY visitor_id)
+         WHERE true GROUP BY company_id, day
+         ON CONFLICT (company_id, day) DO UPDATE SET pack = excluded.pack",
+    )?
+    .execute(params![company.0, day])?;
     Ok(())
 }

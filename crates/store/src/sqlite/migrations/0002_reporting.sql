@@ -98,6 +98,15 @@ CREATE TABLE multi_visitor_days (
     flags      INTEGER NOT NULL,             -- 1 seen, 2 assisted, 4 converted
     PRIMARY KEY (company_id, day, visitor_id)
 ) WITHOUT ROWID;
+-- The same, one text row per day: 10 hex digits per visitor (8 for its id,
+-- 2 for its flags), in id order. A 90-day report reads 90 rows instead of
+-- tens of thousands.
+CREATE TABLE multi_visitor_packs (
+    company_id TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    pack       TEXT NOT NULL,
+    PRIMARY KEY (company_id, day)
+) WITHOUT ROWID;
 CREATE TABLE visitor_counts (
     company_id TEXT NOT NULL,
     day        TEXT NOT NULL,

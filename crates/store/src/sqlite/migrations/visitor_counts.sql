@@ -13,3 +13,8 @@ SELECT v.company_id, v.day, m.visitor_id, v.seen | (v.assisted << 1) | (v.conver
 FROM visitor_days v JOIN multi_visitors m ON m.company_id = v.company_id AND m.fingerprint = v.user_fingerprint;
 INSERT INTO visitor_counts
 SELECT company_id, day, seen, assisted, converted, count(*) FROM visitor_days WHERE multi = 0 GROUP BY 1, 2, 3, 4, 5;
+DELETE FROM multi_visitor_packs;
+INSERT INTO multi_visitor_packs
+SELECT company_id, day, group_concat(printf('%08X%02X', visitor_id, flags), '')
+FROM (SELECT company_id, day, visitor_id, flags FROM multi_visitor_days ORDER BY company_id, day, visitor_id)
+GROUP BY company_id, day;
