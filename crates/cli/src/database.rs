@@ -3,33 +3,40 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use revtrace_store::{CompanyId, Store, sqlite::SqliteStore};
+use revtrace_store::{CompanyId, Store, postgres::PgStore, sqlite::SqliteStore};
 
 pub const DEFAULT_URL: &str = "sqlite://revtrace.db";
 
 /// Shared by every command that touches the store.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DatabaseArg {
-    /// Where the data lives: sqlite://PATH (created on first use).
+    /// Where the data lives: sqlite://PATH (one machine; created on first
+    /// use) or postgres://USER@HOST:PORT/DB (shared by several servers;
+    /// libpq-style URL, `?options=-csearch_path%3DSCHEMA` picks a schema).
+    /// The schema is created or upgraded on open.
     #[arg(long = "database", env = "REVTRACE_DATABASE_URL", default_value = DEFAULT_URL, value_name = "URL")]
     pub url: String,
+
+    /// PostgreSQL only: connections this process keeps open at most.
+    #[arg(long, env = "REVTRACE_PG_POOL_SIZE", default_value_t = revtrace_store::postgres::DEFAULT_POOL_SIZE)]
+    pub pg_pool_size: usize,
 }
 
 impl DatabaseArg {
-    pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        open(&self.url)
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        open(&self.url, self.pg_pool_size).await
     }
 
     /// Opens the store and checks that the company exists.
     pub async fn open_company(&self, company: &str) -> anyhow::Result<(Arc<dyn Store>, CompanyId)> {
-        let store = self.open()?;
+        let store = self.open().await?;
         let id = CompanyId(company.to_owned());
         store.company_profile(&id).await?.with_context(|| format!("no company {company}"))?;
         Ok((store, id))
     }
 }
 
-pub fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open(url: &str, pg_pool_size: usize) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         if path.is_empty() {
             bail!("the database URL {url:?} names no file; use sqlite://PATH");
@@ -38,7 +45,24 @@ pub fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("PostgreSQL is not supported by this build yet; use sqlite://PATH");
+        let store = PgStore::connect(url, pg_pool_size)
+            .await
+            .with_context(|| format!("cannot open the PostgreSQL database {}", redacted(url)))?;
+        return Ok(Arc::new(store));
     }
-    bail!("unknown database URL {url:?}; use sqlite://PATH")
+    bail!("unknown database URL {url:?}; use sqlite://PATH or postgres://USER@HOST/DB")
+}
+
+/// The URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }

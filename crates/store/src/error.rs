@@ -32,12 +32,18 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("connection pool error")]
     Pool(#[from] r2d2::Error),
+    #[error("database error")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL connection pool error")]
+    PgPool(#[from] deadpool_postgres::PoolError),
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),
     #[error("cannot start a store thread")]
     Thread(#[source] std::io::Error),
     #[error("the transaction could not be committed: {0}")]
     CommitFailed(String),
+    #[error("{0}")]
+    Config(String),
     #[error("the store is shutting down")]
     Closed,
     #[error("a store task failed")]

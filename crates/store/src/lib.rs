@@ -9,6 +9,8 @@
 mod error;
 mod keys;
 mod model;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;

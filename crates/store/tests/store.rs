@@ -1,5 +1,7 @@
-//! The Store contract, written against `dyn Store` so that every backend runs
-//! the same suite (today: SQLite on a temporary file).
+//! The Store contract, written against `dyn Store`: every test runs on
+//! SQLite (a temporary file) and on PostgreSQL (a schema of its own on the
+//! server of `REVTRACE_TEST_POSTGRES_URL`; skipped, saying so, when none
+//! answers, unless `REVTRACE_REQUIRE_POSTGRES=1`).
 
 use std::{str::FromStr, sync::Arc};
 
@@ -7,7 +9,7 @@ use revtrace_core::{CartEventType, Channel, Currency, Fingerprint, Multiplier, R
 use revtrace_store::{
     CartTokenInput, CompanyId, EventInput, EventKind, IdempotencyKey, IngestOutcome, KeyKind, LineItem, MessageInput,
     NewCompany, RateInput, ReattributeOptions, Rejection, SourceCategory, Store, StoreError, TicketInput,
-    request_digest, sqlite::SqliteStore,
+    postgres::PgStore, request_digest, sqlite::SqliteStore,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -23,20 +25,49 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-async fn sqlite() -> Fixture {
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store with one company on `backend`; `None` when PostgreSQL is absent.
+async fn fixture(backend: Backend, test: &str) -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+    let store: Arc<dyn Store> = match backend {
+        Backend::Sqlite => Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap()),
+        Backend::Postgres => {
+            let url = revtrace_store::postgres::scratch::test_database(test).await?;
+            Arc::new(PgStore::connect(&url, 4).await.unwrap())
+        }
+    };
     let credentials = store
         .create_company(NewCompany { name: "Glow".into(), timezone: "UTC".into(), window_ms: 24 * HOUR })
         .await
         .unwrap();
-    Fixture {
+    Some(Fixture {
         store,
         company: CompanyId(credentials.company_id),
         public_key: credentials.company_key,
         secret_key: credentials.secret_key,
         _dir: dir,
-    }
+    })
+}
+
+/// Each test, once per backend: `on_sqlite::NAME` and `on_postgres::NAME`.
+macro_rules! contract {
+    ($(async fn $name:ident() $body:block)*) => {
+        mod on_sqlite {
+            use super::*;
+            const BACKEND: Backend = Backend::Sqlite;
+            $( #[tokio::test] async fn $name() $body )*
+        }
+        mod on_postgres {
+            use super::*;
+            const BACKEND: Backend = Backend::Postgres;
+            $( #[tokio::test] async fn $name() $body )*
+        }
+    };
 }
 
 fn fp(raw: &str) -> Fingerprint {
@@ -124,170 +155,162 @@ fn rejection(error: StoreError) -> Rejection {
     }
 }
 
-#[tokio::test]
-async fn keys_identify_their_company_and_kind() {
-    let f = sqlite().await;
-    let public = f.store.authenticate(&f.public_key).await.unwrap().unwrap();
-    let secret = f.store.authenticate(&f.secret_key).await.unwrap().unwrap();
-    assert_eq!((public.company_id.clone(), public.kind), (f.company.clone(), KeyKind::Public));
-    assert_eq!((secret.company_id, secret.kind), (f.company.clone(), KeyKind::Secret));
-    assert!(f.store.authenticate("sk_unknown").await.unwrap().is_none());
-    assert!(f.store.authenticate("pk_unknown").await.unwrap().is_none());
-    f.store.ping().await.unwrap();
-}
-
-#[tokio::test]
-async fn an_event_is_decided_against_stored_history_and_its_receipt_kept() {
-    let f = sqlite().await;
-    let summary = created(f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-1", T0), None).await.unwrap());
-    assert!(summary.qualifies);
-    let receipt =
-        created(f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap());
-    assert_eq!((receipt.reason, receipt.ticket_id.as_deref()), (Reason::Attributed, Some("TK-1")));
-    assert_eq!(receipt.usd_value.as_deref(), Some("48.00"));
-
-    let audit = f.store.event_attribution(&f.company, &receipt.event_id).await.unwrap().unwrap();
-    assert_eq!(audit.candidates.len(), 1);
-    assert_eq!(audit.candidates[0].distance_ms, HOUR - 1000);
-    assert!(f.store.event_attribution(&CompanyId("co_other".into()), &receipt.event_id).await.unwrap().is_none());
-}
-
-#[tokio::test]
-async fn duplicate_orders_are_refused_with_the_stored_event() {
-    let f = sqlite().await;
-    let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), None).await.unwrap());
-    let error = f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0), None).await.unwrap_err();
-    assert_eq!(rejection(error), Rejection::DuplicateOrder { order_id: "1".into(), event_id: first.event_id });
-}
-
-#[tokio::test]
-async fn idempotency_keys_replay_or_refuse() {
-    let f = sqlite().await;
-    let key = |body: serde_json::Value| IdempotencyKey { id: "k".into(), request_sha256: request_digest(&body) };
-    let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap());
-    let again = f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap();
-    assert_eq!(again, IngestOutcome::Replayed { status: 201, body: serde_json::to_string(&first).unwrap() });
-    let error = f.store.ingest_event(&f.company, checkout("2", None, T0), Some(key(json!(2)))).await.unwrap_err();
-    assert_eq!(rejection(error), Rejection::IdempotencyMismatch);
-}
-
-#[tokio::test]
-async fn cart_positions_refuse_orphans_and_overdraws() {
-    let f = sqlite().await;
-    f.store
-        .set_rates(vec![RateInput {
-            currency: Currency::parse("EUR").unwrap(),
-            multiplier: Multiplier::new(dec("1.10")).unwrap(),
-            effective_from: "2026-01-01".parse().unwrap(),
-            source: "test".into(),
-        }])
-        .await
-        .unwrap();
-    let orphan = f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, Some(1), T0), None).await;
-    assert_eq!(rejection(orphan.unwrap_err()), Rejection::Cart(revtrace_core::CartRejection::OrphanRemoval));
-    let added =
-        created(f.store.ingest_event(&f.company, cart(CartEventType::ItemAdded, Some(2), T0), None).await.unwrap());
-    assert_eq!(added.usd_value.as_deref(), Some("22.00"));
-    let over = f.store.ingest_event(&f.company, cart(CartEventType::QuantityDecreased, Some(3), T0), None).await;
-    assert_eq!(rejection(over.unwrap_err()), Rejection::Cart(revtrace_core::CartRejection::ExceedsNetQuantity));
-    let all =
-        created(f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, None, T0), None).await.unwrap());
-    assert_eq!(all.usd_value.as_deref(), Some("-22.00"));
-}
-
-#[tokio::test]
-async fn tickets_keep_their_identity() {
-    let f = sqlite().await;
-    created(f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-1", T0), None).await.unwrap());
-    let error = f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-2", T0), None).await.unwrap_err();
-    assert_eq!(rejection(error), Rejection::TicketConflict { ticket_id: "TK-1".into(), field: "fingerprint" });
-}
-
-#[tokio::test]
-async fn calls_for_an_unknown_company_are_refused() {
-    let f = sqlite().await;
-    let nobody = CompanyId("co_nobody".into());
-    let error = f.store.ingest_event(&nobody, checkout("1", None, T0), None).await.unwrap_err();
-    assert_eq!(rejection(error), Rejection::UnknownCompany("co_nobody".into()));
-    let token = CartTokenInput { cart_token: "c1".into(), user_fingerprint: fp("FP-1") };
-    assert!(f.store.record_cart_token(&nobody, token, None).await.is_err());
-    assert!(f.store.record_visit(&nobody, "FP-1".into(), T0, None).await.is_err());
-}
-
-#[tokio::test]
-async fn reattribute_applies_late_history_and_a_new_window() {
-    let f = sqlite().await;
-    let early = created(f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap());
-    assert_eq!(early.reason, Reason::NoTicket);
-    created(f.store.ingest_ticket(&f.company, grounded("TK-late", "FP-1", T0), None).await.unwrap());
-
-    let dry = ReattributeOptions { dry_run: true, ..Default::default() };
-    let report = f.store.reattribute(dry, Box::new(|_| {})).await.unwrap();
-    assert_eq!((report.events, report.decisions_changed), (1, 1));
-    let unchanged = f.store.event_attribution(&f.company, &early.event_id).await.unwrap().unwrap();
-    assert_eq!(unchanged.reason, Reason::NoTicket);
-
-    let report = f.store.reattribute(ReattributeOptions::default(), Box::new(|_| {})).await.unwrap();
-    assert_eq!(report.decisions_changed, 1);
-    let audit = f.store.event_attribution(&f.company, &early.event_id).await.unwrap().unwrap();
-    assert_eq!((audit.reason, audit.decided_by.as_str()), (Reason::Attributed, "reattribute"));
-
-    let narrow = ReattributeOptions { window_ms: Some(HOUR / 2), ..Default::default() };
-    let report = f.store.reattribute(narrow, Box::new(|_| {})).await.unwrap();
-    assert_eq!(report.decisions_changed, 1);
-    let later = created(f.store.ingest_event(&f.company, checkout("2", Some("FP-1"), T0 + HOUR), None).await.unwrap());
-    assert_eq!(later.reason, Reason::OutsideWindow, "the new window holds for new events");
-}
-
 fn day(raw: &str) -> jiff::civil::Date {
     raw.parse().unwrap()
 }
 
-#[tokio::test]
-async fn refunds_wait_for_their_order_and_land_in_its_rollup_row() {
-    use revtrace_core::report::{self, DayRange, Filter};
-    use revtrace_store::RefundInput;
-    let f = sqlite().await;
-    let refund = |id: &str, amount: &str| RefundInput {
-        refund_id: id.into(),
-        order_id: "1".into(),
-        amount: dec(amount),
-        occurred_at_ms: T0 + 5 * HOUR,
-        within_order_value: true,
-    };
-    let early = f.store.record_refund(&f.company, refund("r1", "8.00"), None).await.unwrap();
-    assert!(matches!(early, IngestOutcome::Created(ref r) if !r.applied && r.usd_value.is_none()));
-    f.store.ingest_ticket(&f.company, grounded("T1", "FP-1", T0), None).await.unwrap();
-    f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap();
-    let late = f.store.record_refund(&f.company, refund("r2", "10.00"), None).await.unwrap();
-    assert!(matches!(late, IngestOutcome::Created(ref r) if r.applied && r.usd_value.as_deref() == Some("10.00")));
-    let over = f.store.record_refund(&f.company, refund("r3", "30.01"), None).await.unwrap_err();
-    assert!(matches!(rejection(over), Rejection::RefundExceedsOrder { .. }));
-    let again = f.store.record_refund(&f.company, refund("r2", "1.00"), None).await.unwrap_err();
-    assert_eq!(rejection(again), Rejection::DuplicateRefund { refund_id: "r2".into() });
+contract! {
+    async fn keys_identify_their_company_and_kind() {
+        let Some(f) = fixture(BACKEND, "keys_identify_their_company_and_kind").await else { return };
+        let public = f.store.authenticate(&f.public_key).await.unwrap().unwrap();
+        let secret = f.store.authenticate(&f.secret_key).await.unwrap().unwrap();
+        assert_eq!((public.company_id.clone(), public.kind), (f.company.clone(), KeyKind::Public));
+        assert_eq!((secret.company_id, secret.kind), (f.company.clone(), KeyKind::Secret));
+        assert!(f.store.authenticate("sk_unknown").await.unwrap().is_none());
+        assert!(f.store.authenticate("pk_unknown").await.unwrap().is_none());
+        f.store.ping().await.unwrap();
+    }
 
-    let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
-    let facts = f.store.revenue_facts(&f.company, range, range.previous()).await.unwrap();
-    let sums = report::period(&facts.rows, &range, &Filter::default());
-    assert_eq!((sums.attributed.checkout_cents, sums.attributed.refunded_cents), (4_800, 1_800));
-    assert_eq!((facts.current_visitors.assisted, facts.current_visitors.assisted_converted), (1, 1));
-    assert!(facts.has_checkout_data);
-}
+    async fn an_event_is_decided_against_stored_history_and_its_receipt_kept() {
+        let Some(f) = fixture(BACKEND, "an_event_is_decided_against_stored_history_and_its_receipt_kept").await else { return };
+        let summary = created(f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-1", T0), None).await.unwrap());
+        assert!(summary.qualifies);
+        let receipt =
+            created(f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap());
+        assert_eq!((receipt.reason, receipt.ticket_id.as_deref()), (Reason::Attributed, Some("TK-1")));
+        assert_eq!(receipt.usd_value.as_deref(), Some("48.00"));
 
-#[tokio::test]
-async fn reattribute_moves_events_between_rollup_rows() {
-    use revtrace_core::report::{self, DayRange, Filter};
-    let f = sqlite().await;
-    f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap();
-    f.store.ingest_ticket(&f.company, grounded("T-late", "FP-1", T0), None).await.unwrap();
-    let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
-    let before = f.store.revenue_facts(&f.company, range, None).await.unwrap();
-    let sums = report::period(&before.rows, &range, &Filter::default());
-    assert_eq!((sums.attributed.orders, sums.unattributed.orders), (0, 1));
+        let audit = f.store.event_attribution(&f.company, &receipt.event_id).await.unwrap().unwrap();
+        assert_eq!(audit.candidates.len(), 1);
+        assert_eq!(audit.candidates[0].distance_ms, HOUR - 1000);
+        assert!(f.store.event_attribution(&CompanyId("co_other".into()), &receipt.event_id).await.unwrap().is_none());
+    }
 
-    f.store.reattribute(ReattributeOptions::default(), Box::new(|_| {})).await.unwrap();
-    let after = f.store.revenue_facts(&f.company, range, None).await.unwrap();
-    let sums = report::period(&after.rows, &range, &Filter::default());
-    assert_eq!((sums.attributed.orders, sums.unattributed.orders), (1, 0));
-    assert_eq!(sums.attributed.checkout_cents, 4_800);
+    async fn duplicate_orders_are_refused_with_the_stored_event() {
+        let Some(f) = fixture(BACKEND, "duplicate_orders_are_refused_with_the_stored_event").await else { return };
+        let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), None).await.unwrap());
+        let error = f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0), None).await.unwrap_err();
+        assert_eq!(rejection(error), Rejection::DuplicateOrder { order_id: "1".into(), event_id: first.event_id });
+    }
+
+    async fn idempotency_keys_replay_or_refuse() {
+        let Some(f) = fixture(BACKEND, "idempotency_keys_replay_or_refuse").await else { return };
+        let key = |body: serde_json::Value| IdempotencyKey { id: "k".into(), request_sha256: request_digest(&body) };
+        let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap());
+        let again = f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap();
+        assert_eq!(again, IngestOutcome::Replayed { status: 201, body: serde_json::to_string(&first).unwrap() });
+        let error = f.store.ingest_event(&f.company, checkout("2", None, T0), Some(key(json!(2)))).await.unwrap_err();
+        assert_eq!(rejection(error), Rejection::IdempotencyMismatch);
+    }
+
+    async fn cart_positions_refuse_orphans_and_overdraws() {
+        let Some(f) = fixture(BACKEND, "cart_positions_refuse_orphans_and_overdraws").await else { return };
+        f.store
+            .set_rates(vec![RateInput {
+                currency: Currency::parse("EUR").unwrap(),
+                multiplier: Multiplier::new(dec("1.10")).unwrap(),
+                effective_from: "2026-01-01".parse().unwrap(),
+                source: "test".into(),
+            }])
+            .await
+            .unwrap();
+        let orphan = f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, Some(1), T0), None).await;
+        assert_eq!(rejection(orphan.unwrap_err()), Rejection::Cart(revtrace_core::CartRejection::OrphanRemoval));
+        let added =
+            created(f.store.ingest_event(&f.company, cart(CartEventType::ItemAdded, Some(2), T0), None).await.unwrap());
+        assert_eq!(added.usd_value.as_deref(), Some("22.00"));
+        let over = f.store.ingest_event(&f.company, cart(CartEventType::QuantityDecreased, Some(3), T0), None).await;
+        assert_eq!(rejection(over.unwrap_err()), Rejection::Cart(revtrace_core::CartRejection::ExceedsNetQuantity));
+        let all =
+            created(f.store.ingest_event(&f.company, cart(CartEventType::ItemRemoved, None, T0), None).await.unwrap());
+        assert_eq!(all.usd_value.as_deref(), Some("-22.00"));
+    }
+
+    async fn tickets_keep_their_identity() {
+        let Some(f) = fixture(BACKEND, "tickets_keep_their_identity").await else { return };
+        created(f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-1", T0), None).await.unwrap());
+        let error = f.store.ingest_ticket(&f.company, grounded("TK-1", "FP-2", T0), None).await.unwrap_err();
+        assert_eq!(rejection(error), Rejection::TicketConflict { ticket_id: "TK-1".into(), field: "fingerprint" });
+    }
+
+    async fn calls_for_an_unknown_company_are_refused() {
+        let Some(f) = fixture(BACKEND, "calls_for_an_unknown_company_are_refused").await else { return };
+        let nobody = CompanyId("co_nobody".into());
+        let error = f.store.ingest_event(&nobody, checkout("1", None, T0), None).await.unwrap_err();
+        assert_eq!(rejection(error), Rejection::UnknownCompany("co_nobody".into()));
+        let token = CartTokenInput { cart_token: "c1".into(), user_fingerprint: fp("FP-1") };
+        assert!(f.store.record_cart_token(&nobody, token, None).await.is_err());
+        assert!(f.store.record_visit(&nobody, "FP-1".into(), T0, None).await.is_err());
+    }
+
+    async fn reattribute_applies_late_history_and_a_new_window() {
+        let Some(f) = fixture(BACKEND, "reattribute_applies_late_history_and_a_new_window").await else { return };
+        let early = created(f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap());
+        assert_eq!(early.reason, Reason::NoTicket);
+        created(f.store.ingest_ticket(&f.company, grounded("TK-late", "FP-1", T0), None).await.unwrap());
+
+        let dry = ReattributeOptions { dry_run: true, ..Default::default() };
+        let report = f.store.reattribute(dry, Box::new(|_| {})).await.unwrap();
+        assert_eq!((report.events, report.decisions_changed), (1, 1));
+        let unchanged = f.store.event_attribution(&f.company, &early.event_id).await.unwrap().unwrap();
+        assert_eq!(unchanged.reason, Reason::NoTicket);
+
+        let report = f.store.reattribute(ReattributeOptions::default(), Box::new(|_| {})).await.unwrap();
+        assert_eq!(report.decisions_changed, 1);
+        let audit = f.store.event_attribution(&f.company, &early.event_id).await.unwrap().unwrap();
+        assert_eq!((audit.reason, audit.decided_by.as_str()), (Reason::Attributed, "reattribute"));
+
+        let narrow = ReattributeOptions { window_ms: Some(HOUR / 2), ..Default::default() };
+        let report = f.store.reattribute(narrow, Box::new(|_| {})).await.unwrap();
+        assert_eq!(report.decisions_changed, 1);
+        let later = created(f.store.ingest_event(&f.company, checkout("2", Some("FP-1"), T0 + HOUR), None).await.unwrap());
+        assert_eq!(later.reason, Reason::OutsideWindow, "the new window holds for new events");
+    }
+
+    async fn refunds_wait_for_their_order_and_land_in_its_rollup_row() {
+        use revtrace_core::report::{self, DayRange, Filter};
+        use revtrace_store::RefundInput;
+        let Some(f) = fixture(BACKEND, "refunds_wait_for_their_order_and_land_in_its_rollup_row").await else { return };
+        let refund = |id: &str, amount: &str| RefundInput {
+            refund_id: id.into(),
+            order_id: "1".into(),
+            amount: dec(amount),
+            occurred_at_ms: T0 + 5 * HOUR,
+            within_order_value: true,
+        };
+        let early = f.store.record_refund(&f.company, refund("r1", "8.00"), None).await.unwrap();
+        assert!(matches!(early, IngestOutcome::Created(ref r) if !r.applied && r.usd_value.is_none()));
+        f.store.ingest_ticket(&f.company, grounded("T1", "FP-1", T0), None).await.unwrap();
+        f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap();
+        let late = f.store.record_refund(&f.company, refund("r2", "10.00"), None).await.unwrap();
+        assert!(matches!(late, IngestOutcome::Created(ref r) if r.applied && r.usd_value.as_deref() == Some("10.00")));
+        let over = f.store.record_refund(&f.company, refund("r3", "30.01"), None).await.unwrap_err();
+        assert!(matches!(rejection(over), Rejection::RefundExceedsOrder { .. }));
+        let again = f.store.record_refund(&f.company, refund("r2", "1.00"), None).await.unwrap_err();
+        assert_eq!(rejection(again), Rejection::DuplicateRefund { refund_id: "r2".into() });
+
+        let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
+        let facts = f.store.revenue_facts(&f.company, range, range.previous()).await.unwrap();
+        let sums = report::period(&facts.rows, &range, &Filter::default());
+        assert_eq!((sums.attributed.checkout_cents, sums.attributed.refunded_cents), (4_800, 1_800));
+        assert_eq!((facts.current_visitors.assisted, facts.current_visitors.assisted_converted), (1, 1));
+        assert!(facts.has_checkout_data);
+    }
+
+    async fn reattribute_moves_events_between_rollup_rows() {
+        use revtrace_core::report::{self, DayRange, Filter};
+        let Some(f) = fixture(BACKEND, "reattribute_moves_events_between_rollup_rows").await else { return };
+        f.store.ingest_event(&f.company, checkout("1", Some("FP-1"), T0 + HOUR), None).await.unwrap();
+        f.store.ingest_ticket(&f.company, grounded("T-late", "FP-1", T0), None).await.unwrap();
+        let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
+        let before = f.store.revenue_facts(&f.company, range, None).await.unwrap();
+        let sums = report::period(&before.rows, &range, &Filter::default());
+        assert_eq!((sums.attributed.orders, sums.unattributed.orders), (0, 1));
+
+        f.store.reattribute(ReattributeOptions::default(), Box::new(|_| {})).await.unwrap();
+        let after = f.store.revenue_facts(&f.company, range, None).await.unwrap();
+        let sums = report::period(&after.rows, &range, &Filter::default());
+        assert_eq!((sums.attributed.orders, sums.unattributed.orders), (1, 0));
+        assert_eq!(sums.attributed.checkout_cents, 4_800);
+    }
 }

@@ -84,7 +84,7 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
     }
     jiff::tz::TimeZone::get(&args.timezone)
         .with_context(|| format!("--timezone {:?} is not an IANA time zone name", args.timezone))?;
-    let store = args.database.open()?;
+    let store = args.database.open().await?;
     let credentials = store
         .create_company(NewCompany {
             name: name.to_owned(),

@@ -37,7 +37,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             std::fs::remove_file(&path).with_context(|| format!("cannot replace {path}"))?;
         }
     }
-    let store = database::open(&format!("sqlite://{}", args.file.display()))?;
+    let store = database::open(&format!("sqlite://{}", args.file.display()), 1).await?;
     eprintln!("building the demo store ({} days, {} visitors)…", args.days, args.visitors);
     let now = jiff::Timestamp::now().as_millisecond();
     let filled = demo_store::fill(store.clone(), now, args.days, args.visitors).await?;

@@ -63,7 +63,7 @@ async fn set(args: SetArgs) -> anyhow::Result<()> {
     let multiplier = Multiplier::new(value).with_context(|| format!("multiplier {:?}", args.multiplier))?;
     let effective_from: jiff::civil::Date =
         args.from.parse().with_context(|| format!("--from {:?} is not a date (YYYY-MM-DD)", args.from))?;
-    let store = args.database.open()?;
+    let store = args.database.open().await?;
     store.set_rates(vec![RateInput { currency, multiplier, effective_from, source: "manual".into() }]).await?;
     println!("{currency} = {} USD from {effective_from}", multiplier.value());
     Ok(())
@@ -84,7 +84,7 @@ async fn import_ecb(args: ImportEcbArgs) -> anyhow::Result<()> {
             })
         })
         .collect();
-    let store = args.database.open()?;
+    let store = args.database.open().await?;
     let written = store.set_rates(rates).await?;
     let (first, last) = (days.first().map(|d| d.date), days.last().map(|d| d.date));
     if let (Some(first), Some(last)) = (first, last) {

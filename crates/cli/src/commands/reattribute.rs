@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.database.open()?;
+    let store = args.database.open().await?;
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} events ({per_sec}, {eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),

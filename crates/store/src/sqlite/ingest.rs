@@ -11,44 +11,16 @@ use rust_decimal::Decimal;
 
 use super::{
     history::{self, Companies},
-    refunds,
-    rollups::{self, Contribution, RollupKey, VisitorFlags},
+    refunds, rollups,
     writer::Call,
 };
 use crate::{
     Rejection, StoreError,
     model::{
-        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, RefundReceipt, TicketInput,
-        TicketSummary,
+        CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary,
     },
+    rows::{self as shared, Contribution, Ingested, Rate, RollupKey, VisitorFlags, parse_multiplier},
 };
-
-/// What an ingest call answered, as the writer hands it back.
-pub(super) enum Ingested {
-    Ticket(TicketSummary),
-    Event(EventReceipt),
-    Refund(RefundReceipt),
-    NoContent,
-    /// A retry with a known idempotency id: the original answer, verbatim.
-    Replayed {
-        status: u16,
-        body: String,
-    },
-}
-
-impl Ingested {
-    /// The status and body that a retry with the same idempotency id gets.
-    fn to_stored(&self) -> Result<(u16, String), StoreError> {
-        let json = |result: serde_json::Result<String>| result.map_err(|e| StoreError::Corrupt(e.to_string()));
-        Ok(match self {
-            Self::Ticket(summary) => (200, json(serde_json::to_string(summary))?),
-            Self::Event(receipt) => (201, json(serde_json::to_string(receipt))?),
-            Self::Refund(receipt) => (201, json(serde_json::to_string(receipt))?),
-            Self::NoContent => (204, String::new()),
-            Self::Replayed { status, body } => (*status, body.clone()),
-        })
-    }
-}
 
 /// Runs one ingest call, honouring its idempotency key: a known id with the
 /// same body returns the stored answer, with another body a rejection; a new
@@ -191,13 +163,6 @@ pub(super) fn ticket(
     })
 }
 
-/// A USD multiplier with where it came from (none for USD itself).
-pub(super) struct Rate {
-    pub multiplier: Multiplier,
-    pub effective_from: Option<String>,
-    pub source: Option<String>,
-}
-
 /// The USD multiplier in force for a currency on a reporting day.
 pub(super) fn rate_for(conn: &Connection, currency: Currency, day: &str) -> Result<Option<Rate>, StoreError> {
     if currency == Currency::USD {
@@ -214,13 +179,6 @@ pub(super) fn rate_for(conn: &Connection, currency: Currency, day: &str) -> Resu
         Ok(Rate { multiplier: parse_multiplier(&m)?, effective_from: Some(from), source: Some(source) })
     })
     .transpose()
-}
-
-pub(super) fn parse_multiplier(raw: &str) -> Result<Multiplier, StoreError> {
-    raw.parse::<Decimal>()
-        .ok()
-        .and_then(|value| Multiplier::new(value).ok())
-        .ok_or_else(|| StoreError::Corrupt(format!("multiplier {raw}")))
 }
 
 pub(super) fn event(
@@ -292,7 +250,7 @@ pub(super) fn event(
     let winner = decision.winner.as_ref();
     let key = RollupKey {
         day: day.clone(),
-        cart_type: rollups::cart_type_str(matches!(input.kind, EventKind::Checkout { .. })),
+        cart_type: shared::cart_type_str(matches!(input.kind, EventKind::Checkout { .. })),
         attributed: decision.attributed(),
         ai_profile_id: winner.map(|w| w.ai_profile_id.clone()).unwrap_or_default(),
         message_source: winner.map(|w| w.message_source.as_str().to_owned()).unwrap_or_default(),

@@ -24,7 +24,6 @@ use std::{
 };
 
 use async_trait::async_trait;
-use ingest::Ingested;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -39,6 +38,7 @@ use crate::{
         RefundReceipt, RevenueFacts, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue,
         TicketSummary,
     },
+    rows::Ingested,
 };
 use revtrace_core::report::DayRange;
 

@@ -11,9 +11,13 @@ use serde_json::{Value, json};
 
 use super::{
     history::{self, Companies},
-    rollups::{self, Contribution, RollupKey},
+    rollups,
 };
-use crate::{StoreError, model::CompanyId};
+use crate::{
+    StoreError,
+    model::CompanyId,
+    rows::{Contribution, RollupKey},
+};
 
 /// Records a privacy request or a redaction done; returns its number.
 pub(super) fn record(

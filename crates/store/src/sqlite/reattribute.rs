@@ -6,14 +6,11 @@ use std::collections::HashMap;
 use revtrace_core::{AttributionInput, TicketHistory, attribute};
 use rusqlite::{Connection, params};
 
-use super::{
-    history,
-    rollups::{self, Contribution, RollupKey},
-    writer::now_ms,
-};
+use super::{history, rollups, writer::now_ms};
 use crate::{
     StoreError,
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
+    rows::{Contribution, RollupKey},
 };
 
 /// Rows rewritten per transaction, so a long replay never holds the write lock for long.
@@ -197,7 +194,7 @@ fn rollup_of(conn: &Connection, event_pk: i64) -> Result<(RollupKey, Contributio
             Ok((
                 RollupKey {
                     day: r.get(0)?,
-                    cart_type: rollups::cart_type_str(r.get_ref(1)?.as_str()? == "CHECKOUT"),
+                    cart_type: crate::rows::cart_type_str(r.get_ref(1)?.as_str()? == "CHECKOUT"),
                     attributed: r.get(2)?,
                     ai_profile_id: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                     message_source: r.get::<_, Option<String>>(4)?.unwrap_or_default(),

@@ -6,14 +6,11 @@ use revtrace_core::{Multiplier, usd_cents};
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::{
-    history::Companies,
-    ingest::parse_multiplier,
-    rollups::{self, RollupKey},
-};
+use super::{history::Companies, rollups};
 use crate::{
     Rejection, StoreError,
     model::{CompanyId, RefundInput, RefundReceipt},
+    rows::{RollupKey, parse_multiplier},
 };
 
 /// What a refund needs to know about its stored order.

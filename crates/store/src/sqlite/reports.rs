@@ -8,13 +8,14 @@ use revtrace_core::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{history, rollups::VisitorFlags};
+use super::history;
 use crate::{
     StoreError,
     model::{
         CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory,
         TicketEvent, TicketRevenue, TicketTotals,
     },
+    rows::VisitorFlags,
 };
 
 fn corrupt(what: &str, raw: &str) -> StoreError {

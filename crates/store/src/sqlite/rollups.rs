@@ -3,32 +3,11 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{StoreError, model::CompanyId};
-
-/// Which rollup row an event counts in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct RollupKey {
-    pub day: String,
-    pub cart_type: &'static str,
-    pub attributed: bool,
-    /// '' when not attributed.
-    pub ai_profile_id: String,
-    /// '' when not attributed.
-    pub message_source: String,
-    pub is_test: bool,
-}
-
-/// What one event adds to its row.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Contribution {
-    pub usd_cents: Option<i64>,
-    pub quantity: i64,
-    pub refunded_cents: i64,
-}
-
-pub(super) fn cart_type_str(checkout: bool) -> &'static str {
-    if checkout { "CHECKOUT" } else { "CART_EVENT" }
-}
+use crate::{
+    StoreError,
+    model::CompanyId,
+    rows::{Contribution, RollupKey, VisitorFlags},
+};
 
 /// Adds (`sign` = 1) or takes away (`sign` = -1) one event's contribution.
 pub(super) fn apply(
@@ -81,36 +60,6 @@ fn upsert(conn: &Connection, company: &CompanyId, key: &RollupKey, sums: [i64; 5
         refunded_cents,
     ])?;
     Ok(())
-}
-
-/// What a visitor did on one day.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct VisitorFlags {
-    /// A visit or a non-test commerce event.
-    pub seen: bool,
-    /// A ticket under it got a grounded AI answer.
-    pub assisted: bool,
-    /// It was in a non-test checkout's identity set.
-    pub converted: bool,
-}
-
-impl VisitorFlags {
-    /// The bits `multi_visitor_days` keeps.
-    pub fn bits(self) -> u8 {
-        u8::from(self.seen) | (u8::from(self.assisted) << 1) | (u8::from(self.converted) << 2)
-    }
-
-    pub fn from_bits(bits: u8) -> Self {
-        Self { seen: bits & 1 != 0, assisted: bits & 2 != 0, converted: bits & 4 != 0 }
-    }
-
-    fn union(self, other: Self) -> Self {
-        Self {
-            seen: self.seen || other.seen,
-            assisted: self.assisted || other.assisted,
-            converted: self.converted || other.converted,
-        }
-    }
 }
 
 fn count_visitor(

@@ -4,24 +4,17 @@
 //! its neighbours commit. A committed batch goes to the syncer, which answers
 //! its callers once the WAL is flushed; a failed one is answered at once.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
-    admin,
-    history::Companies,
-    ingest::{self, Ingested},
-    privacy, shopify,
-    syncer::Answers,
-};
+use super::{admin, history::Companies, ingest, privacy, shopify, syncer::Answers};
 use crate::{
     StoreError,
     model::{
-        CartTokenInput, CompanyCredentials, CompanyId, DeliveryOutcome, EventInput, IdempotencyKey, NewCompany,
-        Product, RateInput, RefundInput, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput,
+        CompanyCredentials, CompanyId, DeliveryOutcome, IdempotencyKey, NewCompany, Product, RateInput, ShopifyConnect,
+        ShopifyDelivery, ShopifyStore,
     },
+    rows::Ingested,
 };
 
 /// At most this many calls share one transaction.
@@ -38,14 +31,7 @@ pub(super) enum Command {
     SetOrigins { company: CompanyId, add: Vec<String>, remove: Vec<String> },
 }
 
-/// An ingest call, as the writer runs it.
-pub(super) enum Call {
-    Ticket(TicketInput),
-    Event(Box<EventInput>),
-    CartToken(CartTokenInput),
-    Visit { fingerprint: String, at_ms: i64 },
-    Refund(RefundInput),
-}
+pub(super) use crate::rows::Call;
 
 pub(super) enum Reply {
     Ingested(Ingested),
@@ -62,9 +48,7 @@ pub(super) struct Job {
     pub reply: oneshot::Sender<Result<Reply, StoreError>>,
 }
 
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
-}
+pub(super) use crate::keys::now_ms;
 
 pub(super) fn spawn(
     conn: Connection,

@@ -1,0 +1,428 @@
+//! The PostgreSQL backend: for several `revtrace serve` processes sharing one
+//! database. Each call runs in its own transaction on a pooled connection.
+//! Calls that touch the same shopper, order or idempotency id take the same
+//! transaction-scoped advisory locks first, so their rules see each other's
+//! writes; every uniqueness rule is still a constraint, and a transaction that
+//! loses a race on one (or a deadlock) is run again from the start, where its
+//! checks find the winner's row.
+
+mod admin;
+mod history;
+mod ingest;
+mod migrate;
+mod privacy;
+mod read;
+mod reattribute;
+mod refunds;
+mod reports;
+mod rollups;
+#[doc(hidden)]
+pub mod scratch;
+mod shopify;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::sync::mpsc;
+use tokio_postgres::{NoTls, Row, error::SqlState, types::ToSql};
+
+use crate::{
+    ExportRows, Store, StoreError,
+    model::{
+        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyOverview, CompanyProfile,
+        ConversationRow, DeliveryOutcome, EventInput, EventReceipt, IdempotencyKey, IngestOutcome, NewCompany,
+        Principal, PrivacySubject, Product, Progress, RateInput, ReattributeOptions, ReattributeReport, RefundInput,
+        RefundReceipt, RevenueFacts, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue,
+        TicketSummary,
+    },
+    rows::{Call, Ingested},
+};
+use revtrace_core::report::DayRange;
+
+/// Connections per server process unless configured.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// A transaction that lost a race (unique violation, deadlock, serialization
+/// failure) runs again this many times before its caller gets the error.
+const ATTEMPTS: u32 = 8;
+
+/// Rows per chunk of an export stream.
+const EXPORT_CHUNK: usize = 1024;
+
+pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Runs `$body` (which uses `$tx`) in a transaction, again from the start
+/// when it lost a race; commits and yields its value.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut client = $store.inner.pool.get().await?;
+            let $tx = client.transaction().await?;
+            let result = async { $body }.await;
+            let result = match result {
+                Ok(value) => $tx.commit().await.map(|()| value).map_err(StoreError::from),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if attempt < crate::postgres::ATTEMPTS && crate::postgres::lost_race(&e) => {
+                    tracing::debug!(error = %e, attempt, "a PostgreSQL transaction lost a race; running it again");
+                    continue;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use in_transaction;
+
+/// Whether running the transaction again may succeed.
+pub(crate) fn lost_race(error: &StoreError) -> bool {
+    let StoreError::Postgres(e) = error else { return false };
+    matches!(
+        e.code(),
+        Some(&SqlState::UNIQUE_VIOLATION)
+            | Some(&SqlState::T_R_DEADLOCK_DETECTED)
+            | Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+    )
+}
+
+pub(crate) async fn opt(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Option<Row>, StoreError> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&statement, params).await?)
+}
+
+pub(crate) async fn one(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Row, StoreError> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query_one(&statement, params).await?)
+}
+
+pub(crate) async fn all(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query(&statement, params).await?)
+}
+
+pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.execute(&statement, params).await?)
+}
+
+/// Takes the transaction-scoped advisory locks named by `keys`, in one fixed
+/// order (sorted), so two calls that share keys never wait on each other in a
+/// cycle.
+pub(crate) async fn lock(tx: &Tx<'_>, keys: &[String]) -> Result<(), StoreError> {
+    let mut ids: Vec<i64> = keys
+        .iter()
+        .map(|k| {
+            let digest = crate::keys::sha256_bytes(k);
+            i64::from_be_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]])
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    one(tx, "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::int8[]) k ORDER BY k) s", &[&ids])
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// Keys never change once issued, so a found key is remembered.
+    principals: RwLock<HashMap<String, Principal>>,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`, libpq style) with a
+    /// pool of at most `pool_size` connections, and migrates the schema.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e: tokio_postgres::Error| StoreError::Config(format!("database URL: {e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .build()
+            .map_err(|e| StoreError::Config(format!("PostgreSQL pool: {e}")))?;
+        {
+            let mut client = pool.get().await?;
+            migrate::run(&mut client).await?;
+        }
+        Ok(Self { inner: Arc::new(Inner { pool, principals: RwLock::default() }) })
+    }
+
+    async fn ingest(
+        &self,
+        company: &CompanyId,
+        idempotency: Option<IdempotencyKey>,
+        call: Call,
+    ) -> Result<Ingested, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| ingest::call(&tx, company, idempotency.as_ref(), &call, now).await)
+    }
+
+    async fn reader(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        Ok(self.inner.pool.get().await?)
+    }
+}
+
+/// The idempotent replay of an ingest call (any other answer is a bug).
+fn replayed<T>(answer: Ingested) -> Result<IngestOutcome<T>, StoreError> {
+    match answer {
+        Ingested::Replayed { status, body } => Ok(IngestOutcome::Replayed { status, body }),
+        _ => Err(StoreError::Corrupt("an ingest call answered with another call's answer".into())),
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
+        if let Some(found) = self.inner.principals.read().ok().and_then(|cache| cache.get(key).cloned()) {
+            return Ok(Some(found));
+        }
+        let found = read::principal(&self.reader().await?, key).await?;
+        if let (Some(principal), Ok(mut cache)) = (&found, self.inner.principals.write()) {
+            cache.insert(key.to_owned(), principal.clone());
+        }
+        Ok(found)
+    }
+
+    async fn ingest_ticket(
+        &self,
+        company: &CompanyId,
+        ticket: TicketInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<TicketSummary>, StoreError> {
+        match self.ingest(company, idempotency, Call::Ticket(ticket)).await? {
+            Ingested::Ticket(summary) => Ok(IngestOutcome::Created(summary)),
+            other => replayed(other),
+        }
+    }
+
+    async fn ingest_event(
+        &self,
+        company: &CompanyId,
+        event: EventInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<EventReceipt>, StoreError> {
+        match self.ingest(company, idempotency, Call::Event(Box::new(event))).await? {
+            Ingested::Event(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => replayed(other),
+        }
+    }
+
+    async fn record_cart_token(
+        &self,
+        company: &CompanyId,
+        token: CartTokenInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<()>, StoreError> {
+        match self.ingest(company, idempotency, Call::CartToken(token)).await? {
+            Ingested::NoContent => Ok(IngestOutcome::Created(())),
+            other => replayed(other),
+        }
+    }
+
+    async fn record_visit(
+        &self,
+        company: &CompanyId,
+        fingerprint: String,
+        at_ms: i64,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<()>, StoreError> {
+        match self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await? {
+            Ingested::NoContent => Ok(IngestOutcome::Created(())),
+            other => replayed(other),
+        }
+    }
+
+    async fn record_refund(
+        &self,
+        company: &CompanyId,
+        refund: RefundInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
+        match self.ingest(company, idempotency, Call::Refund(refund)).await? {
+            Ingested::Refund(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => replayed(other),
+        }
+    }
+
+    async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| admin::upsert_products(&tx, company, &products, now).await)
+    }
+
+    async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+        reports::company_profile(&self.reader().await?, company).await
+    }
+
+    async fn revenue_facts(
+        &self,
+        company: &CompanyId,
+        current: DayRange,
+        previous: Option<DayRange>,
+    ) -> Result<RevenueFacts, StoreError> {
+        let (from, to) = match previous {
+            Some(p) => (current.from.min(p.from), current.to.max(p.to)),
+            None => (current.from, current.to),
+        };
+        // The three reads run side by side on pooled connections.
+        let visitors_of = |range: Option<DayRange>| async move {
+            match range {
+                Some(r) => reports::visitors(&self.reader().await?, company, &r).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let rows = async { reports::rollup_rows(&self.reader().await?, company, from, to).await };
+        let ((rows, has_checkout_data), current_visitors, previous_visitors) =
+            tokio::try_join!(rows, visitors_of(previous.map(|_| current)), visitors_of(previous))?;
+        Ok(RevenueFacts {
+            rows,
+            current_visitors: current_visitors.unwrap_or_default(),
+            previous_visitors: previous_visitors.unwrap_or_default(),
+            has_checkout_data,
+        })
+    }
+
+    async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
+        reports::company_overview(&self.reader().await?, company).await
+    }
+
+    async fn top_conversations(
+        &self,
+        company: &CompanyId,
+        range: DayRange,
+        filter: revtrace_core::report::Filter,
+        limit: u32,
+    ) -> Result<Vec<ConversationRow>, StoreError> {
+        reports::top_conversations(&self.reader().await?, company, &range, &filter, limit).await
+    }
+
+    async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
+        reports::ticket_revenue(&self.reader().await?, company, ticket_id).await
+    }
+
+    fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows {
+        let (tx, rx) = mpsc::channel(4);
+        let (store, company) = (self.clone(), company.clone());
+        tokio::spawn(async move {
+            let result = async {
+                let mut client = store.reader().await?;
+                reports::export(&mut client, &company, &range, EXPORT_CHUNK, &tx).await
+            }
+            .await;
+            if let Err(e) = result {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        rx
+    }
+
+    async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError> {
+        admin::origins(&self.reader().await?, company).await
+    }
+
+    async fn set_origins(
+        &self,
+        company: &CompanyId,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        in_transaction!(self, |tx| admin::set_origins(&tx, company, &add, &remove).await)
+    }
+
+    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
+        shopify::store(&self.reader().await?, shop_domain).await
+    }
+
+    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| shopify::connect(&tx, &connect, now).await)
+    }
+
+    async fn shopify_delivery(
+        &self,
+        company: &CompanyId,
+        delivery: ShopifyDelivery,
+    ) -> Result<DeliveryOutcome, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| shopify::delivery(&tx, company, &delivery, now).await)
+    }
+
+    async fn privacy_export(
+        &self,
+        company: &CompanyId,
+        subject: PrivacySubject,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let client = self.reader().await?;
+        let fingerprints = match subject {
+            PrivacySubject::Fingerprint(f) => vec![f],
+            PrivacySubject::Request(n) => match privacy::requested_orders(&client, company, n).await? {
+                Some(orders) => privacy::fingerprints_of_orders(&client, company, &orders).await?,
+                None => return Ok(None),
+            },
+        };
+        privacy::export(&client, company, &fingerprints).await.map(Some)
+    }
+
+    async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| {
+            history::company_settings(&tx, company).await?;
+            lock(&tx, &[ingest::shopper_lock(company, fingerprint)]).await?;
+            let token = privacy::erase_fingerprint(&tx, company, fingerprint).await?;
+            let payload = serde_json::json!({ "erased_as": token });
+            privacy::record(&tx, company, None, "erase", &payload, now).await?;
+            Ok(token)
+        })
+    }
+
+    async fn event_attribution(
+        &self,
+        company: &CompanyId,
+        event_id: &str,
+    ) -> Result<Option<AttributionReceipt>, StoreError> {
+        read::attribution(&self.reader().await?, company, event_id).await
+    }
+
+    async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| admin::create_company(&tx, &company, now).await)
+    }
+
+    async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError> {
+        in_transaction!(self, |tx| admin::set_rates(&tx, &rates).await)
+    }
+
+    async fn reattribute(
+        &self,
+        options: ReattributeOptions,
+        progress: Box<dyn Fn(Progress) + Send>,
+    ) -> Result<ReattributeReport, StoreError> {
+        // The callback is Send only; the replay awaits, so it is shared behind a lock.
+        let progress = std::sync::Mutex::new(progress);
+        let report = |p: Progress| {
+            if let Ok(f) = progress.lock() {
+                f(p)
+            }
+        };
+        reattribute::run(self, &options, &report).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        one(&self.reader().await?, "SELECT 1", &[]).await.map(drop)
+    }
+}

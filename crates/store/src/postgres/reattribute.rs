@@ -1,0 +1,225 @@
+//! Replaying stored history through `revtrace_core::attribute` on PostgreSQL
+//! (the same steps as `sqlite::reattribute`): events are read in time order
+//! from one snapshot, and changed decisions are written in chunks, each chunk
+//! one transaction that moves its events between rollup rows.
+
+use std::collections::HashMap;
+
+use futures_util::{StreamExt, pin_mut};
+use revtrace_core::{AttributionInput, TicketHistory, attribute};
+use tokio_postgres::types::ToSql;
+
+use super::{PgStore, Tx, all, exec, history, in_transaction, one, rollups};
+use crate::{
+    StoreError,
+    keys::now_ms,
+    model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
+    rows::{Contribution, RollupKey, cart_type_str},
+};
+
+/// Rows rewritten per transaction.
+const CHUNK: usize = 5_000;
+
+struct Rewrite {
+    event_pk: i64,
+    reason: &'static str,
+    attributed: bool,
+    ticket_id: Option<String>,
+    ai_profile_id: Option<String>,
+    message_source: Option<&'static str>,
+    candidates: String,
+}
+
+pub(super) async fn run(
+    store: &PgStore,
+    options: &ReattributeOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<ReattributeReport, StoreError> {
+    let mut reader = store.reader().await?;
+    let companies: Vec<CompanyId> = match &options.company {
+        Some(id) => {
+            history::company_settings(&reader, id).await?;
+            vec![id.clone()]
+        }
+        None => all(&reader, "SELECT company_id FROM companies ORDER BY company_id", &[])
+            .await?
+            .iter()
+            .map(|r| CompanyId(r.get(0)))
+            .collect(),
+    };
+    let total: i64 = match &options.company {
+        Some(id) => one(&reader, "SELECT count(*) FROM events WHERE company_id = $1", &[&id.0]).await?.get(0),
+        None => one(&reader, "SELECT count(*) FROM events", &[]).await?.get(0),
+    };
+    let total = total.max(0) as u64;
+    let mut report = ReattributeReport { dry_run: options.dry_run, ..Default::default() };
+    for company in &companies {
+        if let (Some(window_ms), false) = (options.window_ms, options.dry_run) {
+            in_transaction!(store, |tx| exec(
+                &tx,
+                "UPDATE companies SET window_ms = $1 WHERE company_id = $2",
+                &[&window_ms, &company.0]
+            )
+            .await)?;
+        }
+        let window_ms = match options.window_ms {
+            Some(w) => w,
+            None => history::company_settings(&reader, company).await?.window_ms,
+        };
+        let tickets = history::all_by_fingerprint(&reader, company).await?;
+        let replay = Replay { store, company, window_ms, tickets: &tickets, dry_run: options.dry_run, total };
+        replay.company(&mut reader, &mut report, progress).await?;
+        report.companies += 1;
+    }
+    progress(Progress { done: report.events, total });
+    Ok(report)
+}
+
+struct Replay<'a> {
+    store: &'a PgStore,
+    company: &'a CompanyId,
+    window_ms: i64,
+    tickets: &'a HashMap<String, Vec<TicketHistory>>,
+    dry_run: bool,
+    total: u64,
+}
+
+impl Replay<'_> {
+    async fn company(
+        &self,
+        reader: &mut deadpool_postgres::Object,
+        report: &mut ReattributeReport,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(), StoreError> {
+        let tx =
+            reader.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        let params: [&(dyn ToSql + Sync); 1] = [&self.company.0];
+        let rows = tx
+            .query_raw(
+                "SELECT event_pk, occurred_at_ms, user_fingerprint, user_faq_fingerprint, reason, ticket_id, candidates,
+                        window_ms
+                 FROM events WHERE company_id = $1 ORDER BY occurred_at_ms, event_pk",
+                params.iter().copied(),
+            )
+            .await?;
+        pin_mut!(rows);
+        let mut pending: Vec<Rewrite> = Vec::with_capacity(CHUNK);
+        let none: Vec<TicketHistory> = Vec::new();
+        while let Some(r) = rows.next().await {
+            let r = r?;
+            let event_pk: i64 = r.get(0);
+            let at_ms: i64 = r.get(1);
+            let fingerprint: Option<String> = r.get(2);
+            let faq_fingerprint: Option<String> = r.get(3);
+            let identity: Vec<&str> = fingerprint.iter().chain(faq_fingerprint.iter()).map(String::as_str).collect();
+            let histories = identity.iter().flat_map(|fp| self.tickets.get(*fp).unwrap_or(&none));
+            let decision =
+                attribute(AttributionInput { at_ms, identity: &identity, window_ms: self.window_ms }, histories);
+
+            let stored_reason: &str = r.get(4);
+            let stored_ticket: Option<&str> = r.get(5);
+            let candidates =
+                serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let stored_candidates: &str = r.get(6);
+            let stored_window: i64 = r.get(7);
+            let winner = decision.winner.as_ref();
+            let decision_changed =
+                stored_reason != decision.reason.as_str() || stored_ticket != winner.map(|w| w.ticket_id.as_str());
+            report.events += 1;
+            if decision_changed {
+                report.decisions_changed += 1;
+            }
+            if decision_changed || stored_candidates != candidates || stored_window != self.window_ms {
+                report.receipts_rewritten += 1;
+                pending.push(Rewrite {
+                    event_pk,
+                    reason: decision.reason.as_str(),
+                    attributed: decision.attributed(),
+                    ticket_id: winner.map(|w| w.ticket_id.clone()),
+                    ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
+                    message_source: winner.map(|w| w.message_source.as_str()),
+                    candidates,
+                });
+            }
+            if pending.len() >= CHUNK {
+                self.flush(&mut pending).await?;
+            }
+            if report.events.is_multiple_of(10_000) {
+                progress(Progress { done: report.events, total: self.total });
+            }
+        }
+        self.flush(&mut pending).await
+    }
+
+    async fn flush(&self, pending: &mut Vec<Rewrite>) -> Result<(), StoreError> {
+        if self.dry_run || pending.is_empty() {
+            pending.clear();
+            return Ok(());
+        }
+        let (company, window_ms) = (self.company, self.window_ms);
+        let store = self.store;
+        let chunk: &[Rewrite] = pending;
+        in_transaction!(store, |tx| rewrite(&tx, company, chunk, window_ms).await)?;
+        pending.clear();
+        Ok(())
+    }
+}
+
+async fn rewrite(tx: &Tx<'_>, company: &CompanyId, chunk: &[Rewrite], window_ms: i64) -> Result<(), StoreError> {
+    let now = now_ms();
+    for w in chunk {
+        // The event leaves its old rollup row for its new one in the same
+        // transaction; its row is read here, so a refund that landed
+        // meanwhile moves with it. FOR UPDATE: an ingest refund waits.
+        let r = one(
+            tx,
+            "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents, quantity_signed,
+                    refunded_cents
+             FROM events WHERE event_pk = $1 FOR UPDATE",
+            &[&w.event_pk],
+        )
+        .await?;
+        let was = RollupKey {
+            day: r.get(0),
+            cart_type: cart_type_str(r.get::<_, &str>(1) == "CHECKOUT"),
+            attributed: r.get(2),
+            ai_profile_id: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            message_source: r.get::<_, Option<String>>(4).unwrap_or_default(),
+            is_test: r.get(5),
+        };
+        let contribution = Contribution {
+            usd_cents: r.get(6),
+            quantity: r.get::<_, Option<i64>>(7).unwrap_or_default(),
+            refunded_cents: r.get(8),
+        };
+        let now_key = RollupKey {
+            attributed: w.attributed,
+            ai_profile_id: w.ai_profile_id.clone().unwrap_or_default(),
+            message_source: w.message_source.unwrap_or_default().to_owned(),
+            ..was.clone()
+        };
+        if now_key != was {
+            rollups::apply(tx, company, &was, contribution, -1).await?;
+            rollups::apply(tx, company, &now_key, contribution, 1).await?;
+        }
+        exec(
+            tx,
+            "UPDATE events SET reason = $2, attributed = $3, ticket_id = $4, ai_profile_id = $5, message_source = $6,
+                candidates = $7, window_ms = $8, decided_at_ms = $9, decided_by = 'reattribute'
+             WHERE event_pk = $1",
+            &[
+                &w.event_pk,
+                &w.reason,
+                &w.attributed,
+                &w.ticket_id,
+                &w.ai_profile_id,
+                &w.message_source,
+                &w.candidates,
+                &window_ms,
+                &now,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
