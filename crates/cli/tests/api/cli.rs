@@ -109,7 +109,7 @@ fn bad_input_fails_with_one_clear_line() {
 
 #[tokio::test]
 async fn rates_and_companies_take_effect_on_a_running_server() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     let mut eur = add_to_cart("FP-1", "p1", 2, "10.00", "2026-09-01T10:00:00Z");
     eur["currency"] = json!("EUR");
     assert_eq!(app.cart(eur.clone()).await.body["usd_value"], serde_json::Value::Null);
@@ -195,7 +195,7 @@ const ECB_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[tokio::test]
 async fn ecb_rates_convert_events_from_their_reference_day() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("eurofxref-hist.xml");
     std::fs::write(&file, ECB_XML).unwrap();
@@ -215,7 +215,8 @@ async fn ecb_rates_convert_events_from_their_reference_day() {
     second["currency"] = json!("JPY");
     // 1100 JPY × (1.10 / 160) = 7.5625 → 7.56
     assert_eq!(app.cart(second).await.body["usd_value"], "7.56");
-    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let TestDb::Sqlite(db_path) = &app.db else { unreachable!("the CLI module runs on SQLite") };
+    let conn = rusqlite::Connection::open(db_path).unwrap();
     let stored: (String, String, String) = conn
         .query_row(
             "SELECT usd_multiplier, rate_effective_from, rate_source FROM events WHERE currency = 'JPY'",
@@ -234,7 +235,7 @@ async fn ecb_rates_convert_events_from_their_reference_day() {
 
 #[tokio::test]
 async fn products_import_loads_a_catalog_and_names_a_bad_line() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("catalog.ndjson");
     let lines: Vec<String> = (0..2500)
@@ -245,14 +246,14 @@ async fn products_import_loads_a_catalog_and_names_a_bad_line() {
     let out = app.cli(&args);
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("2500 products imported"), "{out:?}");
-    assert_eq!(app.count("products"), 2500);
+    assert_eq!(app.count("products").await, 2500);
 
     std::fs::write(&file, "{\"product_id\": \"new\"}\n{\"product_id\": \"p\", \"image_url\": \"nope\"}\n").unwrap();
     let bad = app.cli(&args);
     assert!(!bad.status.success());
     let line = String::from_utf8_lossy(&bad.stderr);
     assert!(line.contains("line 2") && line.contains("http(s) URL"), "{line}");
-    assert_eq!(app.count("products"), 2500, "a bad file writes nothing");
+    assert_eq!(app.count("products").await, 2500, "a bad file writes nothing");
 }
 
 #[tokio::test]

@@ -1,4 +1,7 @@
-//! Spawns the real server on an ephemeral port over a fresh SQLite file.
+//! Spawns the real server on an ephemeral port over a fresh database: a
+//! SQLite file in the `api` binary, a PostgreSQL schema of its own in the
+//! `api_postgres` binary (which skips, saying so, when no PostgreSQL answers,
+//! unless `REVTRACE_REQUIRE_POSTGRES=1`).
 
 use std::{
     path::{Path, PathBuf},
@@ -7,8 +10,112 @@ use std::{
 };
 
 use revtrace_server::AppState;
-use revtrace_store::{NewCompany, Store, sqlite::SqliteStore};
+use revtrace_store::{NewCompany, Store, postgres::PgStore, sqlite::SqliteStore};
 use serde_json::{Value, json};
+
+/// Which database the binary's tests run on (`crate::BACKEND`); each binary
+/// names one variant.
+#[allow(dead_code)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A test's database, looked at past the service.
+#[derive(Clone, Debug)]
+pub enum TestDb {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl TestDb {
+    /// A fresh, empty database on the binary's backend; `None` when that is
+    /// PostgreSQL and none answers (the test then skips).
+    pub async fn fresh(dir: &Path) -> Option<Self> {
+        match crate::BACKEND {
+            Backend::Sqlite => Some(Self::Sqlite(dir.join("revtrace.db"))),
+            Backend::Postgres => {
+                let test = std::thread::current().name().unwrap_or("a test").to_owned();
+                revtrace_store::postgres::scratch::test_database(&test).await.map(Self::Postgres)
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => url.clone(),
+        }
+    }
+
+    pub async fn open(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(path) => Arc::new(SqliteStore::open(path).expect("open store")),
+            Self::Postgres(url) => Arc::new(PgStore::connect(url, 8).await.expect("open store")),
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        self.counts(&[table]).await[0]
+    }
+
+    /// Row counts of several tables, in one query.
+    pub async fn counts(&self, tables: &[&str]) -> Vec<i64> {
+        let each: Vec<String> = tables.iter().map(|t| format!("(SELECT count(*) FROM {t})")).collect();
+        let row = self.rows(&format!("SELECT {}", each.join(", "))).await.remove(0);
+        row.iter().map(|n| n.as_i64().expect("a count")).collect()
+    }
+
+    /// Every row of a query, each as a JSON array in column order (booleans
+    /// as 0 and 1 on both backends, so the same SQL compares the same).
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<Value>> {
+        match self {
+            Self::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).expect("open sqlite");
+                let mut stmt = conn.prepare(sql).expect("prepare");
+                let columns = stmt.column_count();
+                let mut rows = stmt.query([]).expect("query");
+                let mut out = Vec::new();
+                while let Some(r) = rows.next().expect("row") {
+                    out.push(
+                        (0..columns)
+                            .map(|i| match r.get_ref(i).expect("column") {
+                                rusqlite::types::ValueRef::Null => Value::Null,
+                                rusqlite::types::ValueRef::Integer(n) => json!(n),
+                                rusqlite::types::ValueRef::Real(f) => json!(f),
+                                rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                                rusqlite::types::ValueRef::Blob(b) => json!(b),
+                            })
+                            .collect(),
+                    );
+                }
+                out
+            }
+            Self::Postgres(url) => {
+                use tokio_postgres::types::Type;
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+                tokio::spawn(connection);
+                let rows = client.query(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| match *r.columns()[i].type_() {
+                                Type::BOOL => r.get::<_, Option<bool>>(i).map_or(Value::Null, |b| json!(i64::from(b))),
+                                Type::INT2 => json!(r.get::<_, Option<i16>>(i)),
+                                Type::INT4 => json!(r.get::<_, Option<i32>>(i)),
+                                Type::INT8 => json!(r.get::<_, Option<i64>>(i)),
+                                Type::FLOAT8 => json!(r.get::<_, Option<f64>>(i)),
+                                Type::TEXT | Type::VARCHAR | Type::NAME => json!(r.get::<_, Option<String>>(i)),
+                                ref other => panic!("{sql}: column {i} has type {other}; cast it"),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
 
 pub struct TestApp {
     pub base: String,
@@ -16,7 +123,7 @@ pub struct TestApp {
     pub company_id: String,
     pub company_key: String,
     pub secret_key: String,
-    pub db_path: PathBuf,
+    pub db: TestDb,
     pub store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -33,14 +140,14 @@ impl Answer {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
+pub async fn spawn_app() -> Option<TestApp> {
     spawn_app_with("UTC", 24).await
 }
 
-pub async fn spawn_app_with(timezone: &str, window_hours: i64) -> TestApp {
+pub async fn spawn_app_with(timezone: &str, window_hours: i64) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("revtrace.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db_path).expect("open store"));
+    let db = TestDb::fresh(dir.path()).await?;
+    let store = db.open().await;
     let credentials = store
         .create_company(NewCompany {
             name: "Glow Skincare".into(),
@@ -56,17 +163,17 @@ pub async fn spawn_app_with(timezone: &str, window_hours: i64) -> TestApp {
     tokio::spawn(revtrace_server::serve(listener, state, async move {
         let _ = stop.await;
     }));
-    TestApp {
+    Some(TestApp {
         base,
         client: reqwest::Client::new(),
         company_id: credentials.company_id,
         company_key: credentials.company_key,
         secret_key: credentials.secret_key,
-        db_path,
+        db,
         store,
         _dir: dir,
         _shutdown: shutdown,
-    }
+    })
 }
 
 impl TestApp {
@@ -119,14 +226,14 @@ impl TestApp {
         self.get(&format!("/v1/events/{event_id}/attribution"), Some(&self.secret_key)).await
     }
 
-    /// Counts rows straight from the SQLite file, past the service.
-    pub fn count(&self, table: &str) -> i64 {
-        count_rows(&self.db_path, table)
+    /// Counts rows straight from the database, past the service.
+    pub async fn count(&self, table: &str) -> i64 {
+        self.db.count(table).await
     }
 
     /// Runs the real `revtrace` binary against this app's database.
     pub fn cli(&self, args: &[&str]) -> Output {
-        run_cli(&self.db_path, args)
+        run_cli_on(&self.db.url(), args)
     }
 }
 
@@ -136,9 +243,13 @@ pub fn count_rows(db: &Path, table: &str) -> i64 {
 }
 
 pub fn run_cli(db: &Path, args: &[&str]) -> Output {
+    run_cli_on(&format!("sqlite://{}", db.display()), args)
+}
+
+pub fn run_cli_on(url: &str, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_revtrace"))
         .args(args)
-        .env("REVTRACE_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("REVTRACE_DATABASE_URL", url)
         .output()
         .expect("run revtrace")
 }
@@ -211,107 +322,83 @@ impl TestApp {
     }
 }
 
-type RollupLine = (String, String, String, i64, String, String, i64, i64, i64, i64, i64, i64);
-
-fn rollup_lines(conn: &rusqlite::Connection, sql: &str) -> Vec<RollupLine> {
-    let mut stmt = conn.prepare(sql).expect("prepare");
-    stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-            r.get(9)?,
-            r.get(10)?,
-            r.get(11)?,
-        ))
-    })
-    .expect("query")
-    .collect::<Result<_, _>>()
-    .expect("rows")
-}
-
-/// The rollups that reports read equal a recomputation from raw events.
-pub fn assert_rollups_match_events(db: &Path) {
-    let conn = rusqlite::Connection::open(db).expect("open sqlite");
-    let rolled = rollup_lines(
-        &conn,
+/// The rollups that reports read equal a recomputation from raw events, and
+/// the visitor counts and multi-day mirror equal theirs from visitor days.
+pub async fn assert_rollups_match_events(db: &TestDb) {
+    let postgres = matches!(db, TestDb::Postgres(_));
+    // PostgreSQL keeps the counters in shards (summed here) and sums
+    // BIGINTs as NUMERIC (cast back).
+    let rolled = if postgres {
+        "SELECT company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, sum(events)::int8,
+                sum(unconverted)::int8, sum(usd_cents)::int8, sum(quantity)::int8, sum(refunded_cents)::int8
+         FROM rollups GROUP BY 1, 2, 3, 4, 5, 6, 7
+         HAVING NOT (sum(events) = 0 AND sum(unconverted) = 0 AND sum(usd_cents) = 0 AND sum(quantity) = 0
+                     AND sum(refunded_cents) = 0)
+         ORDER BY 1, 2, 3, 4, 5, 6, 7"
+    } else {
         "SELECT company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, events, unconverted,
                 usd_cents, quantity, refunded_cents
          FROM rollups
          WHERE NOT (events = 0 AND unconverted = 0 AND usd_cents = 0 AND quantity = 0 AND refunded_cents = 0)
-         ORDER BY 1, 2, 3, 4, 5, 6, 7",
-    );
-    let recomputed = rollup_lines(
-        &conn,
-        "SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coalesce(message_source, ''),
-                is_test, count(*), sum(usd_cents IS NULL), coalesce(sum(usd_cents), 0),
-                coalesce(sum(quantity_signed), 0), sum(refunded_cents)
-         FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7",
-    );
-    assert_eq!(rolled, recomputed, "rollups drifted from the events they sum");
+         ORDER BY 1, 2, 3, 4, 5, 6, 7"
+    };
+    let recomputed = "SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''),
+                coalesce(message_source, ''), is_test, count(*),
+                sum(CASE WHEN usd_cents IS NULL THEN 1 ELSE 0 END), CAST(coalesce(sum(usd_cents), 0) AS BIGINT),
+                CAST(coalesce(sum(quantity_signed), 0) AS BIGINT), CAST(sum(refunded_cents) AS BIGINT)
+         FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7";
+    assert_eq!(db.rows(rolled).await, db.rows(recomputed).await, "rollups drifted from the events they sum");
 
-    let misfiled: i64 = conn
-        .query_row(
+    let misfiled = db
+        .rows(
             "SELECT count(*) FROM visitor_days v
              WHERE multi != ((SELECT count(*) FROM visitor_days w
                               WHERE w.company_id = v.company_id AND w.user_fingerprint = v.user_fingerprint) > 1)",
-            [],
-            |r| r.get(0),
         )
-        .expect("multi");
-    assert_eq!(misfiled, 0, "a visitor active on several days is marked multi, and only such a visitor");
-    let counts = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
-        let mut stmt = conn.prepare(sql).expect("prepare");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
+        .await;
+    assert_eq!(misfiled[0][0], json!(0), "a visitor active on several days is marked multi, and only such a visitor");
+    let counted = if postgres {
+        "SELECT company_id, day, seen, assisted, converted, sum(visitors)::int8 FROM visitor_counts
+         GROUP BY 1, 2, 3, 4, 5 HAVING sum(visitors) != 0 ORDER BY 1, 2, 3, 4, 5"
+    } else {
+        "SELECT * FROM visitor_counts WHERE visitors != 0 ORDER BY 1, 2, 3, 4, 5"
     };
     assert_eq!(
-        counts("SELECT * FROM visitor_counts WHERE visitors != 0 ORDER BY 1, 2, 3, 4, 5"),
-        counts(
-            "SELECT company_id, day, seen, assisted, converted, count(*) FROM visitor_days WHERE multi = 0
+        db.rows(counted).await,
+        db.rows(
+            "SELECT company_id, day, seen, assisted, converted, count(*) FROM visitor_days WHERE NOT multi
              GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
-        ),
+        )
+        .await,
         "single-day visitor counts drifted from the visitor days"
     );
-    let mirror = |sql: &str| -> Vec<(String, String, String, i64)> {
-        let mut stmt = conn.prepare(sql).expect("prepare");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
+    let bits = if postgres {
+        "CAST(seen AS INT) | (CAST(assisted AS INT) << 1) | (CAST(converted AS INT) << 2)"
+    } else {
+        "seen | (assisted << 1) | (converted << 2)"
     };
     assert_eq!(
-        mirror(
-            "SELECT d.company_id, d.day, m.fingerprint, d.flags FROM multi_visitor_days d
+        db.rows(
+            "SELECT d.company_id, d.day, m.fingerprint, CAST(d.flags AS INT) FROM multi_visitor_days d
              JOIN multi_visitors m ON m.visitor_id = d.visitor_id ORDER BY 1, 2, 3"
-        ),
-        mirror(
-            "SELECT company_id, day, user_fingerprint, seen | (assisted << 1) | (converted << 2) FROM visitor_days
-             WHERE multi = 1 ORDER BY 1, 2, 3"
-        ),
+        )
+        .await,
+        db.rows(&format!(
+            "SELECT company_id, day, user_fingerprint, {bits} FROM visitor_days WHERE multi ORDER BY 1, 2, 3"
+        ))
+        .await,
         "the multi-day mirror drifted from the visitor days"
     );
-    let packs = |sql: &str| -> Vec<(String, String, String)> {
-        let mut stmt = conn.prepare(sql).expect("prepare");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    };
-    assert_eq!(
-        packs("SELECT company_id, day, pack FROM multi_visitor_packs WHERE pack != '' ORDER BY 1, 2"),
-        packs(
-            "SELECT company_id, day, group_concat(printf('%08X%02X', visitor_id, flags), '')
-             FROM (SELECT * FROM multi_visitor_days ORDER BY company_id, day, visitor_id) GROUP BY 1, 2 ORDER BY 1, 2"
-        ),
-        "the day packs drifted from the mirrored days"
-    );
+    if !postgres {
+        assert_eq!(
+            db.rows("SELECT company_id, day, pack FROM multi_visitor_packs WHERE pack != '' ORDER BY 1, 2").await,
+            db.rows(
+                "SELECT company_id, day, group_concat(printf('%08X%02X', visitor_id, flags), '')
+                 FROM (SELECT * FROM multi_visitor_days ORDER BY company_id, day, visitor_id) GROUP BY 1, 2
+                 ORDER BY 1, 2"
+            )
+            .await,
+            "the day packs drifted from the mirrored days"
+        );
+    }
 }

@@ -4,6 +4,9 @@
 // Shopify payloads are deep `json!` literals.
 #![recursion_limit = "256"]
 
+/// This binary's database; `api_postgres` runs the same modules on PostgreSQL.
+const BACKEND: helpers::Backend = helpers::Backend::Sqlite;
+
 mod browser;
 mod cli;
 mod exports;

