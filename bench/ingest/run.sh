@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Ingest throughput: revtrace serve on SQLite (durable, group commit) against a
-# bare axum JSON echo server, both driven by wrk with 64 keep-alive connections
-# over loopback in the same run. Prints events/s, p50/p99, commit batch sizes
-# and the server's peak RSS.
+# Ingest throughput: revtrace serve (durable answers) against a bare axum JSON
+# echo server, both driven by wrk with 64 keep-alive connections over loopback
+# in the same run. Prints events/s, p50/p99, commit batch sizes (SQLite) or
+# transaction attempts (PostgreSQL) and the server's peak RSS.
 #
 #   bench/ingest/run.sh [DURATION_SECONDS]   (default 15)
+#   BACKEND=postgres bench/ingest/run.sh     a fresh schema on the PostgreSQL of
+#       REVTRACE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
+#       REVTRACE_PG_POOL_SIZE connections (default 16); the schema is dropped after.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION="${1:-15}"
@@ -23,14 +26,26 @@ ECHO=target/release/examples/echo
 
 WORK=$(mktemp -d)
 SERVER_PID=""; ECHO_PID=""
+BACKEND="${BACKEND:-sqlite}"
+PG_BASE="${REVTRACE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+SCHEMA="revtrace_bench_$$"
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "$ECHO_PID" ] && kill "$ECHO_PID" 2>/dev/null || true
+  [ "$BACKEND" = postgres ] && psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-export REVTRACE_DATABASE_URL="sqlite://$WORK/bench.db"
+case "$BACKEND" in
+  sqlite) export REVTRACE_DATABASE_URL="sqlite://$WORK/bench.db" ;;
+  postgres)
+    psql -q "$PG_BASE" -c "CREATE SCHEMA $SCHEMA" >/dev/null
+    export REVTRACE_DATABASE_URL="$PG_BASE?options=-csearch_path%3D$SCHEMA"
+    echo "PostgreSQL: $PG_BASE, schema $SCHEMA, pool ${REVTRACE_PG_POOL_SIZE:-16}"
+    ;;
+  *) echo "BACKEND is sqlite or postgres" >&2; exit 2 ;;
+esac
 REVTRACE_KEY=$("$BIN" company add --name "Bench store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["company_key"])')
 export REVTRACE_KEY
 
@@ -84,11 +99,19 @@ curl -s http://127.0.0.1:18181/metrics | python3 -c '
 import sys
 v = {}
 for line in sys.stdin:
-    if line.startswith("revtrace_commit_batch_size_"):
+    if line.startswith(("revtrace_commit_batch_size_", "revtrace_pg_transaction_attempts_")):
         k, x = line.split()
         v[k.split("{")[0]] = float(x)
 n, s = v.get("revtrace_commit_batch_size_count", 0), v.get("revtrace_commit_batch_size_sum", 0)
-print(f"group commit: {int(n):,} commits, mean batch {s / n:.1f} calls" if n else "group commit: no data")
+if n:
+    print(f"group commit: {int(n):,} commits, mean batch {s / n:.1f} calls")
+n, s = v.get("revtrace_pg_transaction_attempts_count", 0), v.get("revtrace_pg_transaction_attempts_sum", 0)
+if n:
+    print(f"PostgreSQL: {int(n):,} transactions, {int(s - n):,} run again after losing a race")
 '
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$SERVER_PID/status)"
-echo "events stored: $(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from events').fetchone()[0])" "$WORK/bench.db")"
+if [ "$BACKEND" = postgres ]; then
+  echo "events stored: $(psql -At "$REVTRACE_DATABASE_URL" -c 'select count(*) from events')"
+else
+  echo "events stored: $(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from events').fetchone()[0])" "$WORK/bench.db")"
+fi
