@@ -32,7 +32,7 @@ SCHEMA="revtrace_bench_$$"
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "$ECHO_PID" ] && kill "$ECHO_PID" 2>/dev/null || true
-  [ "$BACKEND" = postgres ] && psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
+  [ "$BACKEND" = postgres ] && [ -z "${KEEP:-}" ] && psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use deadpool_postgres::GenericClient;
 use revtrace_core::{Channel, MessageFact, Role, TicketHistory};
 
+use tokio_postgres::Row;
+
 use super::{all, opt};
 use crate::{StoreError, model::CompanyId};
 
@@ -17,25 +19,20 @@ fn role(raw: &str) -> Result<Role, StoreError> {
     Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("role {raw}")))
 }
 
-/// The tickets of these fingerprints, with their messages sent at or before
-/// `upto_ms`, in one query.
-pub(super) async fn for_identity(
-    c: &impl GenericClient,
-    company: &CompanyId,
-    identity: &[&str],
-    upto_ms: i64,
-) -> Result<Vec<TicketHistory>, StoreError> {
-    let fingerprints: Vec<&str> = identity.to_vec();
-    let rows = all(
-        c,
-        "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.channel, t.fingerprint,
-                m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
-         FROM tickets t JOIN messages m ON m.ticket_pk = t.ticket_pk
-         WHERE t.company_id = $1 AND t.fingerprint = ANY($2) AND m.sent_at_ms <= $3
-         ORDER BY array_position($2, t.fingerprint), t.ticket_pk",
-        &[&company.0, &fingerprints, &upto_ms],
-    )
-    .await?;
+/// The tickets of these fingerprints (`$2`) with their messages sent at or
+/// before `$3`: read with an event's other reads, see [`from_rows`]. One
+/// index look-up per fingerprint, whatever plan is cached (`= ANY($2)` let
+/// a generic plan scan every ticket of the company).
+pub(super) const FOR_IDENTITY: &str = "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.channel, t.fingerprint,
+            m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
+     FROM unnest($2::text[]) WITH ORDINALITY AS f (fingerprint, n)
+          JOIN tickets t ON t.company_id = $1 AND t.fingerprint = f.fingerprint
+          JOIN messages m ON m.ticket_pk = t.ticket_pk
+     WHERE m.sent_at_ms <= $3
+     ORDER BY f.n, t.ticket_pk";
+
+/// Ticket histories from the rows of [`FOR_IDENTITY`].
+pub(super) fn from_rows(rows: &[Row]) -> Result<Vec<TicketHistory>, StoreError> {
     let mut out: Vec<TicketHistory> = Vec::new();
     let mut current_pk = None;
     for r in rows {
@@ -149,8 +146,12 @@ pub(super) async fn company_settings(
     company: &CompanyId,
 ) -> Result<CompanySettings, StoreError> {
     let row = opt(c, "SELECT window_ms, timezone FROM companies WHERE company_id = $1", &[&company.0]).await?;
-    let row = row.ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?;
-    let tz: String = row.get(1);
-    let timezone = jiff::tz::TimeZone::get(&tz).map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
+    settings_of(&row.ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?)
+}
+
+/// Settings from a `(window_ms, timezone)` row.
+pub(super) fn settings_of(row: &Row) -> Result<CompanySettings, StoreError> {
+    let tz: &str = row.get(1);
+    let timezone = jiff::tz::TimeZone::get(tz).map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
     Ok(CompanySettings { window_ms: row.get(0), timezone })
 }

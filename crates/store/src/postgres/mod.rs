@@ -10,6 +10,7 @@ mod admin;
 mod history;
 mod ingest;
 mod migrate;
+mod pipeline;
 mod privacy;
 mod read;
 mod reattribute;
@@ -120,21 +121,26 @@ pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) 
 /// order (sorted), so two calls that share keys never wait on each other in a
 /// cycle.
 pub(crate) async fn lock(tx: &Tx<'_>, keys: &[String]) -> Result<(), StoreError> {
-    let mut ids: Vec<i64> = keys
-        .iter()
+    if keys.is_empty() {
+        return Ok(());
+    }
+    one(
+        tx,
+        "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::int8[]) k ORDER BY k) s",
+        &[&lock_ids(keys)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The advisory lock ids of `keys` (the first 8 bytes of their SHA-256).
+pub(crate) fn lock_ids(keys: &[String]) -> Vec<i64> {
+    keys.iter()
         .map(|k| {
             let digest = crate::keys::sha256_bytes(k);
             i64::from_be_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]])
         })
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    one(tx, "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::int8[]) k ORDER BY k) s", &[&ids])
-        .await?;
-    Ok(())
+        .collect()
 }
 
 #[derive(Clone)]
@@ -152,8 +158,12 @@ impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, libpq style) with a
     /// pool of at most `pool_size` connections, and migrates the schema.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config =
+        let mut config: tokio_postgres::Config =
             url.parse().map_err(|e: tokio_postgres::Error| StoreError::Config(format!("database URL: {e}")))?;
+        // Plans made for each call's values: a plan cached while a table was
+        // small (a scan) would otherwise stay in use after it has grown.
+        let options = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
+        config.options(format!("{options}-c plan_cache_mode=force_custom_plan"));
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))

@@ -5,7 +5,11 @@
 use revtrace_core::{Multiplier, usd_cents};
 use rust_decimal::Decimal;
 
-use super::{Tx, all, exec, history, opt, rollups};
+use super::{
+    Tx, all, exec, history, opt,
+    pipeline::{Pipeline, params},
+    rollups,
+};
 use crate::{
     Rejection, StoreError,
     model::{CompanyId, RefundInput, RefundReceipt},
@@ -115,36 +119,39 @@ pub(super) async fn record(
     })
 }
 
-/// Applies the refunds that arrived before this order, now that it is stored.
-pub(super) async fn apply_pending(
-    tx: &Tx<'_>,
+/// The refunds waiting for an order: `(refund_id, amount)`, read with the
+/// order's other reads (the caller holds the order's lock).
+pub(super) const WAITING: &str =
+    "SELECT refund_id, amount FROM refunds WHERE company_id = $1 AND order_id = $2 AND NOT applied";
+
+/// Queues the application of the refunds that arrived before this order,
+/// now that it is stored (its event found by id, as it is written in the
+/// same batch).
+pub(super) fn push_apply_pending(
+    p: &mut Pipeline,
     company: &CompanyId,
-    order_id: &str,
-    event_pk: i64,
+    event_id: &str,
     multiplier: Option<Multiplier>,
     key: &RollupKey,
+    waiting: &[tokio_postgres::Row],
 ) -> Result<(), StoreError> {
-    let waiting = all(
-        tx,
-        "SELECT refund_id, amount FROM refunds WHERE company_id = $1 AND order_id = $2 AND NOT applied",
-        &[&company.0, &order_id],
-    )
-    .await?;
     if waiting.is_empty() {
         return Ok(());
     }
-    let order = Order { event_pk, amount: Decimal::ZERO, multiplier, key: key.clone() };
     let mut total = 0;
     for r in waiting {
-        let refund_id: &str = r.get(0);
+        let refund_id: String = r.get(0);
         let cents = to_usd(decimal(r.get(1), "refund amount")?, multiplier)?;
-        exec(
-            tx,
+        p.push(
             "UPDATE refunds SET applied = true, usd_cents = $3 WHERE company_id = $1 AND refund_id = $2",
-            &[&company.0, &refund_id, &cents],
-        )
-        .await?;
+            params![company.0.clone(), refund_id, cents],
+        );
         total += cents.unwrap_or_default();
     }
-    credit(tx, company, &order, total).await
+    p.push(
+        "UPDATE events SET refunded_cents = refunded_cents + $2 WHERE event_id = $1",
+        params![event_id.to_owned(), total],
+    );
+    rollups::push_upsert(p, company, key, [0, 0, 0, 0, total]);
+    Ok(())
 }

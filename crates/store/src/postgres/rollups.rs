@@ -3,9 +3,10 @@
 //! The hot counters are sharded by connection: each transaction adds to the
 //! row of its own shard, and reports sum the shards.
 
-use deadpool_postgres::GenericClient;
-
-use super::{Tx, exec, one, opt};
+use super::{
+    Tx,
+    pipeline::{Pipeline, params},
+};
 use crate::{
     StoreError,
     model::CompanyId,
@@ -20,10 +21,7 @@ pub(super) async fn apply(
     c: Contribution,
     sign: i64,
 ) -> Result<(), StoreError> {
-    let unconverted = i64::from(c.usd_cents.is_none());
-    let sums =
-        [sign, sign * unconverted, sign * c.usd_cents.unwrap_or_default(), sign * c.quantity, sign * c.refunded_cents];
-    upsert(tx, company, key, sums).await
+    upsert(tx, company, key, sums(c, sign)).await
 }
 
 /// A refund moves only the refunded sum of its order's row.
@@ -36,168 +34,182 @@ pub(super) async fn add_refund(
     upsert(tx, company, key, [0, 0, 0, 0, cents]).await
 }
 
-/// Adds `[events, unconverted, usd_cents, quantity, refunded_cents]` to this
-/// connection's shard of a row.
-async fn upsert(tx: &Tx<'_>, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) -> Result<(), StoreError> {
+const UPSERT_ROLLUP: &str =
+    "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source,
+        is_test, shard, events, unconverted, usd_cents, quantity, refunded_cents)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid() % 32, $8, $9, $10, $11, $12)
+     ON CONFLICT (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard)
+     DO UPDATE SET
+        events = rollups.events + excluded.events, unconverted = rollups.unconverted + excluded.unconverted,
+        usd_cents = rollups.usd_cents + excluded.usd_cents, quantity = rollups.quantity + excluded.quantity,
+        refunded_cents = rollups.refunded_cents + excluded.refunded_cents";
+
+/// `[events, unconverted, usd_cents, quantity, refunded_cents]` of one
+/// event's contribution, signed.
+fn sums(c: Contribution, sign: i64) -> [i64; 5] {
+    let unconverted = i64::from(c.usd_cents.is_none());
+    [sign, sign * unconverted, sign * c.usd_cents.unwrap_or_default(), sign * c.quantity, sign * c.refunded_cents]
+}
+
+/// Queues the addition of `sums` to this connection's shard of a row.
+pub(super) fn push_upsert(p: &mut Pipeline, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) {
     let [events, unconverted, usd_cents, quantity, refunded_cents] = sums;
-    exec(
-        tx,
-        "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard,
-            events, unconverted, usd_cents, quantity, refunded_cents)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid() % 32, $8, $9, $10, $11, $12)
-         ON CONFLICT (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard)
-         DO UPDATE SET
-            events = rollups.events + excluded.events, unconverted = rollups.unconverted + excluded.unconverted,
-            usd_cents = rollups.usd_cents + excluded.usd_cents, quantity = rollups.quantity + excluded.quantity,
-            refunded_cents = rollups.refunded_cents + excluded.refunded_cents",
-        &[
-            &company.0,
-            &key.day,
-            &key.cart_type,
-            &key.attributed,
-            &key.ai_profile_id,
-            &key.message_source,
-            &key.is_test,
-            &events,
-            &unconverted,
-            &usd_cents,
-            &quantity,
-            &refunded_cents,
+    p.push(
+        UPSERT_ROLLUP,
+        params![
+            company.0.clone(),
+            key.day.clone(),
+            key.cart_type,
+            key.attributed,
+            key.ai_profile_id.clone(),
+            key.message_source.clone(),
+            key.is_test,
+            events,
+            unconverted,
+            usd_cents,
+            quantity,
+            refunded_cents
         ],
-    )
-    .await?;
-    Ok(())
+    );
 }
 
-async fn count_visitor(
-    tx: &Tx<'_>,
-    company: &CompanyId,
-    day: &str,
-    f: VisitorFlags,
-    delta: i64,
-) -> Result<(), StoreError> {
-    exec(
-        tx,
-        "INSERT INTO visitor_counts (company_id, day, seen, assisted, converted, shard, visitors)
-         VALUES ($1, $2, $3, $4, $5, pg_backend_pid() % 32, $6)
-         ON CONFLICT (company_id, day, seen, assisted, converted, shard)
-         DO UPDATE SET visitors = visitor_counts.visitors + excluded.visitors",
-        &[&company.0, &day, &f.seen, &f.assisted, &f.converted, &delta],
-    )
-    .await?;
-    Ok(())
+/// Queues one event's contribution (`sign` 1) or its removal (-1).
+pub(super) fn push_apply(p: &mut Pipeline, company: &CompanyId, key: &RollupKey, c: Contribution, sign: i64) {
+    push_upsert(p, company, key, sums(c, sign));
 }
 
-fn flags_of(r: &tokio_postgres::Row, at: usize) -> VisitorFlags {
-    VisitorFlags { seen: r.get(at), assisted: r.get(at + 1), converted: r.get(at + 2) }
+async fn upsert(tx: &Tx<'_>, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) -> Result<(), StoreError> {
+    let mut p = Pipeline::default();
+    push_upsert(&mut p, company, key, sums);
+    p.run(tx).await.map(drop)
 }
 
-/// Records what a fingerprint did on a day; the same rules as
-/// `sqlite::rollups::mark_visitor`. The caller holds the fingerprint's lock.
-pub(super) async fn mark_visitor(
-    tx: &Tx<'_>,
-    company: &CompanyId,
-    day: &str,
-    fingerprint: &str,
+const COUNT_VISITOR: &str = "INSERT INTO visitor_counts (company_id, day, seen, assisted, converted, shard, visitors)
+     VALUES ($1, $2, $3, $4, $5, pg_backend_pid() % 32, $6)
+     ON CONFLICT (company_id, day, seen, assisted, converted, shard)
+     DO UPDATE SET visitors = visitor_counts.visitors + excluded.visitors";
+
+/// Every visitor day of these fingerprints: `(fingerprint, day, seen,
+/// assisted, converted, multi)`, read with the call's other reads.
+pub(super) const VISITOR_DAYS_OF: &str =
+    "SELECT user_fingerprint, day, seen, assisted, converted, multi FROM visitor_days
+     WHERE company_id = $1 AND user_fingerprint = ANY($2)";
+
+struct StoredDay {
+    day: String,
     flags: VisitorFlags,
-) -> Result<(), StoreError> {
-    let stored = opt(
-        tx,
-        "SELECT seen, assisted, converted, multi FROM visitor_days
-         WHERE company_id = $1 AND user_fingerprint = $2 AND day = $3",
-        &[&company.0, &fingerprint, &day],
-    )
-    .await?;
-    if let Some(r) = stored {
-        let (before, multi): (VisitorFlags, bool) = (flags_of(&r, 0), r.get(3));
-        let after = before.union(flags);
-        if after == before {
-            return Ok(());
-        }
-        exec(
-            tx,
-            "UPDATE visitor_days SET seen = $4, assisted = $5, converted = $6
-             WHERE company_id = $1 AND user_fingerprint = $2 AND day = $3",
-            &[&company.0, &fingerprint, &day, &after.seen, &after.assisted, &after.converted],
-        )
-        .await?;
-        if multi {
-            let id = multi_visitor_id(tx, company, fingerprint).await?;
-            mirror_day(tx, company, day, id, after).await?;
-        } else {
-            count_visitor(tx, company, day, before, -1).await?;
-            count_visitor(tx, company, day, after, 1).await?;
-        }
-        return Ok(());
+    multi: bool,
+}
+
+/// One fingerprint's visitor days, read once per call. Marks are decided
+/// against this copy (kept up to date as they are planned) and queued as
+/// writes: the same rules as `sqlite::rollups::mark_visitor`. The caller
+/// holds the fingerprint's lock, so the copy stays true until the commit.
+pub(super) struct VisitorDays {
+    company: String,
+    fingerprint: String,
+    days: Vec<StoredDay>,
+}
+
+impl VisitorDays {
+    /// The days of `fingerprint` among rows read with [`VISITOR_DAYS_OF`].
+    pub fn from_rows(company: &CompanyId, fingerprint: &str, rows: &[tokio_postgres::Row]) -> Self {
+        let days = rows
+            .iter()
+            .filter(|r| r.get::<_, &str>(0) == fingerprint)
+            .map(|r| StoredDay {
+                day: r.get(1),
+                flags: VisitorFlags { seen: r.get(2), assisted: r.get(3), converted: r.get(4) },
+                multi: r.get(5),
+            })
+            .collect();
+        Self { company: company.0.clone(), fingerprint: fingerprint.to_owned(), days }
     }
-    // A new day for this fingerprint: was it active on another day?
-    let other = opt(
-        tx,
-        "SELECT day, seen, assisted, converted, multi FROM visitor_days
-         WHERE company_id = $1 AND user_fingerprint = $2 LIMIT 1",
-        &[&company.0, &fingerprint],
-    )
-    .await?;
-    let multi = match other {
-        None => {
-            count_visitor(tx, company, day, flags, 1).await?;
-            false
-        }
-        Some(r) => {
-            let (other_day, other_flags, already_multi): (String, VisitorFlags, bool) =
-                (r.get(0), flags_of(&r, 1), r.get(4));
-            let id = multi_visitor_id(tx, company, fingerprint).await?;
-            if !already_multi {
-                // Its first day leaves the counts for the mirror.
-                count_visitor(tx, company, &other_day, other_flags, -1).await?;
-                exec(
-                    tx,
-                    "UPDATE visitor_days SET multi = true WHERE company_id = $1 AND user_fingerprint = $2",
-                    &[&company.0, &fingerprint],
-                )
-                .await?;
-                mirror_day(tx, company, &other_day, id, other_flags).await?;
+
+    /// Records what the fingerprint did on `day`. Flags only ever turn on; a
+    /// fingerprint active on one day only is counted in `visitor_counts`,
+    /// one active on several is marked `multi` and mirrored instead.
+    pub fn mark(&mut self, p: &mut Pipeline, day: &str, flags: VisitorFlags) {
+        if let Some(stored) = self.days.iter_mut().find(|d| d.day == day) {
+            let before = stored.flags;
+            let after = before.union(flags);
+            if after == before {
+                return;
             }
-            mirror_day(tx, company, day, id, flags).await?;
-            true
+            stored.flags = after;
+            let multi = stored.multi;
+            p.push(
+                "UPDATE visitor_days SET seen = $4, assisted = $5, converted = $6
+                 WHERE company_id = $1 AND user_fingerprint = $2 AND day = $3",
+                params![
+                    self.company.clone(),
+                    self.fingerprint.clone(),
+                    day.to_owned(),
+                    after.seen,
+                    after.assisted,
+                    after.converted
+                ],
+            );
+            if multi {
+                self.mirror(p, day, after);
+            } else {
+                self.count(p, day, before, -1);
+                self.count(p, day, after, 1);
+            }
+            return;
         }
-    };
-    exec(
-        tx,
-        "INSERT INTO visitor_days (company_id, user_fingerprint, day, seen, assisted, converted, multi)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&company.0, &fingerprint, &day, &flags.seen, &flags.assisted, &flags.converted, &multi],
-    )
-    .await?;
-    Ok(())
-}
+        let multi = match self.days.first() {
+            None => {
+                self.count(p, day, flags, 1);
+                false
+            }
+            Some(other) => {
+                let (other_day, other_flags, already_multi) = (other.day.clone(), other.flags, other.multi);
+                p.push(
+                    "INSERT INTO multi_visitors (company_id, fingerprint) VALUES ($1, $2)
+                     ON CONFLICT (company_id, fingerprint) DO NOTHING",
+                    params![self.company.clone(), self.fingerprint.clone()],
+                );
+                if !already_multi {
+                    // Its first day leaves the counts for the mirror.
+                    self.count(p, &other_day, other_flags, -1);
+                    p.push(
+                        "UPDATE visitor_days SET multi = true WHERE company_id = $1 AND user_fingerprint = $2",
+                        params![self.company.clone(), self.fingerprint.clone()],
+                    );
+                    self.mirror(p, &other_day, other_flags);
+                    self.days.iter_mut().for_each(|d| d.multi = true);
+                }
+                self.mirror(p, day, flags);
+                true
+            }
+        };
+        p.push(
+            "INSERT INTO visitor_days (company_id, user_fingerprint, day, seen, assisted, converted, multi)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            params![
+                self.company.clone(),
+                self.fingerprint.clone(),
+                day.to_owned(),
+                flags.seen,
+                flags.assisted,
+                flags.converted,
+                multi
+            ],
+        );
+        self.days.push(StoredDay { day: day.to_owned(), flags, multi });
+    }
 
-/// The id of a multi-day visitor, assigned on first use.
-async fn multi_visitor_id(c: &impl GenericClient, company: &CompanyId, fingerprint: &str) -> Result<i64, StoreError> {
-    Ok(one(
-        c,
-        "INSERT INTO multi_visitors (company_id, fingerprint) VALUES ($1, $2)
-         ON CONFLICT (company_id, fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint
-         RETURNING visitor_id",
-        &[&company.0, &fingerprint],
-    )
-    .await?
-    .get(0))
-}
+    fn count(&self, p: &mut Pipeline, day: &str, f: VisitorFlags, delta: i64) {
+        p.push(COUNT_VISITOR, params![self.company.clone(), day.to_owned(), f.seen, f.assisted, f.converted, delta]);
+    }
 
-async fn mirror_day(
-    tx: &Tx<'_>,
-    company: &CompanyId,
-    day: &str,
-    id: i64,
-    flags: VisitorFlags,
-) -> Result<(), StoreError> {
-    exec(
-        tx,
-        "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
-        &[&company.0, &day, &id, &i16::from(flags.bits())],
-    )
-    .await?;
-    Ok(())
+    fn mirror(&self, p: &mut Pipeline, day: &str, flags: VisitorFlags) {
+        p.push(
+            "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags)
+             SELECT $1, $2, visitor_id, $4 FROM multi_visitors WHERE company_id = $1 AND fingerprint = $3
+             ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
+            params![self.company.clone(), day.to_owned(), self.fingerprint.clone(), i16::from(flags.bits())],
+        );
+    }
 }

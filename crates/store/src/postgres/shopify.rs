@@ -198,9 +198,8 @@ async fn paid_order(
     if let crate::model::EventKind::Checkout { order_id, .. } = &input.kind {
         keys.push(ingest::order_lock(company, order_id));
     }
-    lock(tx, &keys).await?;
-    match ingest::event(tx, company, &input, now_ms).await {
-        Ok(receipt) => {
+    match ingest::event(tx, company, &input, &keys, None, now_ms).await {
+        Ok(crate::rows::Ingested::Event(receipt)) => {
             let (currency, amount) =
                 order.presentment.as_ref().map(|(c, a)| (Some(c.clone()), Some(a.to_string()))).unwrap_or_default();
             exec(
@@ -222,6 +221,7 @@ async fn paid_order(
         Err(StoreError::Rejected(Rejection::DuplicateOrder { event_id, .. })) => {
             Ok(DeliveryOutcome { event_id: Some(event_id), ..DeliveryOutcome::status("already_stored") })
         }
+        Ok(_) => Err(StoreError::Corrupt("an order was answered like another call".into())),
         Err(other) => Err(other),
     }
 }
