@@ -2,12 +2,15 @@
 //! row an event counts in, a visitor's day flags, a stored ingest answer, a
 //! currency rate. Both backends build and read them the same way.
 
-use revtrace_core::Multiplier;
+use revtrace_core::{Candidate, Channel, MessageFact, Multiplier, UsdCents, classify, qualifies, time::to_rfc3339};
 use rust_decimal::Decimal;
 
 use crate::{
     StoreError,
-    model::{CartTokenInput, EventInput, EventReceipt, RefundInput, RefundReceipt, TicketInput, TicketSummary},
+    model::{
+        CandidateView, CartTokenInput, EventInput, EventReceipt, RefundInput, RefundReceipt, TicketEvent, TicketInput,
+        TicketRevenue, TicketSummary, TicketTotals,
+    },
 };
 
 /// Which rollup row an event counts in.
@@ -113,4 +116,94 @@ pub(crate) enum Call {
     CartToken(CartTokenInput),
     Visit { fingerprint: String, at_ms: i64 },
     Refund(RefundInput),
+}
+
+/// A stored decision's candidates as its receipt shows them.
+pub(crate) fn candidate_views(candidates: Vec<Candidate>, winning_ticket: Option<&str>) -> Vec<CandidateView> {
+    candidates
+        .into_iter()
+        .map(|c| CandidateView {
+            winner: winning_ticket == Some(c.ticket_id.as_str()),
+            ticket_id: c.ticket_id,
+            fingerprint: c.fingerprint,
+            message_source: c.message_source,
+            first_message_at: to_rfc3339(c.first_message_at_ms),
+            last_touch_at: to_rfc3339(c.last_touch_at_ms),
+            distance_ms: c.distance_ms,
+            qualifies: c.qualifies,
+            in_window: c.in_window,
+        })
+        .collect()
+}
+
+/// A conversation's identity, for its revenue page.
+pub(crate) struct TicketFacts {
+    pub ticket_id: String,
+    pub ai_profile_id: String,
+    pub channel: Channel,
+    pub fingerprint: String,
+}
+
+/// The totals of a conversation's attributed events (test events shown but
+/// not counted), summed as the events are read.
+#[derive(Default)]
+pub(crate) struct TicketTally {
+    checkout: i64,
+    refunded: i64,
+    cart: i64,
+    products: i64,
+    orders: i64,
+    counted: i64,
+    unconverted: i64,
+}
+
+impl TicketTally {
+    pub fn add(
+        &mut self,
+        is_test: bool,
+        is_checkout: bool,
+        usd: Option<i64>,
+        refunded_cents: i64,
+        quantity: Option<i64>,
+    ) {
+        if is_test {
+            return;
+        }
+        self.counted += 1;
+        self.unconverted += i64::from(usd.is_none());
+        if is_checkout {
+            self.orders += 1;
+            self.checkout += usd.unwrap_or_default();
+            self.refunded += refunded_cents;
+        } else {
+            self.cart += usd.unwrap_or_default();
+            self.products += quantity.unwrap_or_default();
+        }
+    }
+
+    pub fn revenue(self, t: TicketFacts, messages: &[MessageFact], events: Vec<TicketEvent>) -> TicketRevenue {
+        let usd = |cents: i64| UsdCents(cents).to_string();
+        TicketRevenue {
+            ticket_id: t.ticket_id,
+            ai_profile_id: t.ai_profile_id,
+            channel: t.channel,
+            fingerprint: t.fingerprint,
+            message_source: classify(t.channel, messages),
+            qualifies: qualifies(messages, i64::MAX),
+            first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
+            last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
+            messages: messages.len() as i64,
+            events,
+            totals: TicketTotals {
+                checkout_revenue_usd: usd(self.checkout),
+                refunds_usd: usd(self.refunded),
+                net_checkout_revenue_usd: usd(self.checkout - self.refunded),
+                orders: self.orders,
+                cart_gmv_usd: usd(self.cart),
+                products_in_cart: self.products,
+                events: self.counted,
+                unconverted_events: self.unconverted,
+            },
+        }
+    }
 }

@@ -49,6 +49,13 @@ async fn start_server(url: &str) -> Server {
     panic!("revtrace serve on {} did not become ready", server.base);
 }
 
+/// `revtrace company add` through the CLI, as an operator would.
+fn add_company(url: &str) -> Value {
+    let out = run_cli_on(url, &["company", "add", "--name", "Glow", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 async fn post(client: &reqwest::Client, url: String, body: String, headers: Vec<(&str, String)>) -> (u16, Value) {
     let mut request = client.post(url).header("content-type", "application/json").body(body);
     for (name, value) in headers {
@@ -65,9 +72,7 @@ async fn two_servers_store_each_duplicate_once() {
     let dir = tempfile::tempdir().unwrap();
     let Some(db) = TestDb::fresh(dir.path()).await else { return };
     let url = db.url();
-    let out = run_cli_on(&url, &["company", "add", "--name", "Glow", "--json"]);
-    assert!(out.status.success(), "{out:?}");
-    let credentials: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let credentials = add_company(&url);
     let (company, secret_key) =
         (credentials["company_id"].as_str().unwrap(), credentials["secret_key"].as_str().unwrap());
     let out = run_cli_on(&url, &["shopify", "connect", "--company", company, "--shop", SHOP, "--secret", SECRET]);
@@ -151,9 +156,7 @@ async fn two_servers_under_load_keep_the_rollups_exact() {
     let dir = tempfile::tempdir().unwrap();
     let Some(db) = TestDb::fresh(dir.path()).await else { return };
     let url = db.url();
-    let out = run_cli_on(&url, &["company", "add", "--name", "Glow", "--json"]);
-    assert!(out.status.success(), "{out:?}");
-    let credentials: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let credentials = add_company(&url);
     let secret_key = credentials["secret_key"].as_str().unwrap().to_owned();
     let servers = [start_server(&url).await, start_server(&url).await];
     let client = reqwest::Client::new();

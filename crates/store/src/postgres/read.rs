@@ -7,7 +7,8 @@ use super::opt;
 use crate::{
     StoreError,
     keys::sha256_hex,
-    model::{AttributionReceipt, CandidateView, CompanyId, KeyKind, Principal, SourceCategory},
+    model::{AttributionReceipt, CompanyId, KeyKind, Principal, SourceCategory},
+    rows::candidate_views,
 };
 
 pub(super) async fn principal(c: &impl GenericClient, key: &str) -> Result<Option<Principal>, StoreError> {
@@ -67,20 +68,7 @@ pub(super) async fn attribution(
         reason,
         winner,
         window_ms: r.get(11),
-        candidates: candidates
-            .into_iter()
-            .map(|c| CandidateView {
-                winner: winning_ticket.as_deref() == Some(c.ticket_id.as_str()),
-                ticket_id: c.ticket_id,
-                fingerprint: c.fingerprint,
-                message_source: c.message_source,
-                first_message_at: to_rfc3339(c.first_message_at_ms),
-                last_touch_at: to_rfc3339(c.last_touch_at_ms),
-                distance_ms: c.distance_ms,
-                qualifies: c.qualifies,
-                in_window: c.in_window,
-            })
-            .collect(),
+        candidates: candidate_views(candidates, winning_ticket.as_deref()),
         decided_at: to_rfc3339(r.get(13)),
         decided_by: r.get(14),
     }))

@@ -5,7 +5,7 @@
 use deadpool_postgres::GenericClient;
 use futures_util::{StreamExt, pin_mut};
 use revtrace_core::{
-    Channel, MessageSource, UsdCents, classify, qualifies,
+    Channel, MessageSource, UsdCents,
     report::{DayRange, Filter, RollupRow, Visitors},
     time::to_rfc3339,
 };
@@ -17,9 +17,9 @@ use crate::{
     StoreError,
     model::{
         CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory,
-        TicketEvent, TicketRevenue, TicketTotals,
+        TicketEvent, TicketRevenue,
     },
-    rows::VisitorFlags,
+    rows::{TicketFacts, TicketTally, VisitorFlags},
 };
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
@@ -247,8 +247,7 @@ pub(super) async fn ticket_revenue(
     )
     .await?;
     let mut events = Vec::new();
-    let (mut checkout, mut refunded, mut cart, mut products, mut orders, mut counted, mut unconverted) =
-        (0i64, 0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
+    let mut tally = TicketTally::default();
     for r in rows {
         let event_pk: i64 = r.get(0);
         let cart_type: String = r.get(2);
@@ -290,18 +289,7 @@ pub(super) async fn ticket_revenue(
                 unit_price: r.get::<_, Option<String>>(15).unwrap_or_default(),
             }]
         };
-        if !is_test {
-            counted += 1;
-            unconverted += i64::from(usd.is_none());
-            if is_checkout {
-                orders += 1;
-                checkout += usd.unwrap_or_default();
-                refunded += refunded_cents;
-            } else {
-                cart += usd.unwrap_or_default();
-                products += quantity.unwrap_or_default();
-            }
-        }
+        tally.add(is_test, is_checkout, usd, refunded_cents, quantity);
         events.push(TicketEvent {
             event_id: r.get(1),
             source_category: SourceCategory::parse(source).ok_or_else(|| corrupt("source category", source))?,
@@ -318,28 +306,11 @@ pub(super) async fn ticket_revenue(
             products: products_of_event,
         });
     }
-    Ok(Some(TicketRevenue {
-        ticket_id: ticket_id.to_owned(),
-        ai_profile_id,
-        channel,
-        fingerprint,
-        message_source: classify(channel, &messages),
-        qualifies: qualifies(&messages, i64::MAX),
-        first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
-        last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
-        messages: messages.len() as i64,
+    Ok(Some(tally.revenue(
+        TicketFacts { ticket_id: ticket_id.to_owned(), ai_profile_id, channel, fingerprint },
+        &messages,
         events,
-        totals: TicketTotals {
-            checkout_revenue_usd: usd_text(checkout),
-            refunds_usd: usd_text(refunded),
-            net_checkout_revenue_usd: usd_text(checkout - refunded),
-            orders,
-            cart_gmv_usd: usd_text(cart),
-            products_in_cart: products,
-            events: counted,
-            unconverted_events: unconverted,
-        },
-    }))
+    )))
 }
 
 /// Streams the reporting table rows of a day range, in time order, in
