@@ -297,6 +297,21 @@ contract! {
         assert!(facts.has_checkout_data);
     }
 
+    async fn one_fingerprint_as_user_and_faq_fingerprint_counts_once() {
+        use revtrace_core::report::DayRange;
+        let Some(f) = fixture(BACKEND, "one_fingerprint_as_user_and_faq_fingerprint_counts_once").await else {
+            return;
+        };
+        f.store.ingest_ticket(&f.company, grounded("T1", "FP-1", T0), None).await.unwrap();
+        let mut event = checkout("1", Some("FP-1"), T0 + HOUR);
+        event.user_faq_fingerprint = Some(fp("FP-1"));
+        let receipt = created(f.store.ingest_event(&f.company, event, None).await.unwrap());
+        assert!(receipt.attributed);
+        let range = DayRange::new(day("2026-09-01"), day("2026-09-01")).unwrap();
+        let facts = f.store.revenue_facts(&f.company, range, range.previous()).await.unwrap();
+        assert_eq!((facts.current_visitors.assisted, facts.current_visitors.assisted_converted), (1, 1));
+    }
+
     async fn reattribute_moves_events_between_rollup_rows() {
         use revtrace_core::report::{self, DayRange, Filter};
         let Some(f) = fixture(BACKEND, "reattribute_moves_events_between_rollup_rows").await else { return };

@@ -404,8 +404,14 @@ pub(super) async fn event(
     let checkout = matches!(input.kind, EventKind::Checkout { .. });
     // A test order sets no flag, but its row lets privacy requests find it.
     let flags = VisitorFlags { seen: !input.is_test, converted: checkout && !input.is_test, assisted: false };
+    // Each fingerprint once: the same one as user and FAQ fingerprint would
+    // otherwise plan its new day twice from the same rows read.
+    let mut marked: Vec<&str> = Vec::with_capacity(identity.len());
     for fingerprint in &identity {
-        rollups::VisitorDays::from_rows(company, fingerprint, &rows[days_ix]).mark(&mut writes, &day, flags);
+        if !marked.contains(fingerprint) {
+            rollups::VisitorDays::from_rows(company, fingerprint, &rows[days_ix]).mark(&mut writes, &day, flags);
+            marked.push(fingerprint);
+        }
     }
     if let Some(ix) = waiting_ix {
         let multiplier = rate.as_ref().map(|r| r.multiplier);
