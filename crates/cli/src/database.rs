@@ -54,7 +54,7 @@ pub async fn open(url: &str, pg_pool_size: usize) -> anyhow::Result<Arc<dyn Stor
 }
 
 /// The URL without its password, for messages.
-fn redacted(url: &str) -> String {
+pub fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
@@ -64,5 +64,17 @@ fn redacted(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(redacted("postgres://app:s3cret@db:5432/revtrace"), "postgres://app:***@db:5432/revtrace");
+        assert_eq!(redacted("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redacted("sqlite://revtrace.db"), "sqlite://revtrace.db");
     }
 }

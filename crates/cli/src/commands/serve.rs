@@ -22,7 +22,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(address = %listener.local_addr()?, database = %args.database.url, "revtrace is serving");
+    tracing::info!(address = %listener.local_addr()?, database = %crate::database::redacted(&args.database.url), "revtrace is serving");
     revtrace_server::serve(listener, AppState::new(store), shutdown_signal()).await.context("the server stopped")
 }
 
