@@ -53,6 +53,8 @@ enum Command {
     /// Export or erase what revtrace holds about a visitor fingerprint.
     #[command(subcommand)]
     Privacy(commands::privacy::Command),
+    /// Copy an embedded SQLite history into an empty PostgreSQL database (moving to several servers).
+    Copy(commands::copy::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
             Command::Export(args) => commands::export::run(args).await,
             Command::Shopify(cmd) => commands::shopify::run(cmd).await,
             Command::Privacy(cmd) => commands::privacy::run(cmd).await,
+            Command::Copy(args) => commands::copy::run(args).await,
         }
     });
     match result {

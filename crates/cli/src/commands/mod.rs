@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub mod company;
+pub mod copy;
 pub mod demo;
 pub mod export;
 pub mod privacy;

@@ -30,6 +30,7 @@ fn every_command_explains_itself() {
         vec!["shopify", "connect", "--help"],
         vec!["privacy", "export", "--help"],
         vec!["privacy", "erase", "--help"],
+        vec!["copy", "--help"],
     ] {
         let out = revtrace().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -95,6 +96,9 @@ fn bad_input_fails_with_one_clear_line() {
         ),
         (vec!["privacy", "erase", "--company", "co_x", "--fingerprint", "FP-1"], "no company co_x"),
         (vec!["export", "--company", "co_x", "--from", "2026-01-02", "--to", "2026-01-01", "--out", "x"], "after"),
+        (vec!["copy", "--from", "postgres://x@h/db", "--to", "postgres://x@h/db"], "sqlite://PATH"),
+        (vec!["copy", "--from", "sqlite:///no/such/file.db", "--to", "postgres://x@h/db"], "no SQLite database"),
+        (vec!["serve", "--database", "postgres://postgres@127.0.0.1:1/none"], "cannot open the PostgreSQL database"),
     ] {
         let out = run_cli(&db, &args);
         assert!(!out.status.success(), "{args:?}");

@@ -27,10 +27,15 @@ impl Drop for Server {
 }
 
 async fn start_server(url: &str) -> Server {
+    start_server_with(url, &[]).await
+}
+
+async fn start_server_with(url: &str, extra: &[&str]) -> Server {
     // A free port: bound, read, released (the server binds it next).
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_revtrace"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--pg-pool-size", "8"])
+        .args(extra)
         .env("REVTRACE_DATABASE_URL", url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -188,4 +193,71 @@ async fn two_servers_under_load_keep_the_rollups_exact() {
     }
     assert_eq!(db.counts(&["events", "visitor_days", "multi_visitors"]).await, vec![160, 54, 14]);
     assert_rollups_match_events(&db).await;
+}
+
+/// A store moving from its embedded SQLite file to PostgreSQL: `revtrace
+/// copy` brings every row over, and both databases answer the same reports,
+/// conversation pages and exports; the copy then takes new events, and a
+/// second copy into the filled database is refused.
+#[tokio::test]
+async fn a_sqlite_history_copied_to_postgres_reports_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = TestDb::fresh(dir.path()).await else { return };
+    let file = dir.path().join("demo.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_revtrace"))
+        .args(["demo", "--no-serve", "--days", "20", "--visitors", "400", "--file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field =
+        |name: &str| printed.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned()).expect(name);
+    let (company, secret_key) = (field("company_id:"), field("secret_key:"));
+
+    let sqlite_url = format!("sqlite://{}", file.display());
+    let out = run_cli_on(&db.url(), &["copy", "--from", &sqlite_url, "--to", &db.url()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("events"), "{out:?}");
+
+    let servers = [start_server(&sqlite_url).await, start_server(&db.url()).await];
+    let client = reqwest::Client::new();
+    let get = |base: String, path: &str| {
+        let request = client.get(format!("{base}{path}")).bearer_auth(&secret_key).send();
+        async move {
+            let response = request.await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let top: Value = serde_json::from_str(&get(servers[0].base.clone(), "/v1/tickets?limit=3").await).unwrap();
+    let ticket = top[0]["ticket_id"].as_str().expect("a top conversation").to_owned();
+    for path in [
+        "/v1/revenue-impact".to_owned(),
+        "/v1/revenue-impact/daily".to_owned(),
+        "/v1/company".to_owned(),
+        "/v1/tickets?limit=5".to_owned(),
+        format!("/v1/tickets/{ticket}/revenue"),
+        "/v1/export/revenue-impact?format=ndjson".to_owned(),
+    ] {
+        let (on_sqlite, on_postgres) =
+            tokio::join!(get(servers[0].base.clone(), &path), get(servers[1].base.clone(), &path));
+        assert_eq!(on_sqlite, on_postgres, "{path}");
+    }
+    assert_rollups_match_events(&db).await;
+
+    // The copy goes on: a new order is stored and attributed like any other.
+    let body = order(Some("FP-after-copy"), "AFTER-COPY", "10.00", "2026-09-14T16:00:00Z").to_string();
+    let (status, receipt) = post(
+        &client,
+        format!("{}/analytics/checkout_events", servers[1].base),
+        body,
+        vec![("authorization", format!("Bearer {secret_key}"))],
+    )
+    .await;
+    assert_eq!(status, 201, "{receipt}");
+    let again = run_cli_on(&db.url(), &["copy", "--from", &sqlite_url, "--to", &db.url()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("copy into an empty one"), "{again:?}");
+    assert!(!company.is_empty());
 }

@@ -8,6 +8,7 @@
 
 mod admin;
 mod history;
+pub mod import;
 mod ingest;
 mod migrate;
 mod pipeline;
