@@ -1,7 +1,8 @@
 //! revtrace-store: where revtrace keeps its history.
 //!
-//! One [`Store`] trait for the server and the CLI; the SQLite backend lives in
-//! [`sqlite`]. Every write that carries a rule (an ingest call) goes through
+//! One [`Store`] trait for the server and the CLI, with two backends: the
+//! embedded default in [`sqlite`] and the shared one in [`postgres`] (several
+//! servers, one database). Every write that carries a rule (an ingest call) goes through
 //! one transaction that checks the rule, asks `revtrace_core::attribute` for the
 //! decision and writes the event with it, so a backend can never answer 2xx
 //! for something it did not commit.
