@@ -19,19 +19,17 @@ fn role(raw: &str) -> Result<Role, StoreError> {
     Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("role {raw}")))
 }
 
-/// The tickets of these fingerprints (`$2`) with their messages sent at or
-/// before `$3`: read with an event's other reads, see [`from_rows`]. One
-/// index look-up per fingerprint, whatever plan is cached (`= ANY($2)` let
-/// a generic plan scan every ticket of the company).
-pub(super) const FOR_IDENTITY: &str = "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.channel, t.fingerprint,
+/// The tickets of one fingerprint (`$2`) with their messages sent at or
+/// before `$3`: read with an event's other reads, once per fingerprint of
+/// its identity, see [`from_rows`]. Equalities on both columns of the index,
+/// so even a plan made while the table was small looks the fingerprint up.
+pub(super) const FOR_FINGERPRINT: &str = "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.channel, t.fingerprint,
             m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
-     FROM unnest($2::text[]) WITH ORDINALITY AS f (fingerprint, n)
-          JOIN tickets t ON t.company_id = $1 AND t.fingerprint = f.fingerprint
-          JOIN messages m ON m.ticket_pk = t.ticket_pk
-     WHERE m.sent_at_ms <= $3
-     ORDER BY f.n, t.ticket_pk";
+     FROM tickets t JOIN messages m ON m.ticket_pk = t.ticket_pk
+     WHERE t.company_id = $1 AND t.fingerprint = $2 AND m.sent_at_ms <= $3
+     ORDER BY t.ticket_pk";
 
-/// Ticket histories from the rows of [`FOR_IDENTITY`].
+/// Ticket histories from the rows of [`FOR_FINGERPRINT`].
 pub(super) fn from_rows(rows: &[Row]) -> Result<Vec<TicketHistory>, StoreError> {
     let mut out: Vec<TicketHistory> = Vec::new();
     let mut current_pk = None;

@@ -168,8 +168,7 @@ async fn ticket(
          FROM messages m JOIN tickets t ON t.ticket_pk = m.ticket_pk WHERE t.company_id = $1 AND t.ticket_id = $2",
         params![company.0.clone(), input.ticket_id.clone()],
     );
-    let days =
-        reads.push(rollups::VISITOR_DAYS_OF, params![company.0.clone(), vec![input.fingerprint.as_str().to_owned()]]);
+    let days = reads.push(rollups::VISITOR_DAYS_OF, params![company.0.clone(), input.fingerprint.as_str().to_owned()]);
     let rows = reads.run(tx).await?;
     let settings = match settle(&rows, &pre, company, idempotency)? {
         Ok(settings) => settings,
@@ -301,9 +300,14 @@ pub(super) async fn event(
     let fingerprints: Vec<String> = identity.iter().map(|f| (*f).to_owned()).collect();
     let mut reads = Pipeline::default();
     let pre = preamble(&mut reads, company, keys, idempotency);
-    let history_ix =
-        reads.push(history::FOR_IDENTITY, params![company.0.clone(), fingerprints.clone(), input.occurred_at_ms]);
-    let days_ix = reads.push(rollups::VISITOR_DAYS_OF, params![company.0.clone(), fingerprints]);
+    let history_ix: Vec<usize> = fingerprints
+        .iter()
+        .map(|f| reads.push(history::FOR_FINGERPRINT, params![company.0.clone(), f.clone(), input.occurred_at_ms]))
+        .collect();
+    let days_ix: Vec<usize> = fingerprints
+        .iter()
+        .map(|f| reads.push(rollups::VISITOR_DAYS_OF, params![company.0.clone(), f.clone()]))
+        .collect();
     let utc_next_day = revtrace_core::time::reporting_day(input.occurred_at_ms, &jiff::tz::TimeZone::UTC)
         .tomorrow()
         .map_err(|e| Rejection::Invalid(e.to_string()))?
@@ -367,7 +371,10 @@ pub(super) async fn event(
         .transpose()
         .map_err(|e| Rejection::Invalid(e.to_string()))?;
 
-    let histories = history::from_rows(&rows[history_ix])?;
+    let mut histories = Vec::new();
+    for ix in history_ix {
+        histories.extend(history::from_rows(&rows[ix])?);
+    }
     let decision = attribute(
         AttributionInput { at_ms: input.occurred_at_ms, identity: &identity, window_ms: settings.window_ms },
         &histories,
@@ -407,9 +414,9 @@ pub(super) async fn event(
     // Each fingerprint once: the same one as user and FAQ fingerprint would
     // otherwise plan its new day twice from the same rows read.
     let mut marked: Vec<&str> = Vec::with_capacity(identity.len());
-    for fingerprint in &identity {
+    for (fingerprint, ix) in identity.iter().zip(&days_ix) {
         if !marked.contains(fingerprint) {
-            rollups::VisitorDays::from_rows(company, fingerprint, &rows[days_ix]).mark(&mut writes, &day, flags);
+            rollups::VisitorDays::from_rows(company, fingerprint, &rows[*ix]).mark(&mut writes, &day, flags);
             marked.push(fingerprint);
         }
     }
@@ -577,7 +584,7 @@ async fn visit(
 ) -> Result<Ingested, StoreError> {
     let mut reads = Pipeline::default();
     let pre = preamble(&mut reads, company, keys, idempotency);
-    let days = reads.push(rollups::VISITOR_DAYS_OF, params![company.0.clone(), vec![fingerprint.to_owned()]]);
+    let days = reads.push(rollups::VISITOR_DAYS_OF, params![company.0.clone(), fingerprint.to_owned()]);
     let rows = reads.run(tx).await?;
     let settings = match settle(&rows, &pre, company, idempotency)? {
         Ok(settings) => settings,

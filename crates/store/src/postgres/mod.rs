@@ -159,12 +159,12 @@ impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, libpq style) with a
     /// pool of at most `pool_size` connections, and migrates the schema.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config =
+        // Statements are prepared once per connection and their plans may be
+        // cached: every hot statement looks rows up by equalities on a key's
+        // leading columns, so no plan cached while a table was small can
+        // scan it once it has grown (an `= ANY($2)` look-up did).
+        let config: tokio_postgres::Config =
             url.parse().map_err(|e: tokio_postgres::Error| StoreError::Config(format!("database URL: {e}")))?;
-        // Plans made for each call's values: a plan cached while a table was
-        // small (a scan) would otherwise stay in use after it has grown.
-        let options = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
-        config.options(format!("{options}-c plan_cache_mode=force_custom_plan"));
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))

@@ -89,11 +89,12 @@ const COUNT_VISITOR: &str = "INSERT INTO visitor_counts (company_id, day, seen, 
      ON CONFLICT (company_id, day, seen, assisted, converted, shard)
      DO UPDATE SET visitors = visitor_counts.visitors + excluded.visitors";
 
-/// Every visitor day of these fingerprints: `(fingerprint, day, seen,
-/// assisted, converted, multi)`, read with the call's other reads.
+/// Every visitor day of one fingerprint: `(fingerprint, day, seen,
+/// assisted, converted, multi)`, read with the call's other reads (equalities
+/// on the key's leading columns, so no cached plan can turn it into a scan).
 pub(super) const VISITOR_DAYS_OF: &str =
     "SELECT user_fingerprint, day, seen, assisted, converted, multi FROM visitor_days
-     WHERE company_id = $1 AND user_fingerprint = ANY($2)";
+     WHERE company_id = $1 AND user_fingerprint = $2";
 
 struct StoredDay {
     day: String,
@@ -112,7 +113,7 @@ pub(super) struct VisitorDays {
 }
 
 impl VisitorDays {
-    /// The days of `fingerprint` among rows read with [`VISITOR_DAYS_OF`].
+    /// The days of `fingerprint` from rows read with [`VISITOR_DAYS_OF`].
     pub fn from_rows(company: &CompanyId, fingerprint: &str, rows: &[tokio_postgres::Row]) -> Self {
         let days = rows
             .iter()
