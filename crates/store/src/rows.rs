@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use crate::{
     StoreError,
     model::{
-        CandidateView, CartTokenInput, EventInput, EventReceipt, RefundInput, RefundReceipt, TicketEvent, TicketInput,
-        TicketRevenue, TicketSummary, TicketTotals,
+        CandidateView, CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput, RefundReceipt,
+        TicketEvent, TicketInput, TicketRevenue, TicketSummary, TicketTotals,
     },
 };
 
@@ -82,6 +82,43 @@ pub(crate) enum Ingested {
 }
 
 impl Ingested {
+    /// The answer to a ticket upsert, or the replay of a known idempotency id.
+    pub(crate) fn into_ticket(self) -> Result<IngestOutcome<TicketSummary>, StoreError> {
+        match self {
+            Self::Ticket(summary) => Ok(IngestOutcome::Created(summary)),
+            other => other.into_replayed(),
+        }
+    }
+
+    pub(crate) fn into_event(self) -> Result<IngestOutcome<EventReceipt>, StoreError> {
+        match self {
+            Self::Event(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => other.into_replayed(),
+        }
+    }
+
+    pub(crate) fn into_refund(self) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
+        match self {
+            Self::Refund(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => other.into_replayed(),
+        }
+    }
+
+    pub(crate) fn into_no_content(self) -> Result<IngestOutcome<()>, StoreError> {
+        match self {
+            Self::NoContent => Ok(IngestOutcome::Created(())),
+            other => other.into_replayed(),
+        }
+    }
+
+    /// A replay; any other answer here is a bug (a call answered like another).
+    fn into_replayed<T>(self) -> Result<IngestOutcome<T>, StoreError> {
+        match self {
+            Self::Replayed { status, body } => Ok(IngestOutcome::Replayed { status, body }),
+            _ => Err(StoreError::Corrupt("an ingest call was answered like another kind of call".into())),
+        }
+    }
+
     /// The status and body that a retry with the same idempotency id gets.
     pub(crate) fn to_stored(&self) -> Result<(u16, String), StoreError> {
         let json = |result: serde_json::Result<String>| result.map_err(|e| StoreError::Corrupt(e.to_string()));

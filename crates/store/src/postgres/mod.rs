@@ -192,14 +192,6 @@ impl PgStore {
     }
 }
 
-/// The idempotent replay of an ingest call (any other answer is a bug).
-fn replayed<T>(answer: Ingested) -> Result<IngestOutcome<T>, StoreError> {
-    match answer {
-        Ingested::Replayed { status, body } => Ok(IngestOutcome::Replayed { status, body }),
-        _ => Err(StoreError::Corrupt("an ingest call answered with another call's answer".into())),
-    }
-}
-
 #[async_trait]
 impl Store for PgStore {
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
@@ -219,10 +211,7 @@ impl Store for PgStore {
         ticket: TicketInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<TicketSummary>, StoreError> {
-        match self.ingest(company, idempotency, Call::Ticket(ticket)).await? {
-            Ingested::Ticket(summary) => Ok(IngestOutcome::Created(summary)),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Ticket(ticket)).await?.into_ticket()
     }
 
     async fn ingest_event(
@@ -231,10 +220,7 @@ impl Store for PgStore {
         event: EventInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<EventReceipt>, StoreError> {
-        match self.ingest(company, idempotency, Call::Event(Box::new(event))).await? {
-            Ingested::Event(receipt) => Ok(IngestOutcome::Created(receipt)),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Event(Box::new(event))).await?.into_event()
     }
 
     async fn record_cart_token(
@@ -243,10 +229,7 @@ impl Store for PgStore {
         token: CartTokenInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<()>, StoreError> {
-        match self.ingest(company, idempotency, Call::CartToken(token)).await? {
-            Ingested::NoContent => Ok(IngestOutcome::Created(())),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::CartToken(token)).await?.into_no_content()
     }
 
     async fn record_visit(
@@ -256,10 +239,7 @@ impl Store for PgStore {
         at_ms: i64,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<()>, StoreError> {
-        match self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await? {
-            Ingested::NoContent => Ok(IngestOutcome::Created(())),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await?.into_no_content()
     }
 
     async fn record_refund(
@@ -268,10 +248,7 @@ impl Store for PgStore {
         refund: RefundInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
-        match self.ingest(company, idempotency, Call::Refund(refund)).await? {
-            Ingested::Refund(receipt) => Ok(IngestOutcome::Created(receipt)),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Refund(refund)).await?.into_refund()
     }
 
     async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {

@@ -144,14 +144,6 @@ fn unexpected(what: &str) -> StoreError {
     StoreError::Corrupt(format!("the writer answered a call with an unexpected {what} reply"))
 }
 
-/// The idempotent replay of an ingest call (any other answer is a bug).
-fn replayed<T>(answer: Ingested) -> Result<IngestOutcome<T>, StoreError> {
-    match answer {
-        Ingested::Replayed { status, body } => Ok(IngestOutcome::Replayed { status, body }),
-        _ => Err(unexpected("ingest")),
-    }
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
@@ -172,10 +164,7 @@ impl Store for SqliteStore {
         ticket: TicketInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<TicketSummary>, StoreError> {
-        match self.ingest(company, idempotency, Call::Ticket(ticket)).await? {
-            Ingested::Ticket(summary) => Ok(IngestOutcome::Created(summary)),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Ticket(ticket)).await?.into_ticket()
     }
 
     async fn ingest_event(
@@ -184,10 +173,7 @@ impl Store for SqliteStore {
         event: EventInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<EventReceipt>, StoreError> {
-        match self.ingest(company, idempotency, Call::Event(Box::new(event))).await? {
-            Ingested::Event(receipt) => Ok(IngestOutcome::Created(receipt)),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Event(Box::new(event))).await?.into_event()
     }
 
     async fn record_cart_token(
@@ -196,10 +182,7 @@ impl Store for SqliteStore {
         token: CartTokenInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<()>, StoreError> {
-        match self.ingest(company, idempotency, Call::CartToken(token)).await? {
-            Ingested::NoContent => Ok(IngestOutcome::Created(())),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::CartToken(token)).await?.into_no_content()
     }
 
     async fn record_visit(
@@ -209,10 +192,7 @@ impl Store for SqliteStore {
         at_ms: i64,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<()>, StoreError> {
-        match self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await? {
-            Ingested::NoContent => Ok(IngestOutcome::Created(())),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await?.into_no_content()
     }
 
     async fn record_refund(
@@ -221,10 +201,7 @@ impl Store for SqliteStore {
         refund: RefundInput,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
-        match self.ingest(company, idempotency, Call::Refund(refund)).await? {
-            Ingested::Refund(receipt) => Ok(IngestOutcome::Created(receipt)),
-            other => replayed(other),
-        }
+        self.ingest(company, idempotency, Call::Refund(refund)).await?.into_refund()
     }
 
     async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
