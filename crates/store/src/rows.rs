@@ -244,3 +244,103 @@ impl TicketTally {
         }
     }
 }
+
+/// A stored event as `reattribute` reads it back.
+pub(crate) struct StoredDecision<'a> {
+    pub event_pk: i64,
+    pub at_ms: i64,
+    pub fingerprint: Option<&'a str>,
+    pub faq_fingerprint: Option<&'a str>,
+    pub reason: &'a str,
+    pub ticket_id: Option<&'a str>,
+    pub candidates: &'a str,
+    pub window_ms: i64,
+}
+
+/// A changed receipt to write back.
+pub(crate) struct Rewrite {
+    pub event_pk: i64,
+    pub reason: &'static str,
+    pub attributed: bool,
+    pub ticket_id: Option<String>,
+    pub ai_profile_id: Option<String>,
+    pub message_source: Option<&'static str>,
+    pub candidates: String,
+}
+
+/// Decides a stored event again from the company's tickets (grouped by
+/// fingerprint), counts it in `report`, and returns what to write when its
+/// receipt changed (decision, candidates or window).
+pub(crate) fn redecide(
+    stored: StoredDecision<'_>,
+    tickets: &std::collections::HashMap<String, Vec<revtrace_core::TicketHistory>>,
+    window_ms: i64,
+    report: &mut crate::model::ReattributeReport,
+) -> Result<Option<Rewrite>, StoreError> {
+    let identity: Vec<&str> = stored.fingerprint.into_iter().chain(stored.faq_fingerprint).collect();
+    let histories = identity.iter().flat_map(|fp| tickets.get(*fp).into_iter().flatten());
+    let decision = revtrace_core::attribute(
+        revtrace_core::AttributionInput { at_ms: stored.at_ms, identity: &identity, window_ms },
+        histories,
+    );
+    // Compared as text: serializing is cheaper than parsing, and the stored
+    // text was written by the same serializer.
+    let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let winner = decision.winner.as_ref();
+    let decision_changed =
+        stored.reason != decision.reason.as_str() || stored.ticket_id != winner.map(|w| w.ticket_id.as_str());
+    report.events += 1;
+    if decision_changed {
+        report.decisions_changed += 1;
+    }
+    if !(decision_changed || stored.candidates != candidates || stored.window_ms != window_ms) {
+        return Ok(None);
+    }
+    report.receipts_rewritten += 1;
+    Ok(Some(Rewrite {
+        event_pk: stored.event_pk,
+        reason: decision.reason.as_str(),
+        attributed: decision.attributed(),
+        ticket_id: winner.map(|w| w.ticket_id.clone()),
+        ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
+        message_source: winner.map(|w| w.message_source.as_str()),
+        candidates,
+    }))
+}
+
+/// The event columns that depend on its kind.
+pub(crate) struct EventColumns<'a> {
+    pub cart_type: &'static str,
+    pub event_type: Option<&'static str>,
+    pub product_id: Option<&'a str>,
+    pub variant_id: Option<&'a str>,
+    pub unit_price: Option<String>,
+    pub order_id: Option<&'a str>,
+    pub cart_token: Option<&'a str>,
+}
+
+impl<'a> EventColumns<'a> {
+    pub fn of(kind: &'a crate::model::EventKind) -> Self {
+        use crate::model::EventKind;
+        match kind {
+            EventKind::Cart { event_type, product_id, variant_id, unit_price, cart_token, .. } => Self {
+                cart_type: "CART_EVENT",
+                event_type: Some(event_type.as_str()),
+                product_id: Some(product_id),
+                variant_id: variant_id.as_deref(),
+                unit_price: Some(unit_price.to_string()),
+                order_id: None,
+                cart_token: cart_token.as_deref(),
+            },
+            EventKind::Checkout { order_id, .. } => Self {
+                cart_type: "CHECKOUT",
+                event_type: None,
+                product_id: None,
+                variant_id: None,
+                unit_price: None,
+                order_id: Some(order_id),
+                cart_token: None,
+            },
+        }
+    }
+}

@@ -18,7 +18,9 @@ use crate::{
     model::{
         CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary,
     },
-    rows::{Call, Contribution, Ingested, Rate, RollupKey, VisitorFlags, cart_type_str, parse_multiplier},
+    rows::{
+        Call, Contribution, EventColumns, Ingested, Rate, RollupKey, VisitorFlags, cart_type_str, parse_multiplier,
+    },
 };
 
 /// The lock every write about one shopper takes.
@@ -482,18 +484,11 @@ fn push_event(
     input: &EventInput,
     f: &InsertFacts<'_>,
 ) -> Result<(), StoreError> {
-    let (cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token) = match &input.kind {
-        EventKind::Cart { event_type, product_id, variant_id, unit_price, cart_token, .. } => (
-            "CART_EVENT",
-            Some(event_type.as_str()),
-            Some(product_id.clone()),
-            variant_id.clone(),
-            Some(unit_price.to_string()),
-            None,
-            cart_token.clone(),
-        ),
-        EventKind::Checkout { order_id, .. } => ("CHECKOUT", None, None, None, None, Some(order_id.clone()), None),
-    };
+    let EventColumns { cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token } =
+        EventColumns::of(&input.kind);
+    let owned = |v: Option<&str>| v.map(str::to_owned);
+    let (product_id, variant_id, order_id, cart_token) =
+        (owned(product_id), owned(variant_id), owned(order_id), owned(cart_token));
     let winner = f.decision.winner.as_ref();
     let candidates = serde_json::to_string(&f.decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     p.push(

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use futures_util::{StreamExt, pin_mut};
-use revtrace_core::{AttributionInput, TicketHistory, attribute};
+use revtrace_core::TicketHistory;
 use tokio_postgres::types::ToSql;
 
 use super::{PgStore, Tx, all, exec, history, in_transaction, one, rollups};
@@ -14,21 +14,11 @@ use crate::{
     StoreError,
     keys::now_ms,
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
-    rows::{Contribution, RollupKey, cart_type_str},
+    rows::{Contribution, Rewrite, RollupKey, StoredDecision, cart_type_str, redecide},
 };
 
 /// Rows rewritten per transaction.
 const CHUNK: usize = 5_000;
-
-struct Rewrite {
-    event_pk: i64,
-    reason: &'static str,
-    attributed: bool,
-    ticket_id: Option<String>,
-    ai_profile_id: Option<String>,
-    message_source: Option<&'static str>,
-    candidates: String,
-}
 
 pub(super) async fn run(
     store: &PgStore,
@@ -104,43 +94,19 @@ impl Replay<'_> {
             .await?;
         pin_mut!(rows);
         let mut pending: Vec<Rewrite> = Vec::with_capacity(CHUNK);
-        let none: Vec<TicketHistory> = Vec::new();
         while let Some(r) = rows.next().await {
             let r = r?;
-            let event_pk: i64 = r.get(0);
-            let at_ms: i64 = r.get(1);
-            let fingerprint: Option<String> = r.get(2);
-            let faq_fingerprint: Option<String> = r.get(3);
-            let identity: Vec<&str> = fingerprint.iter().chain(faq_fingerprint.iter()).map(String::as_str).collect();
-            let histories = identity.iter().flat_map(|fp| self.tickets.get(*fp).unwrap_or(&none));
-            let decision =
-                attribute(AttributionInput { at_ms, identity: &identity, window_ms: self.window_ms }, histories);
-
-            let stored_reason: &str = r.get(4);
-            let stored_ticket: Option<&str> = r.get(5);
-            let candidates =
-                serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let stored_candidates: &str = r.get(6);
-            let stored_window: i64 = r.get(7);
-            let winner = decision.winner.as_ref();
-            let decision_changed =
-                stored_reason != decision.reason.as_str() || stored_ticket != winner.map(|w| w.ticket_id.as_str());
-            report.events += 1;
-            if decision_changed {
-                report.decisions_changed += 1;
-            }
-            if decision_changed || stored_candidates != candidates || stored_window != self.window_ms {
-                report.receipts_rewritten += 1;
-                pending.push(Rewrite {
-                    event_pk,
-                    reason: decision.reason.as_str(),
-                    attributed: decision.attributed(),
-                    ticket_id: winner.map(|w| w.ticket_id.clone()),
-                    ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
-                    message_source: winner.map(|w| w.message_source.as_str()),
-                    candidates,
-                });
-            }
+            let stored = StoredDecision {
+                event_pk: r.get(0),
+                at_ms: r.get(1),
+                fingerprint: r.get(2),
+                faq_fingerprint: r.get(3),
+                reason: r.get(4),
+                ticket_id: r.get(5),
+                candidates: r.get(6),
+                window_ms: r.get(7),
+            };
+            pending.extend(redecide(stored, self.tickets, self.window_ms, report)?);
             if pending.len() >= CHUNK {
                 self.flush(&mut pending).await?;
             }

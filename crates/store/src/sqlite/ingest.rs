@@ -19,7 +19,7 @@ use crate::{
     model::{
         CartTokenInput, CompanyId, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary,
     },
-    rows::{self as shared, Contribution, Ingested, Rate, RollupKey, VisitorFlags, parse_multiplier},
+    rows::{self as shared, Contribution, EventColumns, Ingested, Rate, RollupKey, VisitorFlags, parse_multiplier},
 };
 
 /// Runs one ingest call, honouring its idempotency key: a known id with the
@@ -344,18 +344,8 @@ fn insert_event(
     input: &EventInput,
     f: &InsertFacts<'_>,
 ) -> Result<i64, StoreError> {
-    let (cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token) = match &input.kind {
-        EventKind::Cart { event_type, product_id, variant_id, unit_price, cart_token, .. } => (
-            "CART_EVENT",
-            Some(event_type.as_str()),
-            Some(product_id.as_str()),
-            variant_id.as_deref(),
-            Some(unit_price.to_string()),
-            None,
-            cart_token.as_deref(),
-        ),
-        EventKind::Checkout { order_id, .. } => ("CHECKOUT", None, None, None, None, Some(order_id.as_str()), None),
-    };
+    let EventColumns { cart_type, event_type, product_id, variant_id, unit_price, order_id, cart_token } =
+        EventColumns::of(&input.kind);
     let winner = f.decision.winner.as_ref();
     let candidates = serde_json::to_string(&f.decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.prepare_cached(

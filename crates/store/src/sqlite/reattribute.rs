@@ -3,28 +3,18 @@
 
 use std::collections::HashMap;
 
-use revtrace_core::{AttributionInput, TicketHistory, attribute};
+use revtrace_core::TicketHistory;
 use rusqlite::{Connection, params};
 
 use super::{history, rollups, writer::now_ms};
 use crate::{
     StoreError,
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
-    rows::{Contribution, RollupKey},
+    rows::{Contribution, Rewrite, RollupKey, StoredDecision, redecide},
 };
 
 /// Rows rewritten per transaction, so a long replay never holds the write lock for long.
 const CHUNK: usize = 5_000;
-
-struct Rewrite {
-    event_pk: i64,
-    reason: &'static str,
-    attributed: bool,
-    ticket_id: Option<String>,
-    ai_profile_id: Option<String>,
-    message_source: Option<&'static str>,
-    candidates: String,
-}
 
 pub(super) fn run(
     read: &Connection,
@@ -84,42 +74,18 @@ fn replay_company(
     )?;
     let mut rows = stmt.query(params![company.0])?;
     let mut pending: Vec<Rewrite> = Vec::with_capacity(CHUNK);
-    let none: Vec<TicketHistory> = Vec::new();
     while let Some(r) = rows.next()? {
-        let event_pk: i64 = r.get(0)?;
-        let at_ms: i64 = r.get(1)?;
-        let fingerprint: Option<String> = r.get(2)?;
-        let faq_fingerprint: Option<String> = r.get(3)?;
-        let identity: Vec<&str> = fingerprint.iter().chain(faq_fingerprint.iter()).map(String::as_str).collect();
-        let histories = identity.iter().flat_map(|fp| tickets.get(*fp).unwrap_or(&none));
-        let decision = attribute(AttributionInput { at_ms, identity: &identity, window_ms }, histories);
-
-        let stored_reason: String = r.get(4)?;
-        let stored_ticket: Option<String> = r.get(5)?;
-        // Compared as text: serializing is cheaper than parsing, and the
-        // stored text was written by the same serializer.
-        let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let stored_candidates = r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?;
-        let stored_window: i64 = r.get(7)?;
-        let winner = decision.winner.as_ref();
-        let decision_changed = stored_reason != decision.reason.as_str()
-            || stored_ticket.as_deref() != winner.map(|w| w.ticket_id.as_str());
-        report.events += 1;
-        if decision_changed {
-            report.decisions_changed += 1;
-        }
-        if decision_changed || stored_candidates != candidates || stored_window != window_ms {
-            report.receipts_rewritten += 1;
-            pending.push(Rewrite {
-                event_pk,
-                reason: decision.reason.as_str(),
-                attributed: decision.attributed(),
-                ticket_id: winner.map(|w| w.ticket_id.clone()),
-                ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
-                message_source: winner.map(|w| w.message_source.as_str()),
-                candidates,
-            });
-        }
+        let stored = StoredDecision {
+            event_pk: r.get(0)?,
+            at_ms: r.get(1)?,
+            fingerprint: r.get_ref(2)?.as_str_or_null().map_err(rusqlite::Error::from)?,
+            faq_fingerprint: r.get_ref(3)?.as_str_or_null().map_err(rusqlite::Error::from)?,
+            reason: r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?,
+            ticket_id: r.get_ref(5)?.as_str_or_null().map_err(rusqlite::Error::from)?,
+            candidates: r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?,
+            window_ms: r.get(7)?,
+        };
+        pending.extend(redecide(stored, tickets, window_ms, report)?);
         if pending.len() >= CHUNK {
             flush(write, company, &mut pending, window_ms, dry_run)?;
         }
