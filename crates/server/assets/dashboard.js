@@ -154,12 +154,18 @@
       b.setAttribute('aria-pressed', String(String(state.days) === b.dataset.days)));
   }
 
+  // Each overview load gets a number; only the latest one renders, so a slow
+  // answer to an earlier click (a tab, then a filter) cannot overwrite it.
+  let overviewLoads = 0;
+
   async function renderOverview() {
     renderTabs();
+    const load = ++overviewLoads;
     const q = query();
     const [report, daily, conversations] = await Promise.all([
       api('/v1/revenue-impact?' + q), api('/v1/revenue-impact/daily?' + q), api('/v1/tickets?limit=10&' + q),
     ]);
+    if (load !== overviewLoads) return;
     $('period').textContent = `${report.from} – ${report.to} (${report.days} days) · previous ${report.previous.from} – ${report.previous.to}`
       + (report.metrics.unconverted_events ? ` · ${report.metrics.unconverted_events} events without a currency rate left out` : '');
     $('cards').replaceChildren(...CARDS[state.tab].map(([name, label, format]) => el('div', { class: 'card' },
