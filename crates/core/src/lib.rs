@@ -17,5 +17,5 @@ pub mod time;
 pub use attribution::{AttributionInput, Candidate, Decision, Reason, TicketHistory, Winner, attribute};
 pub use cart::{CartEventType, CartRejection, signed_quantity};
 pub use fingerprint::{Fingerprint, InvalidFingerprint};
-pub use money::{Currency, InvalidMoney, Multiplier, UsdCents, usd_cents};
+pub use money::{Currency, InvalidMoney, Multiplier, UsdCents, UsdTotal, usd_cents};
 pub use ticket::{Channel, MessageFact, MessageSource, Role, classify, first_message, qualifies};

@@ -78,6 +78,35 @@ impl fmt::Display for UsdCents {
     }
 }
 
+/// A sum of cents, wide enough that no count of `i64` amounts overflows it
+/// (2^64 of them would be needed), and shown exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UsdTotal(pub i128);
+
+impl UsdTotal {
+    pub fn add(&mut self, cents: i64) {
+        self.0 += i128::from(cents);
+    }
+
+    pub fn to_decimal(self) -> Decimal {
+        // 96 bits hold 4·10^28 cents: more than any sum of stored rows.
+        Decimal::try_from_i128_with_scale(self.0, 2).unwrap_or(if self.0 < 0 { Decimal::MIN } else { Decimal::MAX })
+    }
+}
+
+impl std::ops::Sub for UsdTotal {
+    type Output = Self;
+    fn sub(self, other: Self) -> Self {
+        Self(self.0 - other.0)
+    }
+}
+
+impl fmt::Display for UsdTotal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}", self.to_decimal())
+    }
+}
+
 /// `round_half_even(amount × multiplier, 2)` as cents.
 pub fn usd_cents(amount: Decimal, multiplier: Multiplier) -> Result<UsdCents, InvalidMoney> {
     let usd = amount.checked_mul(multiplier.0).ok_or(InvalidMoney::Overflow)?;
@@ -96,6 +125,15 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn totals_do_not_overflow() {
+        let mut total = UsdTotal::default();
+        for _ in 0..11 {
+            total.add(900_000_000_000_000_000);
+        }
+        assert_eq!(total.to_string(), "99000000000000000.00");
     }
 
     #[test]

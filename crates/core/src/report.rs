@@ -12,15 +12,15 @@ use crate::MessageSource;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
     /// Σ USD cents of checkouts that had a rate (gross).
-    pub checkout_cents: i64,
+    pub checkout_cents: i128,
     /// Σ refunds applied to those checkouts, in USD cents.
-    pub refunded_cents: i64,
+    pub refunded_cents: i128,
     /// Checkout events (order ids are unique per company, so: orders).
     pub orders: i64,
     /// Orders whose currency had a rate: the divisor of an average order value.
     pub converted_orders: i64,
     /// Σ signed USD cents of cart events that had a rate.
-    pub cart_cents: i64,
+    pub cart_cents: i128,
     /// Σ signed cart quantities.
     pub products: i64,
     /// Events whose currency had no rate (left out of the USD sums).
@@ -47,14 +47,20 @@ pub struct PeriodSums {
     pub unattributed: Sums,
     /// Σ USD cents of every checkout of the period, attributed or not,
     /// whatever the filters: the AI revenue share's denominator.
-    pub all_checkout_cents: i64,
+    pub all_checkout_cents: i128,
     /// Events of the period without a rate, attributed or not.
     pub all_unconverted: i64,
     pub visitors: Visitors,
 }
 
-fn usd(cents: i64) -> String {
-    Decimal::new(cents, 2).to_string()
+/// Sums of cents are `i128`: no number of stored rows (each within `i64`)
+/// can overflow them, and a `Decimal` holds any of them exactly.
+fn exact_cents(cents: i128, scale: u32) -> Decimal {
+    Decimal::try_from_i128_with_scale(cents, scale).unwrap_or(if cents < 0 { Decimal::MIN } else { Decimal::MAX })
+}
+
+fn usd(cents: i128) -> String {
+    exact_cents(cents, 2).to_string()
 }
 
 /// A USD amount from an exact value in cents, rounded once to the cent.
@@ -76,8 +82,8 @@ fn percent(value: Option<Decimal>) -> Option<f64> {
     })
 }
 
-fn average_cents(cents: i64, count: i64) -> Option<Decimal> {
-    ratio(Decimal::from(cents), Decimal::from(count))
+fn average_cents(cents: i128, count: i64) -> Option<Decimal> {
+    ratio(exact_cents(cents, 0), Decimal::from(count))
 }
 
 /// The attributed metrics of one message source (`by_source`), or of the
@@ -142,7 +148,7 @@ impl Metrics {
         let v = &p.visitors;
         let attributed_aov = average_cents(a.checkout_cents, a.converted_orders);
         let unattributed_aov = average_cents(u.checkout_cents, u.converted_orders);
-        let share = ratio(Decimal::from(a.checkout_cents), Decimal::from(p.all_checkout_cents));
+        let share = ratio(exact_cents(a.checkout_cents, 0), exact_cents(p.all_checkout_cents, 0));
         let uplift = match (attributed_aov, unattributed_aov) {
             (Some(with_ai), Some(without)) => ratio(with_ai - without, without),
             _ => None,
@@ -150,7 +156,7 @@ impl Metrics {
         let assisted_rate = ratio(Decimal::from(v.assisted_converted), Decimal::from(v.assisted));
         let unassisted_rate = ratio(Decimal::from(v.unassisted_converted), Decimal::from(v.unassisted));
 
-        let cents = |c: i64| Some(Decimal::new(c, 2));
+        let cents = |c: i128| Some(exact_cents(c, 2));
         let dollars = |c: Option<Decimal>| c.map(|c| c / Decimal::ONE_HUNDRED);
         let count = |n: i64| Some(Decimal::from(n));
         let exact = vec![
@@ -322,9 +328,9 @@ pub struct RollupRow {
     pub is_test: bool,
     pub events: i64,
     pub unconverted: i64,
-    pub usd_cents: i64,
+    pub usd_cents: i128,
     pub quantity: i64,
-    pub refunded_cents: i64,
+    pub refunded_cents: i128,
 }
 
 /// The report filters. They narrow the attributed side only (SPEC §8).
@@ -423,7 +429,7 @@ pub fn daily(rows: &[RollupRow], range: &DayRange, filter: &Filter) -> Vec<DayMe
 mod tests {
     use super::*;
 
-    fn sums(checkout_cents: i64, orders: i64, active_days: i64) -> Sums {
+    fn sums(checkout_cents: i128, orders: i64, active_days: i64) -> Sums {
         Sums { checkout_cents, orders, converted_orders: orders, active_days, ..Sums::default() }
     }
 
@@ -491,7 +497,7 @@ mod tests {
             is_test: false,
             events: 1,
             unconverted: 0,
-            usd_cents: cents,
+            usd_cents: cents.into(),
             quantity: if checkout { 0 } else { 2 },
             refunded_cents: 0,
         }

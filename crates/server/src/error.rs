@@ -107,7 +107,67 @@ impl From<Rejection> for ApiError {
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_exceeds_order", message)
             },
             Rejection::UnknownCompany(_) => ApiError::unauthorized(message),
+            Rejection::TotalOutOfRange => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "total_out_of_range", message)
+            }
             Rejection::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
         }
     }
+}
+
+/// The stable code of a status that some layer outside the handlers answered
+/// (axum's extractors, body limits, timeouts).
+fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "invalid_field",
+        429 => "rate_limited",
+        431 => "headers_too_large",
+        503 => "unavailable",
+        500..=599 => "internal",
+        _ => "error",
+    }
+}
+
+/// Every error the service sends is the JSON error shape, whatever layer
+/// produced it: a non-JSON error answer (a body limit, a path that is not
+/// UTF-8) is rewritten here, keeping its status and, for 4xx, its text.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let message = if status.is_server_error() || text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_ascii_lowercase()
+    } else {
+        text
+    };
+    let mut rewritten = ApiError::new(status, code_of(status), message).into_response();
+    // Keep what the layer said beyond the body (Retry-After, Allow).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
 }

@@ -140,11 +140,24 @@ impl EventInput {
     }
 }
 
-/// An idempotency id with the digest of the request body it came with.
+/// An idempotency id with the digest of the request body it came with, and
+/// the endpoint it belongs to (set by the store from the call it comes with:
+/// ids are scoped to (company, endpoint)).
 #[derive(Clone, Debug)]
 pub struct IdempotencyKey {
     pub id: String,
     pub request_sha256: [u8; 32],
+    pub(crate) endpoint: &'static str,
+}
+
+impl IdempotencyKey {
+    pub fn new(id: String, request_sha256: [u8; 32]) -> Self {
+        Self { id, request_sha256, endpoint: "" }
+    }
+
+    pub(crate) fn scoped(self, endpoint: &'static str) -> Self {
+        Self { endpoint, ..self }
+    }
 }
 
 /// The 201 answer to an ingested commerce event.

@@ -2,7 +2,7 @@
 //! row an event counts in, a visitor's day flags, a stored ingest answer, a
 //! currency rate. Both backends build and read them the same way.
 
-use revtrace_core::{Candidate, Channel, MessageFact, Multiplier, UsdCents, classify, qualifies, time::to_rfc3339};
+use revtrace_core::{Candidate, Channel, MessageFact, Multiplier, UsdTotal, classify, qualifies, time::to_rfc3339};
 use rust_decimal::Decimal;
 
 use crate::{
@@ -155,6 +155,23 @@ pub(crate) enum Call {
     Refund(RefundInput),
 }
 
+impl Call {
+    /// The endpoint an idempotency id belongs to: ids are scoped to
+    /// (company, endpoint), so one can never answer another call's request.
+    pub fn endpoint(&self) -> &'static str {
+        match self {
+            Call::Ticket(_) => "tickets",
+            Call::Event(event) => match event.kind {
+                crate::model::EventKind::Cart { .. } => "cart_events",
+                crate::model::EventKind::Checkout { .. } => "checkout_events",
+            },
+            Call::CartToken(_) => "cart_tokens",
+            Call::Visit { .. } => "visits",
+            Call::Refund(_) => "refunds",
+        }
+    }
+}
+
 /// A stored decision's candidates as its receipt shows them.
 pub(crate) fn candidate_views(candidates: Vec<Candidate>, winning_ticket: Option<&str>) -> Vec<CandidateView> {
     candidates
@@ -185,9 +202,9 @@ pub(crate) struct TicketFacts {
 /// not counted), summed as the events are read.
 #[derive(Default)]
 pub(crate) struct TicketTally {
-    checkout: i64,
-    refunded: i64,
-    cart: i64,
+    checkout: UsdTotal,
+    refunded: UsdTotal,
+    cart: UsdTotal,
     products: i64,
     orders: i64,
     counted: i64,
@@ -210,16 +227,16 @@ impl TicketTally {
         self.unconverted += i64::from(usd.is_none());
         if is_checkout {
             self.orders += 1;
-            self.checkout += usd.unwrap_or_default();
-            self.refunded += refunded_cents;
+            self.checkout.add(usd.unwrap_or_default());
+            self.refunded.add(refunded_cents);
         } else {
-            self.cart += usd.unwrap_or_default();
+            self.cart.add(usd.unwrap_or_default());
             self.products += quantity.unwrap_or_default();
         }
     }
 
     pub fn revenue(self, t: TicketFacts, messages: &[MessageFact], events: Vec<TicketEvent>) -> TicketRevenue {
-        let usd = |cents: i64| UsdCents(cents).to_string();
+        let usd = |cents: UsdTotal| cents.to_string();
         TicketRevenue {
             ticket_id: t.ticket_id,
             ai_profile_id: t.ai_profile_id,

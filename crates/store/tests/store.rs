@@ -195,7 +195,7 @@ contract! {
 
     async fn idempotency_keys_replay_or_refuse() {
         let Some(f) = fixture(BACKEND, "idempotency_keys_replay_or_refuse").await else { return };
-        let key = |body: serde_json::Value| IdempotencyKey { id: "k".into(), request_sha256: request_digest(&body) };
+        let key = |body: serde_json::Value| IdempotencyKey::new("k".into(), request_digest(&body));
         let first = created(f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap());
         let again = f.store.ingest_event(&f.company, checkout("1", None, T0), Some(key(json!(1)))).await.unwrap();
         assert_eq!(again, IngestOutcome::Replayed { status: 201, body: serde_json::to_string(&first).unwrap() });

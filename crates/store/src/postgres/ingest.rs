@@ -35,8 +35,10 @@ pub(super) fn order_lock(company: &CompanyId, order_id: &str) -> String {
 
 /// What a call must hold before it reads anything its rules depend on.
 fn locks_of(company: &CompanyId, idempotency: Option<&IdempotencyKey>, call: &Call) -> Vec<String> {
-    let mut keys: Vec<String> =
-        idempotency.map(|k| format!("idempotency\u{0}{}\u{0}{}", company.0, k.id)).into_iter().collect();
+    let mut keys: Vec<String> = idempotency
+        .map(|k| format!("idempotency\u{0}{}\u{0}{}\u{0}{}", company.0, k.endpoint, k.id))
+        .into_iter()
+        .collect();
     match call {
         Call::Ticket(t) => keys.push(shopper_lock(company, t.fingerprint.as_str())),
         Call::Event(e) => {
@@ -53,8 +55,7 @@ fn locks_of(company: &CompanyId, idempotency: Option<&IdempotencyKey>, call: &Ca
 }
 
 const LOCK: &str = "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::int8[]) k ORDER BY k) s";
-const REPLAY: &str =
-    "SELECT request_sha256, status, body FROM idempotency_keys WHERE company_id = $1 AND idempotency_id = $2";
+const REPLAY: &str = "SELECT request_sha256, status, body FROM idempotency_keys WHERE company_id = $1 AND endpoint = $2 AND idempotency_id = $3";
 const SETTINGS: &str = "SELECT window_ms, timezone FROM companies WHERE company_id = $1";
 
 /// The first statements of every call, sent with its own reads: its locks
@@ -67,7 +68,7 @@ struct Preamble {
 
 fn preamble(p: &mut Pipeline, company: &CompanyId, keys: &[String], idempotency: Option<&IdempotencyKey>) -> Preamble {
     p.push(LOCK, params![super::lock_ids(keys)]);
-    let replay = idempotency.map(|k| p.push(REPLAY, params![company.0.clone(), k.id.clone()]));
+    let replay = idempotency.map(|k| p.push(REPLAY, params![company.0.clone(), k.endpoint, k.id.clone()]));
     let settings = p.push(SETTINGS, params![company.0.clone()]);
     Preamble { replay, settings }
 }
@@ -104,9 +105,17 @@ fn push_answer(
     if let Some(key) = idempotency {
         let (status, body) = answer.to_stored()?;
         p.push(
-            "INSERT INTO idempotency_keys (company_id, idempotency_id, request_sha256, status, body, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            params![company.0.clone(), key.id.clone(), key.request_sha256.to_vec(), i32::from(status), body, now_ms],
+            "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, status, body, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            params![
+                company.0.clone(),
+                key.endpoint,
+                key.id.clone(),
+                key.request_sha256.to_vec(),
+                i32::from(status),
+                body,
+                now_ms
+            ],
         );
     }
     Ok(())

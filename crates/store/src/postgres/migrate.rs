@@ -6,7 +6,8 @@ use deadpool_postgres::Object;
 use crate::StoreError;
 
 /// Each entry moves the schema up one version. Append only.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_schema.sql"), include_str!("migrations/0002_hardening.sql")];
 
 pub(super) async fn run(client: &mut Object) -> Result<(), StoreError> {
     let tx = client.transaction().await?;

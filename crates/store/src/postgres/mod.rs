@@ -183,6 +183,7 @@ impl PgStore {
         idempotency: Option<IdempotencyKey>,
         call: Call,
     ) -> Result<Ingested, StoreError> {
+        let idempotency = idempotency.map(|key| key.scoped(call.endpoint()));
         let now = crate::keys::now_ms();
         in_transaction!(self, |tx| ingest::call(&tx, company, idempotency.as_ref(), &call, now).await)
     }

@@ -5,7 +5,7 @@
 use deadpool_postgres::GenericClient;
 use futures_util::{StreamExt, pin_mut};
 use revtrace_core::{
-    Channel, MessageSource, UsdCents,
+    Channel, MessageSource, UsdCents, UsdTotal,
     report::{DayRange, Filter, RollupRow, Visitors},
     time::to_rfc3339,
 };
@@ -50,7 +50,7 @@ pub(super) async fn rollup_rows(
     let rows = all(
         c,
         "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, sum(events)::int8,
-                sum(unconverted)::int8, sum(usd_cents)::int8, sum(quantity)::int8, sum(refunded_cents)::int8
+                sum(unconverted)::int8, sum(usd_cents)::text, sum(quantity)::int8, sum(refunded_cents)::text
          FROM rollups WHERE company_id = $1 AND day BETWEEN $2 AND $3
          GROUP BY day, cart_type, attributed, ai_profile_id, message_source, is_test ORDER BY day",
         &[&company.0, &from.to_string(), &to.to_string()],
@@ -74,13 +74,18 @@ pub(super) async fn rollup_rows(
                 is_test: r.get(5),
                 events: r.get(6),
                 unconverted: r.get(7),
-                usd_cents: r.get(8),
+                usd_cents: wide(r.get(8))?,
                 quantity: r.get(9),
-                refunded_cents: r.get(10),
+                refunded_cents: wide(r.get(10))?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((rows, has_checkout_data(c, company).await?))
+}
+
+/// A sum over shards, exact as text: the shards' total may exceed `i64`.
+fn wide(text: &str) -> Result<i128, StoreError> {
+    text.parse().map_err(|_| corrupt("sum", text))
 }
 
 async fn has_checkout_data(c: &impl GenericClient, company: &CompanyId) -> Result<bool, StoreError> {
@@ -178,15 +183,16 @@ pub(super) async fn top_conversations(
         c,
         "SELECT ticket_id, min(ai_profile_id), min(message_source), count(*),
                 count(*) FILTER (WHERE cart_type = 'CHECKOUT'),
-                coalesce(sum(usd_cents) FILTER (WHERE cart_type = 'CHECKOUT'), 0)::int8,
-                coalesce(sum(usd_cents) FILTER (WHERE cart_type = 'CART_EVENT'), 0)::int8,
+                coalesce(sum(usd_cents) FILTER (WHERE cart_type = 'CHECKOUT'), 0)::text,
+                coalesce(sum(usd_cents) FILTER (WHERE cart_type = 'CART_EVENT'), 0)::text,
                 max(occurred_at_ms)
          FROM events
          WHERE company_id = $1 AND occurred_at_ms >= $2 AND occurred_at_ms < $3 AND ticket_id IS NOT NULL
            AND (NOT is_test OR $4) AND ($5::text IS NULL OR ai_profile_id = $5)
            AND ($6::text IS NULL OR message_source = $6)
          GROUP BY ticket_id
-         ORDER BY 6 DESC, 7 DESC, 8 DESC
+         ORDER BY coalesce(sum(usd_cents) FILTER (WHERE cart_type = 'CHECKOUT'), 0) DESC,
+                  coalesce(sum(usd_cents) FILTER (WHERE cart_type = 'CART_EVENT'), 0) DESC, 8 DESC
          LIMIT $7",
         &[
             &company.0,
@@ -208,8 +214,8 @@ pub(super) async fn top_conversations(
                 message_source: MessageSource::parse(source).ok_or_else(|| corrupt("message source", source))?,
                 events: r.get(3),
                 orders: r.get(4),
-                checkout_revenue_usd: usd_text(r.get(5)),
-                cart_gmv_usd: usd_text(r.get(6)),
+                checkout_revenue_usd: UsdTotal(wide(r.get(5))?).to_string(),
+                cart_gmv_usd: UsdTotal(wide(r.get(6))?).to_string(),
                 last_event_at: to_rfc3339(r.get(7)),
             })
         })

@@ -54,10 +54,19 @@ pub(super) fn call(
     if let Some(key) = idempotency {
         let (status, body) = answer.to_stored()?;
         conn.prepare_cached(
-            "INSERT INTO idempotency_keys (company_id, idempotency_id, request_sha256, status, body, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, status, body,
+                                           created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![company.0, key.id, key.request_sha256.as_slice(), status, body, now_ms])?;
+        .execute(params![
+            company.0,
+            key.endpoint,
+            key.id,
+            key.request_sha256.as_slice(),
+            status,
+            body,
+            now_ms
+        ])?;
     }
     Ok(answer)
 }
@@ -66,9 +75,10 @@ pub(super) fn call(
 fn replay(conn: &Connection, company: &CompanyId, key: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
     let stored: Option<(Vec<u8>, u16, String)> = conn
         .prepare_cached(
-            "SELECT request_sha256, status, body FROM idempotency_keys WHERE company_id = ?1 AND idempotency_id = ?2",
+            "SELECT request_sha256, status, body FROM idempotency_keys
+             WHERE company_id = ?1 AND endpoint = ?2 AND idempotency_id = ?3",
         )?
-        .query_row(params![company.0, key.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row(params![company.0, key.endpoint, key.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     match stored {
         None => Ok(None),

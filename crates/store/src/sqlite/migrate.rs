@@ -14,6 +14,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0002_reporting.sql"), backfill: Some(assisted_days) },
     Migration { sql: include_str!("migrations/0003_shopify.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0004_origins.sql"), backfill: None },
+    Migration { sql: include_str!("migrations/0005_hardening.sql"), backfill: Some(exact_rollups) },
 ];
 
 pub(super) fn run(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -51,6 +52,75 @@ fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
         mark.execute(params![company, day, fingerprint])?;
     }
     conn.execute_batch(include_str!("migrations/visitor_counts.sql"))
+}
+
+/// Version 5: rebuilds every rollup key that holds a float (a sum that left
+/// i64 before this version refused it) from its events, exactly, spread over
+/// shards so that each row stays within i64; then guards the table.
+fn exact_rollups(conn: &Connection) -> rusqlite::Result<()> {
+    const KEY: &str = "company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test";
+    let broken: Vec<(String, String, String, i64, String, String, i64)> = conn
+        .prepare(&format!(
+            "SELECT DISTINCT {KEY} FROM rollups
+             WHERE typeof(events) <> 'integer' OR typeof(unconverted) <> 'integer' OR typeof(usd_cents) <> 'integer'
+                OR typeof(quantity) <> 'integer' OR typeof(refunded_cents) <> 'integer'"
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
+        .collect::<Result<_, _>>()?;
+    for key in &broken {
+        let (company, day, cart_type, attributed, profile, source, is_test) = key;
+        let key_params = params![company, day, cart_type, attributed, profile, source, is_test];
+        conn.execute(
+            "DELETE FROM rollups WHERE company_id = ?1 AND day = ?2 AND cart_type = ?3 AND attributed = ?4
+               AND ai_profile_id = ?5 AND message_source = ?6 AND is_test = ?7",
+            key_params,
+        )?;
+        let mut events = conn.prepare(
+            "SELECT usd_cents IS NULL, coalesce(usd_cents, 0), coalesce(quantity_signed, 0), refunded_cents FROM events
+             WHERE company_id = ?1 AND day = ?2 AND cart_type = ?3 AND attributed = ?4
+               AND coalesce(ai_profile_id, '') = ?5 AND coalesce(message_source, '') = ?6 AND is_test = ?7
+             ORDER BY event_pk",
+        )?;
+        let mut rows = events.query(key_params)?;
+        let mut shards: Vec<[i64; 5]> = vec![[0; 5]];
+        while let Some(r) = rows.next()? {
+            let event = [1, r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
+            let current = shards.last_mut().expect("one shard at least");
+            let added: Option<Vec<i64>> = current.iter().zip(event).map(|(sum, x)| sum.checked_add(x)).collect();
+            match added {
+                Some(sums) => current.copy_from_slice(&sums),
+                None => shards.push(event),
+            }
+        }
+        let mut insert = conn.prepare(
+            "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard,
+                                  events, unconverted, usd_cents, quantity, refunded_cents)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for (shard, [n, unconverted, cents, quantity, refunded]) in shards.into_iter().enumerate() {
+            if n > 0 {
+                insert.execute(params![
+                    company,
+                    day,
+                    cart_type,
+                    attributed,
+                    profile,
+                    source,
+                    is_test,
+                    shard as i64,
+                    n,
+                    unconverted,
+                    cents,
+                    quantity,
+                    refunded
+                ])?;
+            }
+        }
+    }
+    if !broken.is_empty() {
+        tracing::warn!(keys = broken.len(), "rollup rows that had left i64 were rebuilt exactly from their events");
+    }
+    conn.execute_batch(include_str!("migrations/rollup_guard.sql"))
 }
 
 #[cfg(test)]

@@ -115,6 +115,7 @@ impl SqliteStore {
         idempotency: Option<IdempotencyKey>,
         call: Call,
     ) -> Result<Ingested, StoreError> {
+        let idempotency = idempotency.map(|key| key.scoped(call.endpoint()));
         match self.write(Command::Ingest { company: company.clone(), idempotency, call }).await? {
             Reply::Ingested(answer) => Ok(answer),
             _ => Err(unexpected("admin")),

@@ -2,7 +2,7 @@
 //! report, the per-conversation view, and the reporting table export.
 
 use revtrace_core::{
-    Channel, MessageSource, UsdCents,
+    Channel, MessageSource, UsdCents, UsdTotal,
     report::{DayRange, Filter, RollupRow, Visitors},
     time::to_rfc3339,
 };
@@ -77,9 +77,9 @@ pub(super) fn rollup_rows(
                 is_test: is_test != 0,
                 events,
                 unconverted,
-                usd_cents: cents,
+                usd_cents: cents.into(),
                 quantity: qty,
-                refunded_cents: refunded,
+                refunded_cents: refunded.into(),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -185,9 +185,14 @@ pub(super) fn top_conversations(
     let mut stmt = conn.prepare_cached(
         "SELECT ticket_id, ai_profile_id, message_source, count(*),
                 sum(cart_type = 'CHECKOUT'),
-                coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents END), 0),
-                coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents END), 0),
-                max(occurred_at_ms)
+                total(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents END),
+                total(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents END),
+                max(occurred_at_ms),
+                -- Exact sums in two halves: SQLite's sum() stops at i64.
+                coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents / 1000000000 END), 0),
+                coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents % 1000000000 END), 0),
+                coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents / 1000000000 END), 0),
+                coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents % 1000000000 END), 0)
          FROM events
          WHERE company_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms < ?3 AND ticket_id IS NOT NULL
            AND (is_test = 0 OR ?4) AND (?5 IS NULL OR ai_profile_id = ?5) AND (?6 IS NULL OR message_source = ?6)
@@ -210,20 +215,23 @@ pub(super) fn top_conversations(
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
-                [r.get::<_, i64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
+                [r.get::<_, i64>(3)?, r.get(4)?, r.get(7)?],
+                [r.get::<_, i64>(8)?, r.get(9)?, r.get(10)?, r.get(11)?],
             ))
         },
     )?;
     rows.map(|row| {
-        let (ticket_id, ai_profile_id, source, [events, orders, checkout, cart, last]) = row?;
+        let (ticket_id, ai_profile_id, source, [events, orders, last], [checkout_hi, checkout_lo, cart_hi, cart_lo]) =
+            row?;
+        let exact = |hi: i64, lo: i64| UsdTotal(i128::from(hi) * 1_000_000_000 + i128::from(lo)).to_string();
         Ok(ConversationRow {
             ticket_id,
             ai_profile_id,
             message_source: MessageSource::parse(&source).ok_or_else(|| corrupt("message source", &source))?,
             events,
             orders,
-            checkout_revenue_usd: usd_text(checkout),
-            cart_gmv_usd: usd_text(cart),
+            checkout_revenue_usd: exact(checkout_hi, checkout_lo),
+            cart_gmv_usd: exact(cart_hi, cart_lo),
             last_event_at: to_rfc3339(last),
         })
     })

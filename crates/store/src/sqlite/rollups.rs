@@ -40,7 +40,8 @@ fn upsert(conn: &Connection, company: &CompanyId, key: &RollupKey, sums: [i64; 5
         "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test,
             events, unconverted, usd_cents, quantity, refunded_cents)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test) DO UPDATE SET
+         ON CONFLICT (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard)
+         DO UPDATE SET
             events = events + excluded.events, unconverted = unconverted + excluded.unconverted,
             usd_cents = usd_cents + excluded.usd_cents, quantity = quantity + excluded.quantity,
             refunded_cents = refunded_cents + excluded.refunded_cents",
