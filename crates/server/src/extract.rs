@@ -39,9 +39,54 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     // The plain parser is the fast path; the path-tracking one runs again
     // only to name the field of a body that failed.
     match serde_json::from_slice(raw) {
-        Ok(value) => Ok(value),
+        Ok(value) => {
+            refuse_nul(raw)?;
+            Ok(value)
+        }
         Err(_) => Err(explain::<T>(raw)),
     }
+}
+
+/// Text with a NUL character is refused everywhere (PostgreSQL's text cannot
+/// hold it, and no id, title or message needs it), so both backends answer
+/// the same. JSON can only carry NUL as the escape `\u0000`: the raw scan is
+/// the fast path, and the walk names the field (or finds an escaped
+/// backslash followed by `u0000`, which is not a NUL).
+fn refuse_nul(raw: &[u8]) -> Result<(), ApiError> {
+    if !raw.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(raw) else { return Ok(()) };
+    match nul_path(&value, String::new()) {
+        Some(path) => {
+            let field = if path.is_empty() { "body".to_owned() } else { path };
+            Err(ApiError::invalid_field(field.clone(), format!("{field} contains a NUL character (\\u0000)")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The path of the first string or key holding a NUL, `line_items[0].title` style.
+fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_path(item, format!("{at}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+            if key.contains('\0') { Some(path) } else { nul_path(item, path) }
+        }),
+        _ => None,
+    }
+}
+
+/// A path or query value holding a NUL names nothing that can be stored.
+pub fn refuse_nul_text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.contains('\0') {
+        return Err(ApiError::invalid_field(field, format!("{field} contains a NUL character")));
+    }
+    Ok(())
 }
 
 /// Why `raw` does not parse as `T`: 400 for bad JSON, 422 naming the field.
@@ -150,6 +195,16 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("name"));
         let e = parse::<Body>(br#"{"name": "x", "items": [{}]}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("items[0].quantity"));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_with_their_path() {
+        let e = parse::<Body>(br#"{"name": "x", "items": [], "extra": {"t": ["ok", "a\u0000b"]}}"#).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("invalid_field", Some("extra.t[1]")));
+        let e = parse::<Body>(br#"{"name": "a\u0000", "items": []}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        // An escaped backslash before "u0000" is not a NUL.
+        assert!(parse::<Body>(br#"{"name": "a\\u0000", "items": []}"#).is_ok());
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(cors::layer))
         .layer(middleware::from_fn(telemetry::track))
         .layer(middleware::from_fn(deadline))
+        .layer(middleware::from_fn(error::json_errors))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(ApiError::internal())))
         .with_state(state)

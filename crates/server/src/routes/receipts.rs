@@ -25,6 +25,7 @@ pub async fn event_attribution(
     Path(event_id): Path<String>,
 ) -> Result<Json<AttributionReceipt>, ApiError> {
     let principal = secret_principal(&*state.store, &headers).await?;
+    crate::extract::refuse_nul_text("event_id", &event_id)?;
     state
         .store
         .event_attribution(&principal.company_id, &event_id)

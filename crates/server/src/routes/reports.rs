@@ -154,6 +154,9 @@ impl ReportRequest {
         let Query(params) = params.map_err(|e| {
             ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
         })?;
+        for (name, value) in &params {
+            crate::extract::refuse_nul_text(name, value)?;
+        }
         let company = principal.company_id;
         let profile =
             state.store.company_profile(&company).await?.ok_or_else(|| ApiError::unauthorized("unknown company"))?;

@@ -30,6 +30,7 @@ pub async fn ticket_revenue(
     Path(ticket_id): Path<String>,
 ) -> Result<Json<TicketRevenue>, ApiError> {
     let principal = secret_principal(&*state.store, &headers).await?;
+    crate::extract::refuse_nul_text("ticket_id", &ticket_id)?;
     state
         .store
         .ticket_revenue(&principal.company_id, &ticket_id)

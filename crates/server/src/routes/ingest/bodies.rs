@@ -1,12 +1,11 @@
 //! The wire shapes of the ingest calls, with the constraints the OpenAPI
 //! document states. Fields the SPEC does not name are ignored.
 
-use jiff::Timestamp;
 use revtrace_core::{CartEventType, Channel, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::wire::{Amount, IdText};
+use crate::wire::{Amount, IdText, Instant};
 
 #[derive(Deserialize, ToSchema)]
 pub struct TicketBody {
@@ -32,8 +31,7 @@ pub struct MessageBody {
     #[schema(min_length = 1, max_length = 255)]
     pub message_id: String,
     /// RFC 3339; at most 5 minutes in the future.
-    #[schema(value_type = String, format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
-    pub sent_at: Timestamp,
+    pub sent_at: Instant,
     pub role: Role,
     pub text: Option<String>,
     /// AI messages only: true when the answer was grounded in catalog or store data.
@@ -64,8 +62,7 @@ pub struct CartEventBody {
     #[schema(pattern = "^[A-Za-z]{3}$", example = "USD")]
     pub currency: String,
     /// RFC 3339, default now; at most 5 minutes in the future.
-    #[schema(value_type = Option<String>, format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
-    pub occurred_at: Option<Timestamp>,
+    pub occurred_at: Option<Instant>,
     /// Shopify cart token, if any (a `?key=…` suffix is dropped).
     #[schema(pattern = "^[^?\\s]", max_length = 255)]
     pub cart_token: Option<String>,
@@ -89,8 +86,7 @@ pub struct CheckoutEventBody {
     #[schema(pattern = "^[A-Za-z]{3}$", example = "USD")]
     pub currency: String,
     /// RFC 3339, default now; at most 5 minutes in the future.
-    #[schema(value_type = Option<String>, format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
-    pub occurred_at: Option<Timestamp>,
+    pub occurred_at: Option<Instant>,
     #[serde(default)]
     pub line_items: Vec<LineItemBody>,
     /// A test order (as Shopify's `test`): stored, flagged, and left out of
@@ -134,8 +130,7 @@ pub struct VisitBody {
     #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$", example = "FP-8a3c")]
     pub user_fingerprint: String,
     /// RFC 3339, default now; at most 5 minutes in the future.
-    #[schema(value_type = Option<String>, format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
-    pub occurred_at: Option<Timestamp>,
+    pub occurred_at: Option<Instant>,
     /// Retry-safe id (or the `Idempotency-Key` header).
     #[schema(min_length = 1, max_length = 255)]
     pub idempotency_id: Option<String>,
@@ -150,8 +145,7 @@ pub struct RefundBody {
     /// In the order's currency; positive. Refunds of an order never exceed its value.
     pub amount: Amount,
     /// RFC 3339; defaults to the time of receipt.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
+    pub occurred_at: Option<Instant>,
     /// Retry-safe id (or the `Idempotency-Key` header).
     #[schema(min_length = 1, max_length = 255)]
     pub idempotency_id: Option<String>,

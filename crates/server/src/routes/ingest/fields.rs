@@ -5,11 +5,13 @@ use axum::{
     body::Bytes,
     http::{HeaderMap, StatusCode},
 };
-use jiff::Timestamp;
 use revtrace_core::{Currency, Fingerprint};
 use revtrace_store::{IdempotencyKey, request_digest};
 
-use crate::{error::ApiError, wire::Amount};
+use crate::{
+    error::ApiError,
+    wire::{Amount, Instant},
+};
 
 /// An instant more than this far in the future is refused.
 const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
@@ -40,7 +42,7 @@ pub(super) fn profile_slug(raw: &str) -> Result<(), ApiError> {
     }
 }
 
-pub(super) fn instant(field: &str, at: Option<Timestamp>, now_ms: i64) -> Result<i64, ApiError> {
+pub(super) fn instant(field: &str, at: Option<Instant>, now_ms: i64) -> Result<i64, ApiError> {
     let at_ms = at.map(|t| t.as_millisecond()).unwrap_or(now_ms);
     if at_ms > now_ms + MAX_FUTURE_MS {
         return Err(ApiError::invalid_field(field, format!("{field} is more than 5 minutes in the future")));
@@ -97,7 +99,7 @@ pub(super) fn idempotency(
     }
     let value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "bad JSON"))?;
-    Ok(Some(IdempotencyKey { id: id.to_owned(), request_sha256: request_digest(&value) }))
+    Ok(Some(IdempotencyKey::new(id.to_owned(), request_digest(&value))))
 }
 
 /// Shopify's `/cart.js` token carries a `?key=…` suffix that orders do not.

@@ -9,7 +9,6 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use jiff::Timestamp;
 use revtrace_core::{CartEventType, Fingerprint};
 use revtrace_store::{
     CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
@@ -74,7 +73,7 @@ async fn allowed_origin(state: &AppState, headers: &HeaderMap, principal: &Princ
 
 /// What cart and checkout events share: who sent it, when, by whom, in what money.
 struct Envelope<'a> {
-    occurred_at: Option<Timestamp>,
+    occurred_at: Option<crate::wire::Instant>,
     user_fingerprint: Option<Fingerprint>,
     user_faq_fingerprint: Option<&'a str>,
     currency: &'a str,

@@ -14,7 +14,6 @@ use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
 };
-use jiff::Timestamp;
 use revtrace_core::{Currency, Fingerprint};
 use revtrace_store::{
     DeliveryOutcome, EventInput, EventKind, LineItem, RefundInput, RevenueBasis, ShopifyAction, ShopifyDelivery,
@@ -127,9 +126,9 @@ fn action(store: &ShopifyStore, topic: &str, body: &[u8], now_ms: i64) -> Result
 }
 
 fn instant(field: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<Timestamp>()
-        .map(|t| t.as_millisecond())
-        .map_err(|_| ApiError::invalid_field(field, format!("{field} must be an ISO 8601 instant with an offset")))
+    crate::wire::Instant::parse(raw).map(crate::wire::Instant::as_millisecond).ok_or_else(|| {
+        ApiError::invalid_field(field, format!("{field} must be an RFC 3339 instant with an offset, years 1970–9999"))
+    })
 }
 
 fn fingerprint_from(raw: Option<&str>) -> Option<Fingerprint> {
