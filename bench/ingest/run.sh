@@ -49,7 +49,8 @@ esac
 REVTRACE_KEY=$("$BIN" company add --name "Bench store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["company_key"])')
 export REVTRACE_KEY
 
-RUST_LOG=warn "$BIN" serve --listen 127.0.0.1:18181 &
+# One load generator on loopback is one client address: no per-client rate limit here.
+RUST_LOG=warn "$BIN" serve --listen 127.0.0.1:18181 --public-rate-per-minute 0 --unknown-key-rate-per-minute 0 &
 SERVER_PID=$!
 "$ECHO" 127.0.0.1:18182 &
 ECHO_PID=$!

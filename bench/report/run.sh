@@ -30,7 +30,7 @@ SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret
 ls -la "$WORK" | awk '/bench.db$/ {printf "database: %.0f MiB\n", $5 / 1048576}'
 
 PORT=18787
-RUST_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" > "$WORK/server.log" 2>&1 &
+RUST_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" --public-rate-per-minute 0 --unknown-key-rate-per-minute 0 > "$WORK/server.log" 2>&1 &
 # A first start on an older database runs its migrations first.
 for _ in $(seq 1200); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.1; done
 

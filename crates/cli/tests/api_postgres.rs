@@ -14,6 +14,8 @@ const BACKEND: helpers::Backend = helpers::Backend::Postgres;
 mod browser;
 #[path = "api/exports.rs"]
 mod exports;
+#[path = "api/hardening.rs"]
+mod hardening;
 // Shared with `api`, which uses the SQLite-only helpers this binary does not.
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]

@@ -8,6 +8,7 @@ pub mod cors;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod net;
 pub mod openapi;
 pub mod routes;
 pub mod telemetry;
@@ -21,7 +22,6 @@ use axum::{
     http::StatusCode,
     middleware,
     routing::{get, post},
-    serve::ListenerExt,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use revtrace_store::Store;
@@ -51,11 +51,23 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
+    pub limits: Arc<net::limits::Limits>,
+    pub rate_limiters: Arc<net::limits::RateLimiters>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, clock: Arc::new(SystemClock), metrics: telemetry::prometheus() }
+        Self::with_limits(store, net::limits::Limits::default())
+    }
+
+    pub fn with_limits(store: Arc<dyn Store>, limits: net::limits::Limits) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            metrics: telemetry::prometheus(),
+            limits: Arc::new(limits),
+            rate_limiters: Arc::default(),
+        }
     }
 }
 
@@ -90,6 +102,7 @@ pub fn app(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint takes another method")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), net::limits::rate_limit))
         .layer(middleware::from_fn(cors::layer))
         .layer(middleware::from_fn(telemetry::track))
         .layer(middleware::from_fn(deadline))
@@ -121,8 +134,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
+    let limits = state.limits.clone();
+    let limiters = state.rate_limiters.clone();
+    // Buckets of clients gone quiet are dropped, so memory follows the active ones.
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limiters.forget_idle();
+        }
     });
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let served = net::listener::run(listener, app(state), limits, shutdown).await;
+    sweeper.abort();
+    served
 }

@@ -11,6 +11,7 @@ mod error;
 mod keys;
 mod model;
 pub mod postgres;
+mod principals;
 mod rows;
 pub mod sqlite;
 
@@ -29,6 +30,9 @@ pub type ExportRows = tokio::sync::mpsc::Receiver<Result<Vec<ExportRow>, StoreEr
 pub trait Store: Send + Sync + 'static {
     /// Who holds this key: a company's public key or one of its secret keys.
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError>;
+
+    /// Lists or changes a company's keys and rate limits.
+    async fn keys(&self, company: &CompanyId, change: KeyChange) -> Result<CompanyKeys, StoreError>;
 
     // Every ingest call takes an optional idempotency key: a retry with the
     // same id and body gets the original answer; another body is refused.

@@ -29,6 +29,10 @@ pub enum KeyKind {
 pub struct Principal {
     pub company_id: CompanyId,
     pub kind: KeyKind,
+    /// Requests per minute per client address this key may make: the
+    /// company's setting for its public key (`None`: the server's default;
+    /// 0: no limit), a secret key's own (`None`: no limit).
+    pub rate_per_minute: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -235,11 +239,76 @@ pub struct NewCompany {
     pub window_ms: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct CompanyCredentials {
     pub company_id: String,
     pub company_key: String,
     pub secret_key: String,
+}
+
+/// Secrets never reach logs: `Debug` shows only the key's prefix.
+impl std::fmt::Debug for CompanyCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompanyCredentials")
+            .field("company_id", &self.company_id)
+            .field("company_key", &self.company_key)
+            .field("secret_key", &redacted(&self.secret_key))
+            .finish()
+    }
+}
+
+/// A secret's first characters and a mark that the rest is hidden.
+pub fn redacted(secret: &str) -> String {
+    format!("{}…[redacted]", secret.get(..7).unwrap_or_default())
+}
+
+/// A change to a company's keys and rate limits (`revtrace company keys`).
+#[derive(Clone, Debug)]
+pub enum KeyChange {
+    List,
+    /// A new secret key; the old ones stay live, so a rotation needs no downtime.
+    Add {
+        rate_per_minute: Option<u32>,
+    },
+    /// Revokes the secret key with this prefix (`sk_` and 7 characters); the
+    /// last one cannot be revoked.
+    Revoke {
+        prefix: String,
+    },
+    SetKeyRate {
+        prefix: String,
+        rate_per_minute: Option<u32>,
+    },
+    /// The public key's limit per client address (None: the server's default; 0: none).
+    PublicRate(Option<u32>),
+}
+
+/// A company's keys after a change: never a secret, except one just added.
+#[derive(Clone, Serialize)]
+pub struct CompanyKeys {
+    pub company_key: String,
+    pub public_rate_per_minute: Option<u32>,
+    pub secret_keys: Vec<SecretKeyInfo>,
+    /// The key an `Add` created, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<String>,
+}
+
+impl std::fmt::Debug for CompanyKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompanyKeys")
+            .field("secret_keys", &self.secret_keys)
+            .field("added", &self.added.as_deref().map(redacted))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretKeyInfo {
+    /// `sk_` and 7 characters: enough to name the key, not to use it.
+    pub prefix: String,
+    pub created_at: String,
+    pub rate_per_minute: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -450,7 +519,7 @@ impl RevenueBasis {
 }
 
 /// A connected Shopify shop.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ShopifyStore {
     pub shop_domain: String,
     pub company_id: CompanyId,
@@ -461,9 +530,22 @@ pub struct ShopifyStore {
     pub secrets: Vec<String>,
 }
 
+impl std::fmt::Debug for ShopifyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyStore")
+            .field("shop_domain", &self.shop_domain)
+            .field("company_id", &self.company_id)
+            .field("ai_profile_id", &self.ai_profile_id)
+            .field("fingerprint_property", &self.fingerprint_property)
+            .field("revenue_basis", &self.revenue_basis)
+            .field("secrets", &format!("[{} redacted]", self.secrets.len()))
+            .finish()
+    }
+}
+
 /// `revtrace shopify connect`: settings left `None` keep their stored value
 /// (or the default for a new shop); a new secret joins the newest one.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ShopifyConnect {
     pub company: CompanyId,
     pub shop_domain: String,
@@ -471,6 +553,16 @@ pub struct ShopifyConnect {
     pub ai_profile_id: Option<String>,
     pub fingerprint_property: Option<String>,
     pub revenue_basis: Option<RevenueBasis>,
+}
+
+impl std::fmt::Debug for ShopifyConnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyConnect")
+            .field("company", &self.company)
+            .field("shop_domain", &self.shop_domain)
+            .field("secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 /// An `orders/paid` order, parsed; the store resolves its fingerprint.

@@ -6,7 +6,7 @@ use revtrace_core::{Candidate, Channel, MessageFact, Multiplier, UsdTotal, class
 use rust_decimal::Decimal;
 
 use crate::{
-    StoreError,
+    Rejection, StoreError,
     model::{
         CandidateView, CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput, RefundReceipt,
         TicketEvent, TicketInput, TicketRevenue, TicketSummary, TicketTotals,
@@ -359,5 +359,24 @@ impl<'a> EventColumns<'a> {
                 cart_token: None,
             },
         }
+    }
+}
+
+/// Which stored secret key a change names, by prefix: exactly one must match,
+/// and the last live key is never revoked (the company would lose its reads).
+pub(crate) fn key_named(
+    keys: &[crate::model::SecretKeyInfo],
+    prefix: &str,
+    revoking: bool,
+) -> Result<String, Rejection> {
+    let matching: Vec<&crate::model::SecretKeyInfo> = keys.iter().filter(|k| k.prefix.starts_with(prefix)).collect();
+    match matching.as_slice() {
+        [] => Err(Rejection::Invalid(format!("no secret key of this company starts with {prefix:?}"))),
+        [one] if revoking && keys.len() == 1 => Err(Rejection::Invalid(format!(
+            "{} is the company's only secret key; add another first (revtrace company keys add)",
+            one.prefix
+        ))),
+        [one] => Ok(one.prefix.clone()),
+        _ => Err(Rejection::Invalid(format!("several secret keys start with {prefix:?}; give more of it"))),
     }
 }

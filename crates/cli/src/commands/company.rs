@@ -12,10 +12,74 @@ pub enum Command {
     /// List, allow or disallow the web origins (https://shop.example.com) that
     /// may send the company's events from a browser with the public key.
     Origins(OriginsArgs),
+    /// List, add or revoke secret keys, and set rate limits. Two secret keys
+    /// can be live at once, so a rotation is: add, move clients, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(clap::Subcommand)]
+pub enum KeysCommand {
+    /// The public key, its rate limit, and each secret key's prefix, age and limit.
+    List(KeysArgs),
+    /// Create another secret key (printed once); the others stay live.
+    Add {
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// Calls per minute this key may make (default: no limit).
+        #[arg(long, value_name = "N")]
+        rate_per_minute: Option<u32>,
+    },
+    /// Revoke the secret key starting with PREFIX (as `list` shows it); running
+    /// servers refuse it within 2 seconds. The last key cannot be revoked.
+    Revoke {
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// The key's first characters, e.g. sk_3fa81c2.
+        prefix: String,
+    },
+    /// Limit one secret key's calls per minute (`--none` removes the limit).
+    KeyRate {
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// The key's first characters, e.g. sk_3fa81c2.
+        prefix: String,
+        /// Calls per minute.
+        #[arg(long, value_name = "N", conflicts_with = "none", required_unless_present = "none")]
+        rate_per_minute: Option<u32>,
+        /// No limit for this key.
+        #[arg(long)]
+        none: bool,
+    },
+    /// The public key's calls per minute per client address (a shopper's
+    /// browser, or many behind one address); 0: no limit; `--default`: the server's.
+    PublicRate {
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// Calls per minute per client address.
+        #[arg(long, value_name = "N", conflicts_with = "default", required_unless_present = "default")]
+        rate_per_minute: Option<u32>,
+        /// Use the server's default (`revtrace serve --public-rate-per-minute`).
+        #[arg(long)]
+        default: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct KeysArgs {
+    /// The company's id (co_…), as `company add` printed it.
+    #[arg(long, value_name = "ID")]
+    company: String,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    database: DatabaseArg,
 }
 
 #[derive(clap::Args)]
 pub struct OriginsArgs {
+    /// The company's id (co_…), as `company add` printed it.
     #[arg(long, value_name = "ID")]
     company: String,
     /// An origin to allow: scheme://host[:port], e.g. https://glow-skincare.myshopify.com.
@@ -50,7 +114,40 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Add(args) => add(args).await,
         Command::Origins(args) => origins(args).await,
+        Command::Keys(command) => keys(command).await,
     }
+}
+
+async fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    use revtrace_store::KeyChange;
+    let (args, change) = match command {
+        KeysCommand::List(args) => (args, KeyChange::List),
+        KeysCommand::Add { keys, rate_per_minute } => (keys, KeyChange::Add { rate_per_minute }),
+        KeysCommand::Revoke { keys, prefix } => (keys, KeyChange::Revoke { prefix }),
+        KeysCommand::KeyRate { keys, prefix, rate_per_minute, .. } => {
+            (keys, KeyChange::SetKeyRate { prefix, rate_per_minute })
+        }
+        KeysCommand::PublicRate { keys, rate_per_minute, .. } => (keys, KeyChange::PublicRate(rate_per_minute)),
+    };
+    let (store, company) = args.database.open_company(&args.company).await?;
+    let keys = store.keys(&company, change).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&keys)?);
+        return Ok(());
+    }
+    let limit = |rate: Option<u32>, none: &str| match rate {
+        None => none.to_owned(),
+        Some(0) => "no limit".to_owned(),
+        Some(n) => format!("{n}/min"),
+    };
+    println!("public key  {}  {}", keys.company_key, limit(keys.public_rate_per_minute, "server default limit"));
+    for key in &keys.secret_keys {
+        println!("secret key  {}…  created {}  {}", key.prefix, key.created_at, limit(key.rate_per_minute, "no limit"));
+    }
+    if let Some(added) = keys.added {
+        println!("new secret key: {added}  (shown once; keep it secret)");
+    }
+    Ok(())
 }
 
 /// `https://shop.example.com[:port]`: what a browser sends as `Origin`.

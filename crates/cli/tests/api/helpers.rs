@@ -145,6 +145,15 @@ pub async fn spawn_app() -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(timezone: &str, window_hours: i64) -> Option<TestApp> {
+    // The suite sends many calls from one address: no rate limits by default.
+    spawn_app_limited(timezone, window_hours, revtrace_server::net::limits::Limits::unmetered()).await
+}
+
+pub async fn spawn_app_limited(
+    timezone: &str,
+    window_hours: i64,
+    limits: revtrace_server::net::limits::Limits,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDb::fresh(dir.path()).await?;
     let store = db.open().await;
@@ -159,7 +168,7 @@ pub async fn spawn_app_with(timezone: &str, window_hours: i64) -> Option<TestApp
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone());
+    let state = AppState::with_limits(store.clone(), limits);
     tokio::spawn(revtrace_server::serve(listener, state, async move {
         let _ = stop.await;
     }));

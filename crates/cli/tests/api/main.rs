@@ -10,6 +10,7 @@ const BACKEND: helpers::Backend = helpers::Backend::Sqlite;
 mod browser;
 mod cli;
 mod exports;
+mod hardening;
 mod helpers;
 mod journey;
 mod operations;

@@ -18,7 +18,7 @@ pub(crate) fn sign(body: &[u8], secret: &str) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-async fn connect(app: &TestApp, extra: &[&str]) {
+pub(crate) async fn connect(app: &TestApp, extra: &[&str]) {
     let mut args = vec!["shopify", "connect", "--company", &app.company_id, "--shop", SHOP, "--secret", SECRET];
     args.extend_from_slice(extra);
     let out = app.cli(&args);
@@ -44,7 +44,7 @@ async fn deliver_signed(app: &TestApp, topic: &str, webhook_id: &str, body: &str
     .await
 }
 
-async fn deliver(app: &TestApp, topic: &str, webhook_id: &str, body: &Value) -> Answer {
+pub(crate) async fn deliver(app: &TestApp, topic: &str, webhook_id: &str, body: &Value) -> Answer {
     deliver_signed(app, topic, webhook_id, &body.to_string(), SECRET).await
 }
 

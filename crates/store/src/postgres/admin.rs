@@ -6,8 +6,98 @@ use super::{Tx, all, exec, history};
 use crate::{
     StoreError,
     keys::{random_token, sha256_hex, time_ordered_id},
-    model::{CompanyCredentials, CompanyId, NewCompany, Product, RateInput},
+    model::{CompanyCredentials, CompanyId, CompanyKeys, KeyChange, NewCompany, Product, RateInput, SecretKeyInfo},
+    rows::key_named,
 };
+
+fn rate(value: Option<i32>) -> Option<u32> {
+    value.and_then(|n| u32::try_from(n).ok())
+}
+
+fn rate_param(value: Option<u32>) -> Option<i32> {
+    value.map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+async fn secret_keys(tx: &Tx<'_>, company: &CompanyId) -> Result<Vec<SecretKeyInfo>, StoreError> {
+    let rows = all(
+        tx,
+        "SELECT key_prefix, created_at_ms, rate_per_minute FROM api_keys WHERE company_id = $1
+         ORDER BY created_at_ms, key_prefix",
+        &[&company.0],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SecretKeyInfo {
+            prefix: r.get(0),
+            created_at: revtrace_core::time::to_rfc3339(r.get(1)),
+            rate_per_minute: rate(r.get(2)),
+        })
+        .collect())
+}
+
+/// Applies a change to a company's keys and answers them as they then are.
+pub(super) async fn keys(
+    tx: &Tx<'_>,
+    company: &CompanyId,
+    change: &KeyChange,
+    now_ms: i64,
+) -> Result<CompanyKeys, StoreError> {
+    let Some(row) = tx
+        .query_opt(
+            "SELECT company_key, public_rate_per_minute FROM companies WHERE company_id = $1 FOR UPDATE",
+            &[&company.0],
+        )
+        .await?
+    else {
+        return Err(crate::Rejection::UnknownCompany(company.0.clone()).into());
+    };
+    let company_key: String = row.get(0);
+    let mut public_rate = rate(row.get(1));
+    let mut added = None;
+    match change {
+        KeyChange::List => {}
+        KeyChange::Add { rate_per_minute } => {
+            let key = random_token("sk_");
+            exec(
+                tx,
+                "INSERT INTO api_keys (key_sha256, company_id, key_prefix, created_at_ms, rate_per_minute)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&sha256_hex(&key), &company.0, &&key[..10], &now_ms, &rate_param(*rate_per_minute)],
+            )
+            .await?;
+            added = Some(key);
+        }
+        KeyChange::Revoke { prefix } => {
+            let prefix = key_named(&secret_keys(tx, company).await?, prefix, true)?;
+            exec(tx, "DELETE FROM api_keys WHERE company_id = $1 AND key_prefix = $2", &[&company.0, &prefix]).await?;
+        }
+        KeyChange::SetKeyRate { prefix, rate_per_minute } => {
+            let prefix = key_named(&secret_keys(tx, company).await?, prefix, false)?;
+            exec(
+                tx,
+                "UPDATE api_keys SET rate_per_minute = $3 WHERE company_id = $1 AND key_prefix = $2",
+                &[&company.0, &prefix, &rate_param(*rate_per_minute)],
+            )
+            .await?;
+        }
+        KeyChange::PublicRate(value) => {
+            exec(
+                tx,
+                "UPDATE companies SET public_rate_per_minute = $2 WHERE company_id = $1",
+                &[&company.0, &rate_param(*value)],
+            )
+            .await?;
+            public_rate = *value;
+        }
+    }
+    Ok(CompanyKeys {
+        company_key,
+        public_rate_per_minute: public_rate,
+        secret_keys: secret_keys(tx, company).await?,
+        added,
+    })
+}
 
 pub(super) async fn create_company(
     tx: &Tx<'_>,

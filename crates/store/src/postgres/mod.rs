@@ -22,10 +22,7 @@ mod rollups;
 pub mod scratch;
 mod shopify;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -151,8 +148,7 @@ pub struct PgStore {
 
 struct Inner {
     pool: Pool,
-    /// Keys never change once issued, so a found key is remembered.
-    principals: RwLock<HashMap<String, Principal>>,
+    principals: crate::principals::PrincipalCache,
 }
 
 impl PgStore {
@@ -174,7 +170,7 @@ impl PgStore {
             let mut client = pool.get().await?;
             migrate::run(&mut client).await?;
         }
-        Ok(Self { inner: Arc::new(Inner { pool, principals: RwLock::default() }) })
+        Ok(Self { inner: Arc::new(Inner { pool, principals: Default::default() }) })
     }
 
     async fn ingest(
@@ -195,13 +191,18 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
+    async fn keys(&self, company: &CompanyId, change: crate::KeyChange) -> Result<crate::CompanyKeys, StoreError> {
+        let now = crate::keys::now_ms();
+        in_transaction!(self, |tx| admin::keys(&tx, company, &change, now).await)
+    }
+
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
-        if let Some(found) = self.inner.principals.read().ok().and_then(|cache| cache.get(key).cloned()) {
+        if let Some(found) = self.inner.principals.get(key) {
             return Ok(Some(found));
         }
         let found = read::principal(&self.reader().await?, key).await?;
-        if let (Some(principal), Ok(mut cache)) = (&found, self.inner.principals.write()) {
-            cache.insert(key.to_owned(), principal.clone());
+        if let Some(principal) = &found {
+            self.inner.principals.put(key, principal);
         }
         Ok(found)
     }

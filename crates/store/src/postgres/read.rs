@@ -13,12 +13,20 @@ use crate::{
 
 pub(super) async fn principal(c: &impl GenericClient, key: &str) -> Result<Option<Principal>, StoreError> {
     let (sql, lookup, kind) = if key.starts_with("sk_") {
-        ("SELECT company_id FROM api_keys WHERE key_sha256 = $1", sha256_hex(key), KeyKind::Secret)
+        ("SELECT company_id, rate_per_minute FROM api_keys WHERE key_sha256 = $1", sha256_hex(key), KeyKind::Secret)
     } else {
-        ("SELECT company_id FROM companies WHERE company_key = $1", key.to_owned(), KeyKind::Public)
+        (
+            "SELECT company_id, public_rate_per_minute FROM companies WHERE company_key = $1",
+            key.to_owned(),
+            KeyKind::Public,
+        )
     };
     let company = opt(c, sql, &[&lookup]).await?;
-    Ok(company.map(|r| Principal { company_id: CompanyId(r.get(0)), kind }))
+    Ok(company.map(|r| Principal {
+        company_id: CompanyId(r.get(0)),
+        kind,
+        rate_per_minute: r.get::<_, Option<i32>>(1).and_then(|n| u32::try_from(n).ok()),
+    }))
 }
 
 fn corrupt(what: &str, raw: &str) -> StoreError {

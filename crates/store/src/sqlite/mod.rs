@@ -18,9 +18,8 @@ mod syncer;
 mod writer;
 
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
+    sync::Arc,
 };
 
 use async_trait::async_trait;
@@ -68,9 +67,9 @@ struct Inner {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
     readers: r2d2::Pool<SqliteConnectionManager>,
-    /// Keys never change once issued, so a found key is remembered; an
-    /// unknown one is looked up again (a key created by the CLI works at once).
-    principals: RwLock<HashMap<String, Principal>>,
+    /// Keys seen lately; an unknown one is looked up again (a key created by
+    /// the CLI works at once, a revoked one stops within the cache's TTL).
+    principals: crate::principals::PrincipalCache,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -99,7 +98,7 @@ impl SqliteStore {
                 path,
                 writer: tx,
                 readers,
-                principals: RwLock::default(),
+                principals: Default::default(),
                 _checkpoints: checkpoints,
             }),
         })
@@ -147,14 +146,21 @@ fn unexpected(what: &str) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn keys(&self, company: &CompanyId, change: crate::KeyChange) -> Result<crate::CompanyKeys, StoreError> {
+        match self.write(Command::Keys { company: company.clone(), change }).await? {
+            Reply::Keys(keys) => Ok(keys),
+            _ => Err(unexpected("keys")),
+        }
+    }
+
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
-        if let Some(found) = self.inner.principals.read().ok().and_then(|cache| cache.get(key).cloned()) {
+        if let Some(found) = self.inner.principals.get(key) {
             return Ok(Some(found));
         }
         let owned = key.to_owned();
         let found = self.read(move |conn| read::principal(conn, &owned)).await?;
-        if let (Some(principal), Ok(mut cache)) = (&found, self.inner.principals.write()) {
-            cache.insert(key.to_owned(), principal.clone());
+        if let Some(principal) = &found {
+            self.inner.principals.put(key, principal);
         }
         Ok(found)
     }

@@ -12,12 +12,17 @@ use crate::{
 
 pub(super) fn principal(conn: &Connection, key: &str) -> Result<Option<Principal>, StoreError> {
     let (sql, lookup, kind) = if key.starts_with("sk_") {
-        ("SELECT company_id FROM api_keys WHERE key_sha256 = ?1", sha256_hex(key), KeyKind::Secret)
+        ("SELECT company_id, rate_per_minute FROM api_keys WHERE key_sha256 = ?1", sha256_hex(key), KeyKind::Secret)
     } else {
-        ("SELECT company_id FROM companies WHERE company_key = ?1", key.to_owned(), KeyKind::Public)
+        (
+            "SELECT company_id, public_rate_per_minute FROM companies WHERE company_key = ?1",
+            key.to_owned(),
+            KeyKind::Public,
+        )
     };
-    let company: Option<String> = conn.prepare_cached(sql)?.query_row(params![lookup], |r| r.get(0)).optional()?;
-    Ok(company.map(|id| Principal { company_id: CompanyId(id), kind }))
+    let company: Option<(String, Option<u32>)> =
+        conn.prepare_cached(sql)?.query_row(params![lookup], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    Ok(company.map(|(id, rate_per_minute)| Principal { company_id: CompanyId(id), kind, rate_per_minute }))
 }
 
 fn corrupt(what: &str, raw: &str) -> StoreError {

@@ -33,34 +33,47 @@ pub(super) fn add_refund(
     upsert(conn, company, key, [0, 0, 0, 0, cents])
 }
 
-/// Adds `[events, unconverted, usd_cents, quantity, refunded_cents]` to a row.
+/// Shards one rollup key may spread over: each row holds i64 sums.
+const MAX_SHARDS: i64 = 64;
+
+/// Adds `[events, unconverted, usd_cents, quantity, refunded_cents]` to a
+/// key's row. When a sum would leave i64 (the guard trigger refuses it), the
+/// amounts go to the key's next shard: totals stay exact, reports add the
+/// shards up in i128.
 fn upsert(conn: &Connection, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) -> Result<(), StoreError> {
     let [events, unconverted, usd_cents, quantity, refunded_cents] = sums;
-    conn.prepare_cached(
-        "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test,
+    let mut statement = conn.prepare_cached(
+        "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard,
             events, unconverted, usd_cents, quantity, refunded_cents)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard)
          DO UPDATE SET
             events = events + excluded.events, unconverted = unconverted + excluded.unconverted,
             usd_cents = usd_cents + excluded.usd_cents, quantity = quantity + excluded.quantity,
             refunded_cents = refunded_cents + excluded.refunded_cents",
-    )?
-    .execute(params![
-        company.0,
-        key.day,
-        key.cart_type,
-        key.attributed,
-        key.ai_profile_id,
-        key.message_source,
-        key.is_test,
-        events,
-        unconverted,
-        usd_cents,
-        quantity,
-        refunded_cents,
-    ])?;
-    Ok(())
+    )?;
+    for shard in 0..MAX_SHARDS {
+        let written = statement.execute(params![
+            company.0,
+            key.day,
+            key.cart_type,
+            key.attributed,
+            key.ai_profile_id,
+            key.message_source,
+            key.is_test,
+            shard,
+            events,
+            unconverted,
+            usd_cents,
+            quantity,
+            refunded_cents,
+        ]);
+        match written.map_err(StoreError::from) {
+            Err(StoreError::Rejected(crate::Rejection::TotalOutOfRange)) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+    Err(crate::Rejection::TotalOutOfRange.into())
 }
 
 fn count_visitor(

@@ -11,8 +11,8 @@ use super::{admin, history::Companies, ingest, privacy, shopify, syncer::Answers
 use crate::{
     StoreError,
     model::{
-        CompanyCredentials, CompanyId, DeliveryOutcome, IdempotencyKey, NewCompany, Product, RateInput, ShopifyConnect,
-        ShopifyDelivery, ShopifyStore,
+        CompanyCredentials, CompanyId, CompanyKeys, DeliveryOutcome, IdempotencyKey, KeyChange, NewCompany, Product,
+        RateInput, ShopifyConnect, ShopifyDelivery, ShopifyStore,
     },
     rows::Ingested,
 };
@@ -29,6 +29,7 @@ pub(super) enum Command {
     ShopifyDelivery { company: CompanyId, delivery: ShopifyDelivery },
     EraseFingerprint { company: CompanyId, fingerprint: String },
     SetOrigins { company: CompanyId, add: Vec<String>, remove: Vec<String> },
+    Keys { company: CompanyId, change: KeyChange },
 }
 
 pub(super) use crate::rows::Call;
@@ -41,6 +42,7 @@ pub(super) enum Reply {
     Delivery(DeliveryOutcome),
     Erased(String),
     Origins(Vec<String>),
+    Keys(CompanyKeys),
 }
 
 pub(super) struct Job {
@@ -167,6 +169,7 @@ fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: 
         Command::ShopifyDelivery { company, delivery } => {
             shopify::delivery(conn, companies, &company, delivery, now).map(Reply::Delivery)
         }
+        Command::Keys { company, change } => admin::keys(conn, &company, change, now).map(Reply::Keys),
         Command::SetOrigins { company, add, remove } => {
             companies.get(conn, &company)?;
             admin::set_origins(conn, &company, &add, &remove).map(Reply::Origins)

@@ -76,10 +76,18 @@ pub async fn webhook(
     if webhook_id.len() > 255 {
         return Err(ApiError::invalid_field("X-Shopify-Webhook-Id", "at most 255 bytes"));
     }
-    let action = action(&store, &topic, &body, state.clock.now_ms())?;
+    // A signed payload with values Shopify never sends (negative money or
+    // quantities, a refund above its order) is refused, counted, not stored.
+    let refused = |error: ApiError| {
+        metrics::counter!("revtrace_shopify_refused_total", "topic" => topic_label(&topic), "code" => error.code)
+            .increment(1);
+        tracing::warn!(shop = %shop_domain, topic = %topic, field = ?error.field, message = %error.message, "Shopify delivery refused");
+        error
+    };
+    let action = action(&store, &topic, &body, state.clock.now_ms()).map_err(refused)?;
     let company = store.company_id.clone();
     let delivery = ShopifyDelivery { shop_domain: store.shop_domain, webhook_id, topic: topic.clone(), action };
-    let outcome = state.store.shopify_delivery(&company, delivery).await?;
+    let outcome = state.store.shopify_delivery(&company, delivery).await.map_err(|e| refused(e.into()))?;
     metrics::counter!("revtrace_shopify_deliveries_total", "topic" => topic_label(&topic), "outcome" => outcome.status)
         .increment(1);
     if let Some(reason) = outcome.reason {
@@ -104,7 +112,7 @@ fn topic_label(topic: &str) -> &'static str {
 fn action(store: &ShopifyStore, topic: &str, body: &[u8], now_ms: i64) -> Result<ShopifyAction, ApiError> {
     Ok(match topic {
         "orders/paid" => ShopifyAction::Order(Box::new(order(store, parse(body)?, now_ms)?)),
-        "refunds/create" => ShopifyAction::Refund(refund(parse(body)?, now_ms)?),
+        "refunds/create" => ShopifyAction::Refund(refund(store, parse(body)?, now_ms)?),
         "orders/cancelled" => {
             let order: payloads::Order = parse(body)?;
             let at = order.cancelled_at.as_deref().map(|t| instant("cancelled_at", t)).transpose()?;
@@ -161,7 +169,7 @@ fn order(store: &ShopifyStore, o: payloads::Order, now_ms: i64) -> Result<Shopif
             variant_id: item.variant_id.map(|v| v.0),
             sku: item.sku.filter(|s| !s.is_empty()),
             title: item.title.or(item.name),
-            quantity: item.quantity,
+            quantity: shopify_quantity(i, item.quantity)?,
             unit_price: item.price.0,
         });
     }
@@ -188,7 +196,17 @@ fn order(store: &ShopifyStore, o: payloads::Order, now_ms: i64) -> Result<Shopif
     })
 }
 
-fn refund(r: payloads::Refund, now_ms: i64) -> Result<RefundInput, ApiError> {
+/// Shopify's line quantities are positive and far below a million.
+fn shopify_quantity(line: usize, quantity: i64) -> Result<i64, ApiError> {
+    if (1..=1_000_000).contains(&quantity) {
+        Ok(quantity)
+    } else {
+        let field = format!("line_items[{line}].quantity");
+        Err(ApiError::invalid_field(field.clone(), format!("{field} must be a positive integer (at most 1,000,000)")))
+    }
+}
+
+fn refund(store: &ShopifyStore, r: payloads::Refund, now_ms: i64) -> Result<RefundInput, ApiError> {
     let successful: Vec<Decimal> = r
         .transactions
         .iter()
@@ -211,5 +229,12 @@ fn refund(r: payloads::Refund, now_ms: i64) -> Result<RefundInput, ApiError> {
         Some(t) => instant("processed_at", t)?,
         None => now_ms,
     };
-    Ok(RefundInput { refund_id: r.id.0, order_id: r.order_id.0, amount, occurred_at_ms: at, within_order_value: false })
+    if amount > Decimal::from(1_000_000_000_000_000i64) {
+        return Err(ApiError::invalid_field("transactions", "the refund is larger than any order revtrace accepts"));
+    }
+    // On the `total_price` basis the stored value is the order's total, which
+    // no refund can exceed; on `subtotal_price` a refund may include shipping
+    // the subtotal leaves out, so it is taken as Shopify reports it.
+    let within_order_value = store.revenue_basis == RevenueBasis::TotalPrice;
+    Ok(RefundInput { refund_id: r.id.0, order_id: r.order_id.0, amount, occurred_at_ms: at, within_order_value })
 }

@@ -2,10 +2,11 @@
 -- their call, rate limits.
 
 -- Rollup rows gain a `shard`, as on PostgreSQL: one key may span several
--- rows, each within i64, and reports add them up exactly (in i128). New
--- writes go to shard 0 and are refused (trigger below) before a sum would
--- leave i64, which SQLite would otherwise silently turn into a float. The
--- repair of rows that already did is in migrate.rs; the triggers come after it.
+-- rows, each within i64, and reports add them up exactly (in i128). Writes
+-- go to shard 0; one that would take a sum past i64 (which SQLite would
+-- silently turn into a float) is refused by a trigger and goes to the next
+-- shard (rollups.rs). Rows that already hold a float are rebuilt from their
+-- events in migrate.rs; the triggers come after that.
 CREATE TABLE rollups_v5 (
     company_id     TEXT NOT NULL,
     day            TEXT NOT NULL,
