@@ -294,3 +294,52 @@ async fn secret_keys_rotate_without_downtime() {
     assert!(!last.status.success(), "the last key stays");
     assert!(String::from_utf8_lossy(&last.stderr).contains("only secret key"), "{last:?}");
 }
+
+#[tokio::test]
+async fn a_client_holding_sockets_slows_only_itself() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = Limits {
+        max_connections_per_client: 20,
+        header_read_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(2),
+        ..Limits::unmetered()
+    };
+    let Some(app) = spawn_app_limited("UTC", 24, limits).await else { return };
+    let address = app.base.trim_start_matches("http://").to_owned();
+    // One client (127.0.0.1) holds 40 sockets: half idle, half with unfinished headers.
+    let mut held = Vec::new();
+    for i in 0..40 {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        if i % 2 == 1 {
+            let _ = socket.write_all(b"POST /analytics/visits HTTP/1.1\r\nHost: shop\r\n").await;
+        }
+        held.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Another client address on this machine is served at once.
+    let other =
+        reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    for path in ["/healthz", "/readyz"] {
+        let answer = other.get(format!("{}{path}", app.base)).timeout(Duration::from_secs(2)).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    // The holder itself is over its cap: its next connection is closed unanswered.
+    let fresh =
+        reqwest::Client::new().get(format!("{}/healthz", app.base)).timeout(Duration::from_secs(2)).send().await;
+    assert!(fresh.is_err(), "{fresh:?}");
+    // Past the header-read and idle timeouts every held socket has been closed.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    for socket in &mut held {
+        let mut buf = [0u8; 512];
+        let read = tokio::time::timeout(Duration::from_secs(2), socket.read(&mut buf)).await;
+        match read {
+            Ok(Ok(n)) => assert!(n == 0 || buf.starts_with(b"HTTP/1.1 408"), "still open: {n}"),
+            Ok(Err(_)) => {}
+            Err(_) => panic!("a held socket was never closed"),
+        }
+    }
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let again = reqwest::Client::new().get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+}

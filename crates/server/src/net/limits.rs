@@ -90,12 +90,14 @@ impl Limits {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub SocketAddr);
 
-/// Buckets, created per distinct rate on first use.
+/// One keyed limiter per distinct rate, created on first use.
+type Buckets<K> = RwLock<HashMap<u32, Arc<DefaultKeyedRateLimiter<K>>>>;
+
 #[derive(Default)]
 pub struct RateLimiters {
-    public: RwLock<HashMap<u32, Arc<DefaultKeyedRateLimiter<(String, IpAddr)>>>>,
-    secret: RwLock<HashMap<u32, Arc<DefaultKeyedRateLimiter<String>>>>,
-    unknown: RwLock<HashMap<u32, Arc<DefaultKeyedRateLimiter<IpAddr>>>>,
+    public: Buckets<(String, IpAddr)>,
+    secret: Buckets<String>,
+    unknown: Buckets<IpAddr>,
 }
 
 fn quota(per_minute: u32) -> Quota {
@@ -105,10 +107,7 @@ fn quota(per_minute: u32) -> Quota {
     Quota::per_minute(rate).allow_burst(burst)
 }
 
-fn bucket<K: std::hash::Hash + Eq + Clone>(
-    map: &RwLock<HashMap<u32, Arc<DefaultKeyedRateLimiter<K>>>>,
-    per_minute: u32,
-) -> Arc<DefaultKeyedRateLimiter<K>> {
+fn bucket<K: std::hash::Hash + Eq + Clone>(map: &Buckets<K>, per_minute: u32) -> Arc<DefaultKeyedRateLimiter<K>> {
     if let Some(found) = map.read().ok().and_then(|m| m.get(&per_minute).cloned()) {
         return found;
     }
