@@ -69,7 +69,8 @@ pub fn product(i: usize, p: ProductBody) -> Result<Product, ApiError> {
 /// Insert or replace catalog entries (title, image, link) by product id.
 #[utoipa::path(post, path = "/v1/products", tag = "reports", request_body = ProductsBody,
     security(("secret_key" = [])),
-    responses((status = 200, body = ProductsUpserted), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ProductsUpserted), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn upsert_products(
     State(state): State<AppState>,
     headers: HeaderMap,

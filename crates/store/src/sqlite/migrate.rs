@@ -173,4 +173,53 @@ mod tests {
         let counted: i64 = conn.query_row("SELECT count(*) FROM visitor_counts", [], |r| r.get(0)).unwrap();
         assert_eq!(counted, 0, "a multi-day visitor is not pre-counted");
     }
+
+    /// A version-4 database whose rollup sum overflowed into a float (as
+    /// eleven 9·10^17-cent cart events on one day did) comes up exact.
+    #[test]
+    fn version_5_rebuilds_overflowed_rollups_exactly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..4] {
+            conn.execute_batch(step.sql).unwrap();
+            if let Some(backfill) = step.backfill {
+                backfill(&conn).unwrap();
+            }
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch("INSERT INTO companies VALUES ('co_1', 'Glow', 'UTC', 86400000, 'pk_1', 0);").unwrap();
+        let cents: i64 = 899_999_999_999_999_100;
+        for i in 0..11 {
+            conn.execute(
+                "INSERT INTO events (event_id, company_id, cart_type, source_category, occurred_at_ms, day,
+                     received_at_ms, user_fingerprint, product_id, quantity_signed, amount, currency, usd_cents,
+                     reason, attributed, window_ms, candidates, decided_at_ms, decided_by)
+                 VALUES (?1, 'co_1', 'CART_EVENT', 'SDK', 0, '2026-09-01', 0, 'FP-1', 'p', 9, '1', 'USD', ?2,
+                     'NO_TICKET', 0, 86400000, '[]', 0, 'ingest')",
+                params![format!("evt_{i}"), cents],
+            )
+            .unwrap();
+        }
+        // What the old upsert left behind: the sum as a float.
+        conn.execute(
+            "INSERT INTO rollups VALUES ('co_1', '2026-09-01', 'CART_EVENT', 0, '', '', 0, 11, 0, 9.9e18, 99, 0)",
+            [],
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let rows: Vec<(i64, String, i64, i64)> = conn
+            .prepare("SELECT shard, typeof(usd_cents), usd_cents, events FROM rollups ORDER BY shard")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.1 == "integer"));
+        assert_eq!(rows.iter().map(|r| i128::from(r.2)).sum::<i128>(), 11 * i128::from(cents));
+        assert_eq!(rows.iter().map(|r| r.3).sum::<i64>(), 11);
+        // From now on the guard refuses a sum that would leave i64.
+        let overflow =
+            conn.execute("UPDATE rollups SET usd_cents = usd_cents + 9000000000000000000 WHERE shard = 0", []);
+        assert!(overflow.unwrap_err().to_string().contains("total out of range"));
+    }
 }

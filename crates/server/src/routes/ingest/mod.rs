@@ -131,7 +131,9 @@ fn event_response(outcome: IngestOutcome<EventReceipt>) -> Response {
 /// Upsert a ticket and append its new messages.
 #[utoipa::path(post, path = "/analytics/tickets", tag = "ingest", request_body = TicketBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
-    responses((status = 200, body = TicketSummary), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = TicketSummary), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn tickets(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -171,7 +173,9 @@ pub async fn tickets(
 /// Record a cart event and its attribution decision.
 #[utoipa::path(post, path = "/analytics/cart_events", tag = "ingest", request_body = CartEventBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
-    responses((status = 201, body = EventReceipt), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = EventReceipt), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn cart_events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -205,7 +209,9 @@ pub async fn cart_events(
 /// Record a completed purchase and its attribution decision.
 #[utoipa::path(post, path = "/analytics/checkout_events", tag = "ingest", request_body = CheckoutEventBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
-    responses((status = 201, body = EventReceipt), (status = 409, body = ErrorBody), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = EventReceipt), (status = 409, body = ErrorBody), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn checkout_events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -243,7 +249,9 @@ pub async fn checkout_events(
 /// Link a Shopify cart token to a visitor fingerprint.
 #[utoipa::path(post, path = "/analytics/cart_tokens", tag = "ingest", request_body = CartTokenBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn cart_tokens(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -263,7 +271,9 @@ pub async fn cart_tokens(
 /// Count a visitor, for conversion rates.
 #[utoipa::path(post, path = "/analytics/visits", tag = "ingest", request_body = VisitBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn visits(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -283,7 +293,9 @@ pub async fn visits(
 #[utoipa::path(post, path = "/analytics/refunds", tag = "ingest", request_body = RefundBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
     security(("secret_key" = [])),
-    responses((status = 201, body = RefundReceipt), (status = 409, body = ErrorBody), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = RefundReceipt), (status = 409, body = ErrorBody), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn refunds(
     State(state): State<AppState>,
     headers: HeaderMap,
