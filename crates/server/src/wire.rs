@@ -226,7 +226,8 @@ impl<'de> Deserialize<'de> for IdText {
                 Ok(IdText(v.to_string()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdText, E> {
-                Ok(IdText(v.to_string()))
+                // Ids are never negative numbers (the schema says minimum 0).
+                u64::try_from(v).map(|v| IdText(v.to_string())).map_err(|_| E::custom("an id is not a negative number"))
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -317,5 +318,6 @@ mod tests {
         assert_eq!(id.0, "gid-1");
         assert!(serde_json::from_str::<IdText>(r#""""#).is_err());
         assert!(serde_json::from_str::<IdText>("1.5").is_err());
+        assert!(serde_json::from_str::<IdText>("-1").is_err());
     }
 }
