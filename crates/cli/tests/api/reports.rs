@@ -248,6 +248,11 @@ async fn bad_queries_and_keys_get_json_errors() {
         ("to=yesterday", "to"),
         ("source=EMAIL", "source"),
         ("include_test=maybe", "include_test"),
+        // An empty value is not "absent": the OpenAPI types say date / boolean.
+        ("from=&to=2026-03-01", "from"),
+        ("to=", "to"),
+        ("source=", "source"),
+        ("include_test=", "include_test"),
     ] {
         for path in ["/v1/revenue-impact", "/v1/revenue-impact/daily", "/v1/export/revenue-impact"] {
             let a = app.get(&format!("{path}?{query}"), Some(&app.secret_key)).await;

@@ -77,7 +77,7 @@ pub async fn revenue_impact_export(
 ) -> Result<Response, ApiError> {
     let request = ReportRequest::parse(&state, &headers, params).await?;
     let format = match request.params.get("format").map(String::as_str) {
-        None | Some("") => Format::Ndjson,
+        None => Format::Ndjson,
         Some(raw) => {
             Format::parse(raw).ok_or_else(|| ApiError::invalid_field("format", "format is ndjson, csv or parquet"))?
         }

@@ -55,7 +55,6 @@ pub struct ReportQuery {
 fn day_param(params: &HashMap<String, String>, name: &str) -> Result<Option<Date>, ApiError> {
     params
         .get(name)
-        .filter(|v| !v.is_empty())
         .map(|v| {
             v.parse::<Date>().map_err(|_| ApiError::invalid_field(name, format!("{name} must be a date, YYYY-MM-DD")))
         })
@@ -80,14 +79,13 @@ impl ReportQuery {
         }
         let source = params
             .get("source")
-            .filter(|v| !v.is_empty())
             .map(|v| {
                 MessageSource::parse(v)
                     .ok_or_else(|| ApiError::invalid_field("source", "source is CHAT_WIDGET, FAQ or NUDGE_CLICK"))
             })
             .transpose()?;
         let include_test = match params.get("include_test").map(String::as_str) {
-            None | Some("" | "false" | "0") => false,
+            None | Some("false" | "0") => false,
             Some("true" | "1") => true,
             Some(_) => return Err(ApiError::invalid_field("include_test", "include_test is true or false")),
         };

@@ -68,7 +68,7 @@ pub async fn top_conversations(
 ) -> Result<Json<Vec<ConversationRow>>, ApiError> {
     let request = ReportRequest::parse(&state, &headers, params).await?;
     let limit = match request.params.get("limit").map(String::as_str) {
-        None | Some("") => 50,
+        None => 50,
         Some(raw) => raw
             .parse::<u32>()
             .ok()

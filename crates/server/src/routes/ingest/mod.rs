@@ -131,7 +131,9 @@ fn event_response(outcome: IngestOutcome<EventReceipt>) -> Response {
 /// Upsert a ticket and append its new messages.
 #[utoipa::path(post, path = "/analytics/tickets", tag = "ingest", request_body = TicketBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
-    responses((status = 200, body = TicketSummary), (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = TicketSummary),
+        (status = 409, description = "the ticket is stored with another channel, fingerprint or profile", body = ErrorBody),
+        (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn tickets(

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A bounded schemathesis run (every check but the business rules listed in
+# schemathesis.toml) against a started `revtrace serve` on a scratch SQLite
+# file. Fails on any 5xx, schema violation or undocumented status.
+#
+#   tests/schemathesis/run.sh [path/to/revtrace]   (default target/debug/revtrace)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN="${1:-target/debug/revtrace}"
+[ -x "$BIN" ] || cargo build -q -p revtrace --bin revtrace
+ST_VERSION=4.32.5
+if ! st --version 2>/dev/null | grep -q "$ST_VERSION"; then
+  python3 -m pip install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
+fi
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+export REVTRACE_DATABASE_URL="sqlite://$WORK/schemathesis.db"
+REVTRACE_SECRET=$("$BIN" company add --name "Schemathesis" --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["secret_key"])')
+export REVTRACE_SECRET
+PORT=18301
+# Rate limits off: schemathesis is one client sending thousands of requests.
+RUST_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" \
+  --public-rate-per-minute 0 --unknown-key-rate-per-minute 0 >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+cd tests/schemathesis
+status=0
+st run "http://127.0.0.1:$PORT/openapi.json" --no-color || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "== server log (last 50 lines)"
+  tail -50 "$WORK/server.log"
+fi
+exit "$status"
