@@ -7,6 +7,7 @@
 //! decision and writes the event with it, so a backend can never answer 2xx
 //! for something it did not commit.
 
+mod engine;
 mod error;
 mod keys;
 mod model;

@@ -34,6 +34,21 @@ pub(crate) struct Contribution {
     pub refunded_cents: i64,
 }
 
+impl Contribution {
+    /// `[events, unconverted, usd_cents, quantity, refunded_cents]` of this
+    /// contribution, added (`sign` 1) or taken away (-1).
+    pub fn sums(self, sign: i64) -> [i64; 5] {
+        let unconverted = i64::from(self.usd_cents.is_none());
+        [
+            sign,
+            sign * unconverted,
+            sign * self.usd_cents.unwrap_or_default(),
+            sign * self.quantity,
+            sign * self.refunded_cents,
+        ]
+    }
+}
+
 pub(crate) fn cart_type_str(checkout: bool) -> &'static str {
     if checkout { "CHECKOUT" } else { "CART_EVENT" }
 }

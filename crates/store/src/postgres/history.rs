@@ -131,11 +131,7 @@ pub(super) async fn messages_of(c: &impl GenericClient, ticket_pk: i64) -> Resul
 }
 
 /// The company's attribution window and time zone.
-#[derive(Clone)]
-pub(super) struct CompanySettings {
-    pub window_ms: i64,
-    pub timezone: jiff::tz::TimeZone,
-}
+pub(super) use crate::engine::Settings as CompanySettings;
 
 /// Read in every call's own transaction, so a window changed by the CLI
 /// applies to the next call of every server.

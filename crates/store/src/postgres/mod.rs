@@ -7,6 +7,7 @@
 //! checks find the winner's row.
 
 mod admin;
+mod apply;
 mod history;
 pub mod import;
 mod ingest;

@@ -5,7 +5,7 @@
 use deadpool_postgres::GenericClient;
 use revtrace_core::Fingerprint;
 
-use super::{Tx, all, exec, history, ingest, lock, opt, privacy, refunds};
+use super::{Tx, all, exec, history, ingest, lock, opt, privacy};
 use crate::{
     Rejection, StoreError,
     model::{
@@ -118,7 +118,7 @@ pub(super) async fn delivery(
         ShopifyAction::Order(order) => paid_order(tx, company, &d.shop_domain, order, now_ms).await?,
         ShopifyAction::Refund(refund) => {
             lock(tx, &[ingest::order_lock(company, &refund.order_id)]).await?;
-            match refunds::record(tx, company, refund, now_ms).await {
+            match ingest::refund(tx, company, refund, now_ms).await {
                 Ok(_) => DeliveryOutcome::status("processed"),
                 Err(StoreError::Rejected(Rejection::DuplicateRefund { .. })) => {
                     DeliveryOutcome::status("already_stored")
@@ -198,8 +198,8 @@ async fn paid_order(
     if let crate::model::EventKind::Checkout { order_id, .. } = &input.kind {
         keys.push(ingest::order_lock(company, order_id));
     }
-    match ingest::event(tx, company, &input, &keys, None, now_ms).await {
-        Ok(crate::rows::Ingested::Event(receipt)) => {
+    match ingest::event(tx, company, &input, &keys, now_ms).await {
+        Ok(receipt) => {
             let (currency, amount) =
                 order.presentment.as_ref().map(|(c, a)| (Some(c.clone()), Some(a.to_string()))).unwrap_or_default();
             exec(
@@ -221,7 +221,6 @@ async fn paid_order(
         Err(StoreError::Rejected(Rejection::DuplicateOrder { event_id, .. })) => {
             Ok(DeliveryOutcome { event_id: Some(event_id), ..DeliveryOutcome::status("already_stored") })
         }
-        Ok(_) => Err(StoreError::Corrupt("an order was answered like another call".into())),
         Err(other) => Err(other),
     }
 }

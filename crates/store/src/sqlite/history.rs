@@ -123,11 +123,7 @@ pub(super) fn messages_of(conn: &Connection, ticket_pk: i64) -> Result<Vec<Messa
 }
 
 /// The company's attribution window and time zone.
-#[derive(Clone)]
-pub(super) struct CompanySettings {
-    pub window_ms: i64,
-    pub timezone: jiff::tz::TimeZone,
-}
+pub(super) use crate::engine::Settings as CompanySettings;
 
 pub(super) fn company_settings(conn: &Connection, company: &CompanyId) -> Result<CompanySettings, StoreError> {
     let row: Option<(i64, String)> = conn

@@ -3,6 +3,7 @@
 //! (durable answers, see `syncer`); background checkpoints; a pool of readers.
 
 mod admin;
+mod apply;
 mod checkpoint;
 mod history;
 mod ingest;

@@ -1,10 +1,11 @@
 //! The rollup rows reports read, kept in step with `events` inside the same
 //! transaction: every insert, refund and changed decision moves its sums.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::{
     StoreError,
+    engine::{StoredDay, VisitorDays, VisitorWrite},
     model::CompanyId,
     rows::{Contribution, RollupKey, VisitorFlags},
 };
@@ -17,20 +18,7 @@ pub(super) fn apply(
     c: Contribution,
     sign: i64,
 ) -> Result<(), StoreError> {
-    let unconverted = i64::from(c.usd_cents.is_none());
-    let sums =
-        [sign, sign * unconverted, sign * c.usd_cents.unwrap_or_default(), sign * c.quantity, sign * c.refunded_cents];
-    upsert(conn, company, key, sums)
-}
-
-/// A refund moves only the refunded sum of its order's row.
-pub(super) fn add_refund(
-    conn: &Connection,
-    company: &CompanyId,
-    key: &RollupKey,
-    cents: i64,
-) -> Result<(), StoreError> {
-    upsert(conn, company, key, [0, 0, 0, 0, cents])
+    upsert(conn, company, key, c.sums(sign))
 }
 
 /// Shards one rollup key may spread over: each row holds i64 sums.
@@ -40,7 +28,12 @@ const MAX_SHARDS: i64 = 64;
 /// key's row. When a sum would leave i64 (the guard trigger refuses it), the
 /// amounts go to the key's next shard: totals stay exact, reports add the
 /// shards up in i128.
-fn upsert(conn: &Connection, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) -> Result<(), StoreError> {
+pub(super) fn upsert(
+    conn: &Connection,
+    company: &CompanyId,
+    key: &RollupKey,
+    sums: [i64; 5],
+) -> Result<(), StoreError> {
     let [events, unconverted, usd_cents, quantity, refunded_cents] = sums;
     let mut statement = conn.prepare_cached(
         "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard,
@@ -91,84 +84,64 @@ fn count_visitor(
     Ok(())
 }
 
-/// Records what a fingerprint did on a day. Flags only ever turn on. A
-/// fingerprint active on one day only is counted in `visitor_counts`; once
-/// it is active on a second day, all its rows are marked `multi` and it
-/// leaves the counts (reports scan those few rows instead).
-pub(super) fn mark_visitor(
+/// Every visitor day of one fingerprint, for the engine to mark against.
+pub(super) fn visitor_days(
     conn: &Connection,
     company: &CompanyId,
-    day: &str,
     fingerprint: &str,
-    flags: VisitorFlags,
-) -> Result<(), StoreError> {
-    let stored = conn
-        .prepare_cached(
-            "SELECT seen, assisted, converted, multi FROM visitor_days
-             WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
-        )?
-        .query_row(params![company.0, day, fingerprint], |r| {
-            Ok((VisitorFlags { seen: r.get(0)?, assisted: r.get(1)?, converted: r.get(2)? }, r.get::<_, bool>(3)?))
-        })
-        .optional()?;
-    if let Some((before, multi)) = stored {
-        let after = before.union(flags);
-        if after == before {
-            return Ok(());
-        }
-        conn.prepare_cached(
-            "UPDATE visitor_days SET seen = ?4, assisted = ?5, converted = ?6
-             WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
-        )?
-        .execute(params![company.0, day, fingerprint, after.seen, after.assisted, after.converted])?;
-        if multi {
-            let id = multi_visitor_id(conn, company, fingerprint)?;
-            mirror_day(conn, company, day, id, after)?;
-        } else {
-            count_visitor(conn, company, day, before, -1)?;
-            count_visitor(conn, company, day, after, 1)?;
-        }
-        return Ok(());
-    }
-    // A new day for this fingerprint: was it active on another day?
-    let other = conn
+) -> Result<VisitorDays, StoreError> {
+    let days = conn
         .prepare_cached(
             "SELECT day, seen, assisted, converted, multi FROM visitor_days
-             WHERE company_id = ?1 AND user_fingerprint = ?2 LIMIT 1",
+             WHERE company_id = ?1 AND user_fingerprint = ?2",
         )?
-        .query_row(params![company.0, fingerprint], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                VisitorFlags { seen: r.get(1)?, assisted: r.get(2)?, converted: r.get(3)? },
-                r.get::<_, bool>(4)?,
-            ))
-        })
-        .optional()?;
-    let multi = match other {
-        None => {
-            count_visitor(conn, company, day, flags, 1)?;
-            false
+        .query_map(params![company.0, fingerprint], |r| {
+            Ok(StoredDay {
+                day: r.get(0)?,
+                flags: VisitorFlags { seen: r.get(1)?, assisted: r.get(2)?, converted: r.get(3)? },
+                multi: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(VisitorDays::new(fingerprint, days))
+}
+
+/// Applies one visitor write the engine planned.
+pub(super) fn visitor(conn: &Connection, company: &CompanyId, write: VisitorWrite) -> Result<(), StoreError> {
+    match write {
+        VisitorWrite::SetFlags { fingerprint, day, flags } => {
+            conn.prepare_cached(
+                "UPDATE visitor_days SET seen = ?4, assisted = ?5, converted = ?6
+                 WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
+            )?
+            .execute(params![company.0, day, fingerprint, flags.seen, flags.assisted, flags.converted])?;
         }
-        Some((other_day, other_flags, already_multi)) => {
-            let id = multi_visitor_id(conn, company, fingerprint)?;
-            if !already_multi {
-                // Its first day leaves the counts for the mirror.
-                count_visitor(conn, company, &other_day, other_flags, -1)?;
-                conn.prepare_cached(
-                    "UPDATE visitor_days SET multi = 1 WHERE company_id = ?1 AND user_fingerprint = ?2",
-                )?
+        VisitorWrite::Insert { fingerprint, day, flags, multi } => {
+            conn.prepare_cached(
+                "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted, converted, multi)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                company.0,
+                day,
+                fingerprint,
+                flags.seen,
+                flags.assisted,
+                flags.converted,
+                multi
+            ])?;
+        }
+        VisitorWrite::Count { day, flags, delta } => count_visitor(conn, company, &day, flags, delta)?,
+        VisitorWrite::BecameMulti { fingerprint } => {
+            multi_visitor_id(conn, company, &fingerprint)?;
+            conn.prepare_cached("UPDATE visitor_days SET multi = 1 WHERE company_id = ?1 AND user_fingerprint = ?2")?
                 .execute(params![company.0, fingerprint])?;
-                mirror_day(conn, company, &other_day, id, other_flags)?;
-            }
-            mirror_day(conn, company, day, id, flags)?;
-            true
         }
-    };
-    conn.prepare_cached(
-        "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted, converted, multi)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![company.0, day, fingerprint, flags.seen, flags.assisted, flags.converted, multi])?;
+        VisitorWrite::Mirror { fingerprint, day, flags } => {
+            let id = multi_visitor_id(conn, company, &fingerprint)?;
+            mirror_day(conn, company, &day, id, flags)?;
+        }
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use revtrace_core::Fingerprint;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{history::Companies, ingest, privacy, refunds};
+use super::{history::Companies, ingest, privacy};
 use crate::{
     Rejection, StoreError,
     model::{
@@ -110,7 +110,7 @@ pub(super) fn delivery(
     }
     let outcome = match d.action {
         ShopifyAction::Order(order) => paid_order(conn, companies, company, &d.shop_domain, *order, now_ms)?,
-        ShopifyAction::Refund(refund) => match refunds::record(conn, companies, company, refund, now_ms) {
+        ShopifyAction::Refund(refund) => match ingest::refund(conn, companies, company, refund, now_ms) {
             Ok(_) => DeliveryOutcome::status("processed"),
             Err(StoreError::Rejected(Rejection::DuplicateRefund { .. })) => DeliveryOutcome::status("already_stored"),
             Err(other) => return Err(other),
