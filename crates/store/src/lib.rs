@@ -14,6 +14,7 @@ mod model;
 pub mod postgres;
 mod principals;
 mod rows;
+mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;

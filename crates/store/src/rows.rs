@@ -126,6 +126,22 @@ impl Ingested {
         }
     }
 
+    /// The receipt of an event stored outside an ingest call.
+    pub(crate) fn into_created_event(self) -> Result<EventReceipt, StoreError> {
+        match self {
+            Self::Event(receipt) => Ok(receipt),
+            _ => Err(StoreError::Corrupt("an event was answered like another kind of call".into())),
+        }
+    }
+
+    /// The receipt of a refund stored outside an ingest call.
+    pub(crate) fn into_created_refund(self) -> Result<RefundReceipt, StoreError> {
+        match self {
+            Self::Refund(receipt) => Ok(receipt),
+            _ => Err(StoreError::Corrupt("a refund was answered like another kind of call".into())),
+        }
+    }
+
     /// A replay; any other answer here is a bug (a call answered like another).
     fn into_replayed<T>(self) -> Result<IngestOutcome<T>, StoreError> {
         match self {

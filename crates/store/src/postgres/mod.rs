@@ -16,7 +16,6 @@ mod pipeline;
 mod privacy;
 mod read;
 mod reattribute;
-mod refunds;
 mod reports;
 mod rollups;
 #[doc(hidden)]
@@ -109,6 +108,17 @@ pub(crate) async fn one(c: &impl GenericClient, sql: &str, params: Params<'_>) -
 pub(crate) async fn all(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
     let statement = c.prepare_cached(sql).await?;
     Ok(c.query(&statement, params).await?)
+}
+
+/// Every row of a statement written once for both backends (`sql`).
+pub(crate) async fn rows(
+    c: &impl GenericClient,
+    sql: &str,
+    args: Vec<crate::sql::Arg>,
+) -> Result<Vec<Row>, StoreError> {
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        args.iter().map(|a| a as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    all(c, sql, &params).await
 }
 
 pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {

@@ -5,7 +5,7 @@
 use deadpool_postgres::GenericClient;
 use futures_util::{StreamExt, pin_mut};
 use revtrace_core::{
-    Channel, MessageSource, UsdCents, UsdTotal,
+    MessageSource, UsdCents, UsdTotal,
     report::{DayRange, Filter, RollupRow, Visitors},
     time::to_rfc3339,
 };
@@ -13,13 +13,11 @@ use tokio::sync::mpsc;
 use tokio_postgres::types::ToSql;
 
 use super::{all, history, one, opt};
+use crate::sql::{conversation, reads::Batch};
 use crate::{
     StoreError,
-    model::{
-        CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory,
-        TicketEvent, TicketRevenue,
-    },
-    rows::{TicketFacts, TicketTally, VisitorFlags},
+    model::{CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, TicketRevenue},
+    rows::VisitorFlags,
 };
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
@@ -227,96 +225,13 @@ pub(super) async fn ticket_revenue(
     company: &CompanyId,
     ticket_id: &str,
 ) -> Result<Option<TicketRevenue>, StoreError> {
-    let Some(ticket) = opt(
-        c,
-        "SELECT ticket_pk, ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = $1 AND ticket_id = $2",
-        &[&company.0, &ticket_id],
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let (ticket_pk, ai_profile_id, channel, fingerprint): (i64, String, String, String) =
-        (ticket.get(0), ticket.get(1), ticket.get(2), ticket.get(3));
-    let channel = Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?;
-    let messages = history::messages_of(c, ticket_pk).await?;
-
-    let rows = all(
-        c,
-        "SELECT e.event_pk, e.event_id, e.cart_type, e.source_category, e.occurred_at_ms, e.event_type, e.order_id,
-                e.amount, e.currency, e.usd_cents, e.refunded_cents, e.is_test, e.product_id, e.variant_id,
-                e.quantity_signed, e.unit_price, p.title, p.image_url, p.url, c.order_id IS NOT NULL
-         FROM events e LEFT JOIN products p ON p.company_id = e.company_id AND p.product_id = e.product_id
-              LEFT JOIN cancellations c ON c.company_id = e.company_id AND c.order_id = e.order_id
-         WHERE e.company_id = $1 AND e.ticket_id = $2 ORDER BY e.occurred_at_ms, e.event_pk",
-        &[&company.0, &ticket_id],
-    )
-    .await?;
-    let mut events = Vec::new();
-    let mut tally = TicketTally::default();
-    for r in rows {
-        let event_pk: i64 = r.get(0);
-        let cart_type: String = r.get(2);
-        let source: &str = r.get(3);
-        let usd: Option<i64> = r.get(9);
-        let refunded_cents: i64 = r.get(10);
-        let is_test: bool = r.get(11);
-        let quantity: Option<i64> = r.get(14);
-        let is_checkout = cart_type == "CHECKOUT";
-        let products_of_event = if is_checkout {
-            all(
-                c,
-                "SELECT l.product_id, l.variant_id, l.title, p.title, p.image_url, p.url, l.quantity, l.unit_price
-                 FROM line_items l LEFT JOIN products p ON p.company_id = $2 AND p.product_id = l.product_id
-                 WHERE l.event_pk = $1 ORDER BY l.position",
-                &[&event_pk, &company.0],
-            )
-            .await?
-            .iter()
-            .map(|l| ProductView {
-                product_id: l.get(0),
-                variant_id: l.get(1),
-                // The catalog's title wins over the order's own.
-                title: l.get::<_, Option<String>>(3).or(l.get(2)),
-                image_url: l.get(4),
-                url: l.get(5),
-                quantity: l.get(6),
-                unit_price: l.get(7),
-            })
-            .collect()
-        } else {
-            vec![ProductView {
-                product_id: r.get::<_, Option<String>>(12).unwrap_or_default(),
-                variant_id: r.get(13),
-                title: r.get(16),
-                image_url: r.get(17),
-                url: r.get(18),
-                quantity: quantity.unwrap_or_default(),
-                unit_price: r.get::<_, Option<String>>(15).unwrap_or_default(),
-            }]
-        };
-        tally.add(is_test, is_checkout, usd, refunded_cents, quantity);
-        events.push(TicketEvent {
-            event_id: r.get(1),
-            source_category: SourceCategory::parse(source).ok_or_else(|| corrupt("source category", source))?,
-            cart_type,
-            occurred_at: to_rfc3339(r.get(4)),
-            event_type: r.get(5),
-            order_id: r.get(6),
-            amount: r.get(7),
-            currency: r.get(8),
-            usd_value: usd.map(usd_text),
-            refunded_usd: usd_text(refunded_cents),
-            is_test,
-            cancelled: r.get(19),
-            products: products_of_event,
-        });
+    let mut batch = Batch::default();
+    let ix = conversation::push(&mut batch, company, ticket_id);
+    let mut rows = Vec::with_capacity(batch.queries.len());
+    for (sql, args) in batch.queries {
+        rows.push(super::rows(c, sql, args).await?);
     }
-    Ok(Some(tally.revenue(
-        TicketFacts { ticket_id: ticket_id.to_owned(), ai_profile_id, channel, fingerprint },
-        &messages,
-        events,
-    )))
+    conversation::fold(&rows, &ix, ticket_id)
 }
 
 /// Streams the reporting table rows of a day range, in time order, in

@@ -9,9 +9,8 @@ use super::{
 };
 use crate::{
     StoreError,
-    engine::{StoredDay, VisitorDays, VisitorWrite},
     model::CompanyId,
-    rows::{Contribution, RollupKey, VisitorFlags},
+    rows::{Contribution, RollupKey},
 };
 
 /// Adds (`sign` = 1) or takes away (`sign` = -1) one event's contribution.
@@ -63,71 +62,8 @@ async fn upsert(tx: &Tx<'_>, company: &CompanyId, key: &RollupKey, sums: [i64; 5
     p.run(tx).await.map(drop)
 }
 
-const COUNT_VISITOR: &str = "INSERT INTO visitor_counts (company_id, day, seen, assisted, converted, shard, visitors)
+pub(super) const COUNT_VISITOR: &str =
+    "INSERT INTO visitor_counts (company_id, day, seen, assisted, converted, shard, visitors)
      VALUES ($1, $2, $3, $4, $5, pg_backend_pid() % 32, $6)
      ON CONFLICT (company_id, day, seen, assisted, converted, shard)
      DO UPDATE SET visitors = visitor_counts.visitors + excluded.visitors";
-
-/// Every visitor day of one fingerprint: `(fingerprint, day, seen,
-/// assisted, converted, multi)`, read with the call's other reads (equalities
-/// on the key's leading columns, so no cached plan can turn it into a scan).
-pub(super) const VISITOR_DAYS_OF: &str =
-    "SELECT user_fingerprint, day, seen, assisted, converted, multi FROM visitor_days
-     WHERE company_id = $1 AND user_fingerprint = $2";
-
-/// One fingerprint's visitor days from rows read with [`VISITOR_DAYS_OF`].
-pub(super) fn visitor_days(fingerprint: &str, rows: &[tokio_postgres::Row]) -> VisitorDays {
-    let days = rows
-        .iter()
-        .filter(|r| r.get::<_, &str>(0) == fingerprint)
-        .map(|r| StoredDay {
-            day: r.get(1),
-            flags: VisitorFlags { seen: r.get(2), assisted: r.get(3), converted: r.get(4) },
-            multi: r.get(5),
-        })
-        .collect();
-    VisitorDays::new(fingerprint, days)
-}
-
-/// Queues one visitor write the engine planned.
-pub(super) fn push_visitor(p: &mut Pipeline, company: &CompanyId, write: VisitorWrite) {
-    let company = company.0.clone();
-    match write {
-        VisitorWrite::SetFlags { fingerprint, day, flags } => {
-            p.push(
-                "UPDATE visitor_days SET seen = $4, assisted = $5, converted = $6
-                 WHERE company_id = $1 AND user_fingerprint = $2 AND day = $3",
-                params![company, fingerprint, day, flags.seen, flags.assisted, flags.converted],
-            );
-        }
-        VisitorWrite::Insert { fingerprint, day, flags, multi } => {
-            p.push(
-                "INSERT INTO visitor_days (company_id, user_fingerprint, day, seen, assisted, converted, multi)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                params![company, fingerprint, day, flags.seen, flags.assisted, flags.converted, multi],
-            );
-        }
-        VisitorWrite::Count { day, flags, delta } => {
-            p.push(COUNT_VISITOR, params![company, day, flags.seen, flags.assisted, flags.converted, delta]);
-        }
-        VisitorWrite::BecameMulti { fingerprint } => {
-            p.push(
-                "INSERT INTO multi_visitors (company_id, fingerprint) VALUES ($1, $2)
-                 ON CONFLICT (company_id, fingerprint) DO NOTHING",
-                params![company.clone(), fingerprint.clone()],
-            );
-            p.push(
-                "UPDATE visitor_days SET multi = true WHERE company_id = $1 AND user_fingerprint = $2",
-                params![company, fingerprint],
-            );
-        }
-        VisitorWrite::Mirror { fingerprint, day, flags } => {
-            p.push(
-                "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags)
-                 SELECT $1, $2, visitor_id, $4 FROM multi_visitors WHERE company_id = $1 AND fingerprint = $3
-                 ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
-                params![company, day, fingerprint, i16::from(flags.bits())],
-            );
-        }
-    }
-}

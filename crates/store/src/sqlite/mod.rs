@@ -11,7 +11,6 @@ mod migrate;
 mod privacy;
 mod read;
 mod reattribute;
-mod refunds;
 mod reports;
 mod rollups;
 mod shopify;

@@ -2,20 +2,18 @@
 //! report, the per-conversation view, and the reporting table export.
 
 use revtrace_core::{
-    Channel, MessageSource, UsdCents, UsdTotal,
+    MessageSource, UsdCents, UsdTotal,
     report::{DayRange, Filter, RollupRow, Visitors},
     time::to_rfc3339,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::history;
+use crate::sql::{conversation, reads::Batch};
 use crate::{
     StoreError,
-    model::{
-        CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, ProductView, SourceCategory,
-        TicketEvent, TicketRevenue,
-    },
-    rows::{TicketFacts, TicketTally, VisitorFlags},
+    model::{CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, TicketRevenue},
+    rows::VisitorFlags,
 };
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
@@ -243,91 +241,9 @@ pub(super) fn ticket_revenue(
     company: &CompanyId,
     ticket_id: &str,
 ) -> Result<Option<TicketRevenue>, StoreError> {
-    let ticket: Option<(i64, String, String, String)> = conn
-        .prepare_cached(
-            "SELECT ticket_pk, ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = ?1 AND ticket_id = ?2",
-        )?
-        .query_row(params![company.0, ticket_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
-    let Some((ticket_pk, ai_profile_id, channel, fingerprint)) = ticket else {
-        return Ok(None);
-    };
-    let channel = Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?;
-    let messages = history::messages_of(conn, ticket_pk)?;
-
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.event_pk, e.event_id, e.cart_type, e.source_category, e.occurred_at_ms, e.event_type, e.order_id,
-                e.amount, e.currency, e.usd_cents, e.refunded_cents, e.is_test, e.product_id, e.variant_id,
-                e.quantity_signed, e.unit_price, p.title, p.image_url, p.url, c.order_id IS NOT NULL
-         FROM events e LEFT JOIN products p ON p.company_id = e.company_id AND p.product_id = e.product_id
-              LEFT JOIN cancellations c ON c.company_id = e.company_id AND c.order_id = e.order_id
-         WHERE e.company_id = ?1 AND e.ticket_id = ?2 ORDER BY e.occurred_at_ms, e.event_pk",
-    )?;
-    let mut items = conn.prepare_cached(
-        "SELECT l.product_id, l.variant_id, l.title, p.title, p.image_url, p.url, l.quantity, l.unit_price
-         FROM line_items l LEFT JOIN products p ON p.company_id = ?2 AND p.product_id = l.product_id
-         WHERE l.event_pk = ?1 ORDER BY l.position",
-    )?;
-    let mut rows = stmt.query(params![company.0, ticket_id])?;
-    let mut events = Vec::new();
-    let mut tally = TicketTally::default();
-    while let Some(r) = rows.next()? {
-        let event_pk: i64 = r.get(0)?;
-        let cart_type: String = r.get(2)?;
-        let source: String = r.get(3)?;
-        let usd: Option<i64> = r.get(9)?;
-        let refunded_cents: i64 = r.get(10)?;
-        let is_test: bool = r.get(11)?;
-        let quantity: Option<i64> = r.get(14)?;
-        let is_checkout = cart_type == "CHECKOUT";
-        let products_of_event = if is_checkout {
-            items
-                .query_map(params![event_pk, company.0], |l| {
-                    Ok(ProductView {
-                        product_id: l.get(0)?,
-                        variant_id: l.get(1)?,
-                        // The catalog's title wins over the order's own.
-                        title: l.get::<_, Option<String>>(3)?.or(l.get(2)?),
-                        image_url: l.get(4)?,
-                        url: l.get(5)?,
-                        quantity: l.get(6)?,
-                        unit_price: l.get(7)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            vec![ProductView {
-                product_id: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
-                variant_id: r.get(13)?,
-                title: r.get(16)?,
-                image_url: r.get(17)?,
-                url: r.get(18)?,
-                quantity: quantity.unwrap_or_default(),
-                unit_price: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
-            }]
-        };
-        tally.add(is_test, is_checkout, usd, refunded_cents, quantity);
-        events.push(TicketEvent {
-            event_id: r.get(1)?,
-            source_category: SourceCategory::parse(&source).ok_or_else(|| corrupt("source category", &source))?,
-            cart_type,
-            occurred_at: to_rfc3339(r.get(4)?),
-            event_type: r.get(5)?,
-            order_id: r.get(6)?,
-            amount: r.get(7)?,
-            currency: r.get(8)?,
-            usd_value: usd.map(usd_text),
-            refunded_usd: usd_text(refunded_cents),
-            is_test,
-            cancelled: r.get(19)?,
-            products: products_of_event,
-        });
-    }
-    Ok(Some(tally.revenue(
-        TicketFacts { ticket_id: ticket_id.to_owned(), ai_profile_id, channel, fingerprint },
-        &messages,
-        events,
-    )))
+    let mut batch = Batch::default();
+    let ix = conversation::push(&mut batch, company, ticket_id);
+    conversation::fold(&super::ingest::run(conn, batch)?, &ix, ticket_id)
 }
 
 /// Streams the reporting table rows of a day range, in time order, to `sink`

@@ -5,7 +5,6 @@ use rusqlite::{Connection, params};
 
 use crate::{
     StoreError,
-    engine::{StoredDay, VisitorDays, VisitorWrite},
     model::CompanyId,
     rows::{Contribution, RollupKey, VisitorFlags},
 };
@@ -69,7 +68,7 @@ pub(super) fn upsert(
     Err(crate::Rejection::TotalOutOfRange.into())
 }
 
-fn count_visitor(
+pub(super) fn count_visitor(
     conn: &Connection,
     company: &CompanyId,
     day: &str,
@@ -84,69 +83,8 @@ fn count_visitor(
     Ok(())
 }
 
-/// Every visitor day of one fingerprint, for the engine to mark against.
-pub(super) fn visitor_days(
-    conn: &Connection,
-    company: &CompanyId,
-    fingerprint: &str,
-) -> Result<VisitorDays, StoreError> {
-    let days = conn
-        .prepare_cached(
-            "SELECT day, seen, assisted, converted, multi FROM visitor_days
-             WHERE company_id = ?1 AND user_fingerprint = ?2",
-        )?
-        .query_map(params![company.0, fingerprint], |r| {
-            Ok(StoredDay {
-                day: r.get(0)?,
-                flags: VisitorFlags { seen: r.get(1)?, assisted: r.get(2)?, converted: r.get(3)? },
-                multi: r.get(4)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(VisitorDays::new(fingerprint, days))
-}
-
-/// Applies one visitor write the engine planned.
-pub(super) fn visitor(conn: &Connection, company: &CompanyId, write: VisitorWrite) -> Result<(), StoreError> {
-    match write {
-        VisitorWrite::SetFlags { fingerprint, day, flags } => {
-            conn.prepare_cached(
-                "UPDATE visitor_days SET seen = ?4, assisted = ?5, converted = ?6
-                 WHERE company_id = ?1 AND day = ?2 AND user_fingerprint = ?3",
-            )?
-            .execute(params![company.0, day, fingerprint, flags.seen, flags.assisted, flags.converted])?;
-        }
-        VisitorWrite::Insert { fingerprint, day, flags, multi } => {
-            conn.prepare_cached(
-                "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen, assisted, converted, multi)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                company.0,
-                day,
-                fingerprint,
-                flags.seen,
-                flags.assisted,
-                flags.converted,
-                multi
-            ])?;
-        }
-        VisitorWrite::Count { day, flags, delta } => count_visitor(conn, company, &day, flags, delta)?,
-        VisitorWrite::BecameMulti { fingerprint } => {
-            multi_visitor_id(conn, company, &fingerprint)?;
-            conn.prepare_cached("UPDATE visitor_days SET multi = 1 WHERE company_id = ?1 AND user_fingerprint = ?2")?
-                .execute(params![company.0, fingerprint])?;
-        }
-        VisitorWrite::Mirror { fingerprint, day, flags } => {
-            let id = multi_visitor_id(conn, company, &fingerprint)?;
-            mirror_day(conn, company, &day, id, flags)?;
-        }
-    }
-    Ok(())
-}
-
 /// The id of a multi-day visitor, assigned on first use.
-fn multi_visitor_id(conn: &Connection, company: &CompanyId, fingerprint: &str) -> Result<i64, StoreError> {
+pub(super) fn multi_visitor_id(conn: &Connection, company: &CompanyId, fingerprint: &str) -> Result<i64, StoreError> {
     Ok(conn
         .prepare_cached(
             "INSERT INTO multi_visitors (company_id, fingerprint) VALUES (?1, ?2)
@@ -156,7 +94,7 @@ fn multi_visitor_id(conn: &Connection, company: &CompanyId, fingerprint: &str) -
         .query_row(params![company.0, fingerprint], |r| r.get(0))?)
 }
 
-fn mirror_day(
+pub(super) fn mirror_day(
     conn: &Connection,
     company: &CompanyId,
     day: &str,

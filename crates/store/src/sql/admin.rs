@@ -1,0 +1,179 @@
+//! Operator writes, written once: companies, keys, currency rates, the
+//! product catalog and allowed origins. Each is a list of statements (and,
+//! for keys, the reads they depend on); a backend runs them in its own
+//! transaction.
+
+use super::{Arg, Cells, args, reads::Batch};
+use crate::{
+    StoreError,
+    keys::{random_token, sha256_hex, time_ordered_id},
+    model::{CompanyCredentials, CompanyId, KeyChange, NewCompany, Product, RateInput, SecretKeyInfo},
+    rows::key_named,
+};
+
+/// PostgreSQL keeps rates as `integer`; a rate past it is as good as none.
+fn rate_arg(value: Option<u32>) -> Arg {
+    value.map(|n| i64::from(n.min(i32::MAX as u32))).into()
+}
+
+pub(crate) fn create_company(company: &NewCompany, now_ms: i64) -> (Batch, CompanyCredentials) {
+    let credentials = CompanyCredentials {
+        company_id: time_ordered_id("co_"),
+        company_key: random_token("pk_"),
+        secret_key: random_token("sk_"),
+    };
+    let mut batch = Batch::default();
+    batch.push(
+        "INSERT INTO companies (company_id, name, timezone, window_ms, company_key, created_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        args![
+            credentials.company_id.clone(),
+            company.name.clone(),
+            company.timezone.clone(),
+            company.window_ms,
+            credentials.company_key.clone(),
+            now_ms
+        ],
+    );
+    batch.push(
+        "INSERT INTO api_keys (key_sha256, company_id, key_prefix, created_at_ms) VALUES ($1, $2, $3, $4)",
+        args![
+            sha256_hex(&credentials.secret_key),
+            credentials.company_id.clone(),
+            &credentials.secret_key[..10],
+            now_ms
+        ],
+    );
+    (batch, credentials)
+}
+
+pub(crate) fn set_rates(rates: &[RateInput]) -> Batch {
+    let mut batch = Batch::default();
+    for rate in rates {
+        batch.push(
+            "INSERT INTO currency_rates (currency, effective_from, usd_multiplier, source) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (currency, effective_from) DO UPDATE SET usd_multiplier = excluded.usd_multiplier,
+                source = excluded.source",
+            args![
+                rate.currency.as_str(),
+                rate.effective_from.to_string(),
+                rate.multiplier.value().to_string(),
+                rate.source.clone()
+            ],
+        );
+    }
+    batch
+}
+
+pub(crate) fn upsert_products(company: &CompanyId, products: &[Product], now_ms: i64) -> Batch {
+    let mut batch = Batch::default();
+    for p in products {
+        batch.push(
+            "INSERT INTO products (company_id, product_id, title, image_url, url, updated_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (company_id, product_id) DO UPDATE SET title = excluded.title, image_url = excluded.image_url,
+                url = excluded.url, updated_at_ms = excluded.updated_at_ms",
+            args![company.0.clone(), p.product_id.clone(), p.title.clone(), p.image_url.clone(), p.url.clone(), now_ms],
+        );
+    }
+    batch
+}
+
+pub(crate) const ORIGINS: &str = "SELECT origin FROM allowed_origins WHERE company_id = $1 ORDER BY origin";
+
+pub(crate) fn origins<R: Cells>(rows: &[R]) -> Result<Vec<String>, StoreError> {
+    rows.iter().map(|r| r.text(0)).collect()
+}
+
+pub(crate) fn set_origins(company: &CompanyId, add: &[String], remove: &[String]) -> Batch {
+    let mut batch = Batch::default();
+    for origin in add {
+        batch.push(
+            "INSERT INTO allowed_origins (company_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            args![company.0.clone(), origin],
+        );
+    }
+    for origin in remove {
+        batch.push(
+            "DELETE FROM allowed_origins WHERE company_id = $1 AND origin = $2",
+            args![company.0.clone(), origin],
+        );
+    }
+    batch
+}
+
+/// A company's key (`company_key, public_rate_per_minute`).
+pub(crate) const COMPANY_KEY: &str = "SELECT company_key, public_rate_per_minute FROM companies WHERE company_id = $1";
+
+pub(crate) const SECRET_KEYS: &str = "SELECT key_prefix, created_at_ms, rate_per_minute FROM api_keys
+     WHERE company_id = $1 ORDER BY created_at_ms, key_prefix";
+
+pub(crate) fn secret_keys<R: Cells>(rows: &[R]) -> Result<Vec<SecretKeyInfo>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok(SecretKeyInfo {
+                prefix: r.text(0)?,
+                created_at: revtrace_core::time::to_rfc3339(r.int(1)?),
+                rate_per_minute: r.opt_int(2)?.and_then(|n| u32::try_from(n).ok()),
+            })
+        })
+        .collect()
+}
+
+/// The company's public key and rate, or a rejection for an unknown company.
+pub(crate) fn company_key<R: Cells>(rows: &[R], company: &CompanyId) -> Result<(String, Option<u32>), StoreError> {
+    let r = rows.first().ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?;
+    Ok((r.text(0)?, r.opt_int(1)?.and_then(|n| u32::try_from(n).ok())))
+}
+
+/// What a key change writes, the secret key it adds (shown once) and the
+/// public rate after it.
+pub(crate) struct KeyPlan {
+    pub batch: Batch,
+    pub added: Option<String>,
+    pub public_rate: Option<u32>,
+}
+
+pub(crate) fn change_keys(
+    company: &CompanyId,
+    keys: &[SecretKeyInfo],
+    public_rate: Option<u32>,
+    change: &KeyChange,
+    now_ms: i64,
+) -> Result<KeyPlan, StoreError> {
+    let mut plan = KeyPlan { batch: Batch::default(), added: None, public_rate };
+    match change {
+        KeyChange::List => {}
+        KeyChange::Add { rate_per_minute } => {
+            let key = random_token("sk_");
+            plan.batch.push(
+                "INSERT INTO api_keys (key_sha256, company_id, key_prefix, created_at_ms, rate_per_minute)
+                 VALUES ($1, $2, $3, $4, $5)",
+                args![sha256_hex(&key), company.0.clone(), &key[..10], now_ms, rate_arg(*rate_per_minute)],
+            );
+            plan.added = Some(key);
+        }
+        KeyChange::Revoke { prefix } => {
+            let prefix = key_named(keys, prefix, true)?;
+            plan.batch.push(
+                "DELETE FROM api_keys WHERE company_id = $1 AND key_prefix = $2",
+                args![company.0.clone(), prefix],
+            );
+        }
+        KeyChange::SetKeyRate { prefix, rate_per_minute } => {
+            let prefix = key_named(keys, prefix, false)?;
+            plan.batch.push(
+                "UPDATE api_keys SET rate_per_minute = $3 WHERE company_id = $1 AND key_prefix = $2",
+                args![company.0.clone(), prefix, rate_arg(*rate_per_minute)],
+            );
+        }
+        KeyChange::PublicRate(rate) => {
+            plan.batch.push(
+                "UPDATE companies SET public_rate_per_minute = $2 WHERE company_id = $1",
+                args![company.0.clone(), rate_arg(*rate)],
+            );
+            plan.public_rate = *rate;
+        }
+    }
+    Ok(plan)
+}
