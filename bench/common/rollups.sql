@@ -2,8 +2,10 @@
 -- write events straight into SQLite (the service keeps these in step itself).
 -- Assisted days use UTC days: the bench companies are in UTC.
 DELETE FROM rollups;
-INSERT INTO rollups
-SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coalesce(message_source, ''), is_test,
+-- One shard per key: generated sums stay far inside i64.
+INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test, shard,
+                     events, unconverted, usd_cents, quantity, refunded_cents)
+SELECT company_id, day, cart_type, attributed, coalesce(ai_profile_id, ''), coalesce(message_source, ''), is_test, 0,
        count(*), sum(usd_cents IS NULL), coalesce(sum(usd_cents), 0), coalesce(sum(quantity_signed), 0),
        sum(refunded_cents)
 FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7;

@@ -18,9 +18,14 @@ pub(super) async fn all_by_fingerprint(
     c: &impl GenericClient,
     company: &CompanyId,
 ) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
-    let tickets = all(c, reads::ALL_TICKETS, &[&company.0]).await?;
-    let messages = all(c, reads::ALL_MESSAGES, &[&company.0]).await?;
-    reads::histories_by_fingerprint(&tickets, &messages)
+    let mut histories = reads::AllHistories::default();
+    for r in &all(c, reads::ALL_TICKETS, &[&company.0]).await? {
+        histories.ticket(r)?;
+    }
+    for r in &all(c, reads::ALL_MESSAGES, &[&company.0]).await? {
+        histories.message(r)?;
+    }
+    Ok(histories.by_fingerprint())
 }
 
 /// Read in every call's own transaction, so a window changed by the CLI

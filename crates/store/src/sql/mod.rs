@@ -221,6 +221,37 @@ impl Cells for SqliteRow {
     }
 }
 
+/// A row still in its statement: mapped while SQLite steps, nothing kept.
+impl Cells for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn opt_flag(&self, i: usize) -> Result<Option<bool>, StoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        Ok(self.get(i)?)
+    }
+}
+
 impl Cells for tokio_postgres::Row {
     fn int(&self, i: usize) -> Result<i64, StoreError> {
         self.opt_int(i)?.ok_or_else(|| corrupt("an integer", i))

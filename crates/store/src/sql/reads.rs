@@ -129,15 +129,18 @@ pub(crate) const ALL_MESSAGES: &str =
     "SELECT m.ticket_pk, m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
      FROM messages m JOIN tickets t ON t.ticket_pk = m.ticket_pk WHERE t.company_id = $1";
 
-/// A company's ticket histories grouped by fingerprint, from the rows of
-/// [`ALL_TICKETS`] and [`ALL_MESSAGES`].
-pub(crate) fn histories_by_fingerprint<R: Cells>(
-    tickets: &[R],
-    messages: &[R],
-) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
-    let mut by_pk: HashMap<i64, TicketHistory> = HashMap::with_capacity(tickets.len());
-    for r in tickets {
-        by_pk.insert(
+/// A company's tickets and messages as they are read, grouped by
+/// fingerprint at the end: rows are added one at a time, so a backend can
+/// map them while its driver steps through them.
+#[derive(Default)]
+pub(crate) struct AllHistories {
+    by_pk: HashMap<i64, TicketHistory>,
+}
+
+impl AllHistories {
+    /// A row of [`ALL_TICKETS`].
+    pub fn ticket<R: Cells>(&mut self, r: &R) -> Result<(), StoreError> {
+        self.by_pk.insert(
             r.int(0)?,
             TicketHistory {
                 ticket_id: r.text(1)?,
@@ -147,17 +150,24 @@ pub(crate) fn histories_by_fingerprint<R: Cells>(
                 messages: Vec::new(),
             },
         );
+        Ok(())
     }
-    for r in messages {
-        if let Some(ticket) = by_pk.get_mut(&r.int(0)?) {
+
+    /// A row of [`ALL_MESSAGES`], after every ticket row.
+    pub fn message<R: Cells>(&mut self, r: &R) -> Result<(), StoreError> {
+        if let Some(ticket) = self.by_pk.get_mut(&r.int(0)?) {
             ticket.messages.push(message_at(r, 1)?);
         }
+        Ok(())
     }
-    let mut grouped: HashMap<String, Vec<TicketHistory>> = HashMap::new();
-    for ticket in by_pk.into_values() {
-        grouped.entry(ticket.fingerprint.clone()).or_default().push(ticket);
+
+    pub fn by_fingerprint(self) -> HashMap<String, Vec<TicketHistory>> {
+        let mut grouped: HashMap<String, Vec<TicketHistory>> = HashMap::new();
+        for ticket in self.by_pk.into_values() {
+            grouped.entry(ticket.fingerprint.clone()).or_default().push(ticket);
+        }
+        grouped
     }
-    Ok(grouped)
 }
 
 pub(crate) fn messages<R: Cells>(rows: &[R]) -> Result<Vec<MessageFact>, StoreError> {

@@ -10,7 +10,7 @@ use super::ingest::run;
 use crate::{
     StoreError,
     model::CompanyId,
-    sql::{args, reads, reads::Batch},
+    sql::{args, reads, reads::Batch, sqlite_text},
 };
 
 /// The company's attribution window and time zone.
@@ -33,9 +33,19 @@ pub(super) fn all_by_fingerprint(
     conn: &Connection,
     company: &CompanyId,
 ) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
-    let tickets = one_query(conn, reads::ALL_TICKETS, args![company.0.clone()])?;
-    let messages = one_query(conn, reads::ALL_MESSAGES, args![company.0.clone()])?;
-    reads::histories_by_fingerprint(&tickets, &messages)
+    // Mapped row by row as SQLite steps: a large history is never held twice.
+    let mut all = reads::AllHistories::default();
+    let mut tickets = conn.prepare(sqlite_text(reads::ALL_TICKETS))?;
+    let mut rows = tickets.query(rusqlite::params![company.0])?;
+    while let Some(r) = rows.next()? {
+        all.ticket(r)?;
+    }
+    let mut messages = conn.prepare(sqlite_text(reads::ALL_MESSAGES))?;
+    let mut rows = messages.query(rusqlite::params![company.0])?;
+    while let Some(r) = rows.next()? {
+        all.message(r)?;
+    }
+    Ok(all.by_fingerprint())
 }
 
 pub(super) fn company_settings(conn: &Connection, company: &CompanyId) -> Result<CompanySettings, StoreError> {
