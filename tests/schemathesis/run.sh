@@ -3,11 +3,12 @@
 # schemathesis.toml) against a started `revtrace serve` on a scratch SQLite
 # file. Fails on any 5xx, schema violation or undocumented status.
 #
-#   tests/schemathesis/run.sh [path/to/revtrace]   (default target/debug/revtrace)
+#   tests/schemathesis/run.sh [path/to/revtrace]   (default: the debug build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN="${1:-target/debug/revtrace}"
+BIN="${1:-${CARGO_TARGET_DIR:-target}/debug/revtrace}"
 [ -x "$BIN" ] || cargo build -q -p revtrace --bin revtrace
+BIN=$(realpath "$BIN")
 ST_VERSION=4.32.5
 if ! st --version 2>/dev/null | grep -q "$ST_VERSION"; then
   python3 -m pip install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
