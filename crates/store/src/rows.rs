@@ -293,69 +293,6 @@ impl TicketTally {
     }
 }
 
-/// A stored event as `reattribute` reads it back.
-pub(crate) struct StoredDecision<'a> {
-    pub event_pk: i64,
-    pub at_ms: i64,
-    pub fingerprint: Option<&'a str>,
-    pub faq_fingerprint: Option<&'a str>,
-    pub reason: &'a str,
-    pub ticket_id: Option<&'a str>,
-    pub candidates: &'a str,
-    pub window_ms: i64,
-}
-
-/// A changed receipt to write back.
-pub(crate) struct Rewrite {
-    pub event_pk: i64,
-    pub reason: &'static str,
-    pub attributed: bool,
-    pub ticket_id: Option<String>,
-    pub ai_profile_id: Option<String>,
-    pub message_source: Option<&'static str>,
-    pub candidates: String,
-}
-
-/// Decides a stored event again from the company's tickets (grouped by
-/// fingerprint), counts it in `report`, and returns what to write when its
-/// receipt changed (decision, candidates or window).
-pub(crate) fn redecide(
-    stored: StoredDecision<'_>,
-    tickets: &std::collections::HashMap<String, Vec<revtrace_core::TicketHistory>>,
-    window_ms: i64,
-    report: &mut crate::model::ReattributeReport,
-) -> Result<Option<Rewrite>, StoreError> {
-    let identity: Vec<&str> = stored.fingerprint.into_iter().chain(stored.faq_fingerprint).collect();
-    let histories = identity.iter().flat_map(|fp| tickets.get(*fp).into_iter().flatten());
-    let decision = revtrace_core::attribute(
-        revtrace_core::AttributionInput { at_ms: stored.at_ms, identity: &identity, window_ms },
-        histories,
-    );
-    // Compared as text: serializing is cheaper than parsing, and the stored
-    // text was written by the same serializer.
-    let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let winner = decision.winner.as_ref();
-    let decision_changed =
-        stored.reason != decision.reason.as_str() || stored.ticket_id != winner.map(|w| w.ticket_id.as_str());
-    report.events += 1;
-    if decision_changed {
-        report.decisions_changed += 1;
-    }
-    if !(decision_changed || stored.candidates != candidates || stored.window_ms != window_ms) {
-        return Ok(None);
-    }
-    report.receipts_rewritten += 1;
-    Ok(Some(Rewrite {
-        event_pk: stored.event_pk,
-        reason: decision.reason.as_str(),
-        attributed: decision.attributed(),
-        ticket_id: winner.map(|w| w.ticket_id.clone()),
-        ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
-        message_source: winner.map(|w| w.message_source.as_str()),
-        candidates,
-    }))
-}
-
 /// The event columns that depend on its kind.
 pub(crate) struct EventColumns<'a> {
     pub cart_type: &'static str,

@@ -9,7 +9,9 @@
 //! it in. docs/architecture.md walks one ingest call through both sides.
 
 pub(crate) mod ingest;
+pub(crate) mod reattribute;
 pub(crate) mod refunds;
+pub(crate) mod shopify;
 pub(crate) mod visitors;
 
 use revtrace_core::{Channel, Currency, Multiplier, Role};
@@ -57,6 +59,8 @@ pub(crate) enum Write {
     RefundApplied { refund_id: String, usd_cents: Option<i64> },
     /// Adds refunded cents to a stored or planned order's event.
     CreditOrder { event_id: String, cents: i64 },
+    /// A stored event decided again (`reattribute`).
+    Redecided { rewrite: reattribute::Rewrite, window_ms: i64, decided_at_ms: i64 },
     /// The answer a retry with this idempotency id gets.
     Answer { endpoint: &'static str, id: String, request_sha256: [u8; 32], status: u16, body: String },
 }

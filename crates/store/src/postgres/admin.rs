@@ -3,24 +3,12 @@
 
 use deadpool_postgres::GenericClient;
 
-use super::{
-    Tx, history,
-    pipeline::{Param, Pipeline},
-    rows,
-};
+use super::{Tx, exec_all, history, rows};
 use crate::{
     StoreError,
     model::{CompanyCredentials, CompanyId, CompanyKeys, KeyChange, NewCompany, Product, RateInput},
-    sql::{admin, args, reads::Batch},
+    sql::{admin, args},
 };
-
-async fn exec_all(tx: &Tx<'_>, batch: Batch) -> Result<(), StoreError> {
-    let mut p = Pipeline::default();
-    for (sql, args) in batch.queries {
-        p.push(sql, args.into_iter().map(|a| Box::new(a) as Param).collect());
-    }
-    p.run(tx).await.map(drop)
-}
 
 /// Applies a change to a company's keys and answers them as they then are.
 pub(super) async fn keys(

@@ -95,11 +95,6 @@ pub(crate) fn lost_race(error: &StoreError) -> bool {
     )
 }
 
-pub(crate) async fn opt(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Option<Row>, StoreError> {
-    let statement = c.prepare_cached(sql).await?;
-    Ok(c.query_opt(&statement, params).await?)
-}
-
 pub(crate) async fn one(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Row, StoreError> {
     let statement = c.prepare_cached(sql).await?;
     Ok(c.query_one(&statement, params).await?)
@@ -119,6 +114,28 @@ pub(crate) async fn rows(
     let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
         args.iter().map(|a| a as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
     all(c, sql, &params).await
+}
+
+/// Every row of each query of a batch, one query after the other (a reader
+/// connection has no pipeline).
+pub(crate) async fn rows_of(
+    c: &impl GenericClient,
+    batch: crate::sql::reads::Batch,
+) -> Result<Vec<Vec<Row>>, StoreError> {
+    let mut out = Vec::with_capacity(batch.queries.len());
+    for (sql, args) in batch.queries {
+        out.push(rows(c, sql, args).await?);
+    }
+    Ok(out)
+}
+
+/// Sends statements that answer no rows as one pipeline.
+pub(crate) async fn exec_all(tx: &Tx<'_>, batch: crate::sql::reads::Batch) -> Result<(), StoreError> {
+    let mut p = pipeline::Pipeline::default();
+    for (sql, args) in batch.queries {
+        p.push(sql, args.into_iter().map(|a| Box::new(a) as pipeline::Param).collect());
+    }
+    p.run(tx).await.map(drop)
 }
 
 pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {

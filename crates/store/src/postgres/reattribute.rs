@@ -9,12 +9,13 @@ use futures_util::{StreamExt, pin_mut};
 use revtrace_core::TicketHistory;
 use tokio_postgres::types::ToSql;
 
-use super::{PgStore, Tx, all, exec, history, in_transaction, one, rollups};
+use super::{PgStore, Tx, all, apply, exec, history, in_transaction, one, pipeline::Pipeline, rows};
 use crate::{
     StoreError,
+    engine::reattribute::{self, Rewrite, StoredDecision, redecide},
     keys::now_ms,
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
-    rows::{Contribution, Rewrite, RollupKey, StoredDecision, cart_type_str, redecide},
+    sql::args,
 };
 
 /// Rows rewritten per transaction.
@@ -133,59 +134,18 @@ impl Replay<'_> {
 
 async fn rewrite(tx: &Tx<'_>, company: &CompanyId, chunk: &[Rewrite], window_ms: i64) -> Result<(), StoreError> {
     let now = now_ms();
+    let mut batch = Pipeline::default();
     for w in chunk {
         // The event leaves its old rollup row for its new one in the same
-        // transaction; its row is read here, so a refund that landed
-        // meanwhile moves with it. FOR UPDATE: an ingest refund waits.
-        let r = one(
-            tx,
-            "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents, quantity_signed,
-                    refunded_cents
-             FROM events WHERE event_pk = $1 FOR UPDATE",
-            &[&w.event_pk],
-        )
-        .await?;
-        let was = RollupKey {
-            day: r.get(0),
-            cart_type: cart_type_str(r.get::<_, &str>(1) == "CHECKOUT"),
-            attributed: r.get(2),
-            ai_profile_id: r.get::<_, Option<String>>(3).unwrap_or_default(),
-            message_source: r.get::<_, Option<String>>(4).unwrap_or_default(),
-            is_test: r.get(5),
-        };
-        let contribution = Contribution {
-            usd_cents: r.get(6),
-            quantity: r.get::<_, Option<i64>>(7).unwrap_or_default(),
-            refunded_cents: r.get(8),
-        };
-        let now_key = RollupKey {
-            attributed: w.attributed,
-            ai_profile_id: w.ai_profile_id.clone().unwrap_or_default(),
-            message_source: w.message_source.unwrap_or_default().to_owned(),
-            ..was.clone()
-        };
-        if now_key != was {
-            rollups::apply(tx, company, &was, contribution, -1).await?;
-            rollups::apply(tx, company, &now_key, contribution, 1).await?;
-        }
-        exec(
-            tx,
-            "UPDATE events SET reason = $2, attributed = $3, ticket_id = $4, ai_profile_id = $5, message_source = $6,
-                candidates = $7, window_ms = $8, decided_at_ms = $9, decided_by = 'reattribute'
-             WHERE event_pk = $1",
-            &[
-                &w.event_pk,
-                &w.reason,
-                &w.attributed,
-                &w.ticket_id,
-                &w.ai_profile_id,
-                &w.message_source,
-                &w.candidates,
-                &window_ms,
-                &now,
-            ],
-        )
-        .await?;
+        // transaction; FOR UPDATE: an ingest refund on it waits.
+        let found = rows(tx, ROLLUP_OF_LOCKED, args![w.event_pk]).await?;
+        let row = found.first().ok_or_else(|| StoreError::Corrupt(format!("event {} vanished", w.event_pk)))?;
+        let (was, contribution) = reattribute::rollup_of(row)?;
+        apply::push(&mut batch, company, reattribute::rewrite(w.clone(), was, contribution, window_ms, now), now)?;
     }
-    Ok(())
+    batch.run(tx).await.map(drop)
 }
+
+/// `engine::reattribute::ROLLUP_OF`, locking the event's row.
+const ROLLUP_OF_LOCKED: &str = "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents,
+        quantity_signed, refunded_cents FROM events WHERE event_pk = $1 FOR UPDATE";

@@ -6,7 +6,10 @@
 pub(crate) mod admin;
 pub(crate) mod conversation;
 pub(crate) mod lookups;
+pub(crate) mod privacy;
 pub(crate) mod reads;
+pub(crate) mod reports;
+pub(crate) mod shopify;
 pub(crate) mod writes;
 
 use std::{collections::HashMap, sync::Mutex};
@@ -164,6 +167,8 @@ pub(crate) trait Cells {
     fn flag(&self, i: usize) -> Result<bool, StoreError>;
     fn opt_flag(&self, i: usize) -> Result<Option<bool>, StoreError>;
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError>;
+    /// A sum that may pass i64: an integer, or its exact decimal text.
+    fn wide(&self, i: usize) -> Result<i128, StoreError>;
 
     fn decimal(&self, i: usize) -> Result<Decimal, StoreError> {
         let raw = self.text(i)?;
@@ -219,6 +224,14 @@ impl Cells for SqliteRow {
             _ => Err(corrupt("bytes", i)),
         }
     }
+
+    fn wide(&self, i: usize) -> Result<i128, StoreError> {
+        match self.get(i) {
+            Some(rusqlite::types::Value::Integer(v)) => Ok(i128::from(*v)),
+            Some(rusqlite::types::Value::Text(v)) => v.parse().map_err(|_| corrupt("a sum", i)),
+            _ => Err(corrupt("a sum", i)),
+        }
+    }
 }
 
 /// A row still in its statement: mapped while SQLite steps, nothing kept.
@@ -249,6 +262,16 @@ impl Cells for rusqlite::Row<'_> {
 
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
         Ok(self.get(i)?)
+    }
+
+    fn wide(&self, i: usize) -> Result<i128, StoreError> {
+        match self.get_ref(i)? {
+            rusqlite::types::ValueRef::Integer(v) => Ok(i128::from(v)),
+            rusqlite::types::ValueRef::Text(v) => {
+                std::str::from_utf8(v).ok().and_then(|t| t.parse().ok()).ok_or_else(|| corrupt("a sum", i))
+            }
+            _ => Err(corrupt("a sum", i)),
+        }
     }
 }
 
@@ -287,6 +310,17 @@ impl Cells for tokio_postgres::Row {
 
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
         Ok(self.try_get(i)?)
+    }
+
+    fn wide(&self, i: usize) -> Result<i128, StoreError> {
+        use tokio_postgres::types::Type;
+        let ty = self.columns().get(i).map(|c| c.type_().clone()).ok_or_else(|| corrupt("a column", i))?;
+        if ty == Type::TEXT {
+            let text: String = self.try_get(i)?;
+            text.parse().map_err(|_| corrupt("a sum", i))
+        } else {
+            Ok(i128::from(self.int(i)?))
+        }
     }
 }
 

@@ -103,6 +103,23 @@ pub(crate) fn apply(
                 "UPDATE events SET refunded_cents = refunded_cents + $2 WHERE event_id = $1",
                 args![event_id, cents],
             )?,
+            Write::Redecided { rewrite: w, window_ms, decided_at_ms } => sink.exec(
+                "UPDATE events SET reason = $2, attributed = $3, ticket_id = $4, ai_profile_id = $5,
+                    message_source = $6, candidates = $7, window_ms = $8, decided_at_ms = $9,
+                    decided_by = 'reattribute'
+                 WHERE event_pk = $1",
+                args![
+                    w.event_pk,
+                    w.reason,
+                    w.attributed,
+                    w.ticket_id,
+                    w.ai_profile_id,
+                    w.message_source,
+                    w.candidates,
+                    window_ms,
+                    decided_at_ms
+                ],
+            )?,
             Write::Answer { endpoint, id, request_sha256, status, body } => sink.exec(
                 "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, status, body,
                     created_at_ms)

@@ -1,21 +1,17 @@
 //! Operator writes (CLI, or a secret-key call) on the writer's connection:
 //! the statements of `sql::admin`, run in the writer's transaction.
 
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::Connection;
 
-use super::history::{Companies, one_query};
+use super::{
+    history::Companies,
+    run::{exec as exec_all, rows as one_query},
+};
 use crate::{
     StoreError,
     model::{CompanyCredentials, CompanyId, CompanyKeys, KeyChange, NewCompany, Product, RateInput},
-    sql::{admin, args, reads::Batch, sqlite_text},
+    sql::{admin, args},
 };
-
-fn exec_all(conn: &Connection, batch: Batch) -> Result<(), StoreError> {
-    for (sql, args) in batch.queries {
-        conn.prepare_cached(sqlite_text(sql))?.execute(params_from_iter(args.iter()))?;
-    }
-    Ok(())
-}
 
 /// Applies a change to a company's keys and answers them as they then are.
 pub(super) fn keys(

@@ -6,26 +6,15 @@ use std::collections::HashMap;
 use revtrace_core::TicketHistory;
 use rusqlite::Connection;
 
-use super::ingest::run;
+use super::run::rows as one_query;
 use crate::{
     StoreError,
     model::CompanyId,
-    sql::{args, reads, reads::Batch, sqlite_text},
+    sql::{args, reads, sqlite_text},
 };
 
 /// The company's attribution window and time zone.
 pub(super) use crate::engine::Settings as CompanySettings;
-
-/// Every row of one statement written once for both backends (`sql`).
-pub(super) fn one_query(
-    conn: &Connection,
-    sql: &'static str,
-    args: Vec<crate::sql::Arg>,
-) -> Result<Vec<crate::sql::SqliteRow>, StoreError> {
-    let mut batch = Batch::default();
-    batch.push(sql, args);
-    Ok(run(conn, batch)?.remove(0))
-}
 
 /// Every ticket of a company with all its messages, grouped by fingerprint
 /// (the replay path: one pass instead of a look-up per event).

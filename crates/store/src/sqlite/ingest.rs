@@ -3,32 +3,16 @@
 //! the writer's batch transaction under its own savepoint, so a rejected
 //! call writes nothing.
 
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::Connection;
 
-use super::{apply::apply, history::Companies, writer::Call};
+use super::{apply::apply, history::Companies, run::all as run, writer::Call};
 use crate::{
     StoreError,
     engine::{self, Plan},
     model::{CompanyId, EventInput, EventReceipt, IdempotencyKey, RefundInput, RefundReceipt},
     rows::Ingested,
-    sql::{SqliteRow, reads, reads::Batch, sqlite_text},
+    sql::{reads, reads::Batch},
 };
-
-/// Runs a batch of reads, one query after the other.
-pub(super) fn run(conn: &Connection, batch: Batch) -> Result<Vec<Vec<SqliteRow>>, StoreError> {
-    batch
-        .queries
-        .into_iter()
-        .map(|(sql, args)| {
-            let mut statement = conn.prepare_cached(sqlite_text(sql))?;
-            let columns = statement.column_count();
-            let rows = statement
-                .query_map(params_from_iter(args.iter()), |r| (0..columns).map(|i| r.get(i)).collect())?
-                .collect::<Result<Vec<SqliteRow>, _>>()?;
-            Ok(rows)
-        })
-        .collect()
-}
 
 /// Runs one ingest call, honouring its idempotency key: a known id gets its
 /// stored answer (or a rejection for another body); a new id stores the

@@ -13,6 +13,7 @@ mod read;
 mod reattribute;
 mod reports;
 mod rollups;
+mod run;
 mod shopify;
 mod syncer;
 mod writer;

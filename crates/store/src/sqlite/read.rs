@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::history::one_query;
+use super::run::rows as one_query;
 use crate::{
     StoreError,
     model::{AttributionReceipt, CompanyId, Principal},

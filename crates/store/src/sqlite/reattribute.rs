@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use revtrace_core::TicketHistory;
 use rusqlite::{Connection, params};
 
-use super::{history, rollups, writer::now_ms};
+use super::{apply::apply, history, run::rows, writer::now_ms};
 use crate::{
     StoreError,
+    engine::reattribute::{self, Rewrite, StoredDecision, redecide},
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
-    rows::{Contribution, Rewrite, RollupKey, StoredDecision, redecide},
+    sql::args,
 };
 
 /// Rows rewritten per transaction, so a long replay never holds the write lock for long.
@@ -108,69 +109,15 @@ fn flush(
         return Ok(());
     }
     let tx = write.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        let mut update = tx.prepare_cached(
-            "UPDATE events SET reason = ?2, attributed = ?3, ticket_id = ?4, ai_profile_id = ?5, message_source = ?6,
-                candidates = ?7, window_ms = ?8, decided_at_ms = ?9, decided_by = 'reattribute'
-             WHERE event_pk = ?1",
-        )?;
-        let now = now_ms();
-        for w in pending.drain(..) {
-            // The event leaves its old rollup row for its new one, in the
-            // same transaction, so reports stay consistent throughout. Its
-            // row is read here, not in the replay scan, so a refund that
-            // landed meanwhile moves with it.
-            let (was, contribution) = rollup_of(&tx, w.event_pk)?;
-            let now_key = RollupKey {
-                attributed: w.attributed,
-                ai_profile_id: w.ai_profile_id.clone().unwrap_or_default(),
-                message_source: w.message_source.unwrap_or_default().to_owned(),
-                ..was.clone()
-            };
-            if now_key != was {
-                rollups::apply(&tx, company, &was, contribution, -1)?;
-                rollups::apply(&tx, company, &now_key, contribution, 1)?;
-            }
-            update.execute(params![
-                w.event_pk,
-                w.reason,
-                w.attributed,
-                w.ticket_id,
-                w.ai_profile_id,
-                w.message_source,
-                w.candidates,
-                window_ms,
-                now
-            ])?;
-        }
+    let now = now_ms();
+    for w in pending.drain(..) {
+        // The event leaves its old rollup row for its new one in the same
+        // transaction, so reports stay consistent throughout.
+        let found = rows(&tx, reattribute::ROLLUP_OF, args![w.event_pk])?;
+        let row = found.first().ok_or_else(|| StoreError::Corrupt(format!("event {} vanished", w.event_pk)))?;
+        let (was, contribution) = reattribute::rollup_of(row)?;
+        apply(&tx, company, reattribute::rewrite(w, was, contribution, window_ms, now), now)?;
     }
     tx.commit()?;
     Ok(())
-}
-
-/// The rollup row an event counts in now, and what it adds there.
-fn rollup_of(conn: &Connection, event_pk: i64) -> Result<(RollupKey, Contribution), StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents, quantity_signed,
-                    refunded_cents
-             FROM events WHERE event_pk = ?1",
-        )?
-        .query_row(params![event_pk], |r| {
-            Ok((
-                RollupKey {
-                    day: r.get(0)?,
-                    cart_type: crate::rows::cart_type_str(r.get_ref(1)?.as_str()? == "CHECKOUT"),
-                    attributed: r.get(2)?,
-                    ai_profile_id: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                    message_source: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                    is_test: r.get(5)?,
-                },
-                Contribution {
-                    usd_cents: r.get(6)?,
-                    quantity: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
-                    refunded_cents: r.get(8)?,
-                },
-            ))
-        })?)
 }

@@ -1,0 +1,126 @@
+//! Replaying history: a stored event decided again from the company's
+//! tickets, with the same `revtrace_core::attribute` ingest uses (after
+//! late data, or when the window changes), and what a changed decision
+//! writes: the event leaves its rollup row for its new one.
+
+use super::Write;
+use crate::{
+    StoreError,
+    rows::{Contribution, RollupKey},
+    sql::Cells,
+};
+
+/// A stored event as `reattribute` reads it back.
+pub(crate) struct StoredDecision<'a> {
+    pub event_pk: i64,
+    pub at_ms: i64,
+    pub fingerprint: Option<&'a str>,
+    pub faq_fingerprint: Option<&'a str>,
+    pub reason: &'a str,
+    pub ticket_id: Option<&'a str>,
+    pub candidates: &'a str,
+    pub window_ms: i64,
+}
+
+/// A changed receipt to write back.
+#[derive(Clone, Debug)]
+pub(crate) struct Rewrite {
+    pub event_pk: i64,
+    pub reason: &'static str,
+    pub attributed: bool,
+    pub ticket_id: Option<String>,
+    pub ai_profile_id: Option<String>,
+    pub message_source: Option<&'static str>,
+    pub candidates: String,
+}
+
+/// Decides a stored event again from the company's tickets (grouped by
+/// fingerprint), counts it in `report`, and returns what to write when its
+/// receipt changed (decision, candidates or window).
+pub(crate) fn redecide(
+    stored: StoredDecision<'_>,
+    tickets: &std::collections::HashMap<String, Vec<revtrace_core::TicketHistory>>,
+    window_ms: i64,
+    report: &mut crate::model::ReattributeReport,
+) -> Result<Option<Rewrite>, StoreError> {
+    let identity: Vec<&str> = stored.fingerprint.into_iter().chain(stored.faq_fingerprint).collect();
+    let histories = identity.iter().flat_map(|fp| tickets.get(*fp).into_iter().flatten());
+    let decision = revtrace_core::attribute(
+        revtrace_core::AttributionInput { at_ms: stored.at_ms, identity: &identity, window_ms },
+        histories,
+    );
+    // Compared as text: serializing is cheaper than parsing, and the stored
+    // text was written by the same serializer.
+    let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let winner = decision.winner.as_ref();
+    let decision_changed =
+        stored.reason != decision.reason.as_str() || stored.ticket_id != winner.map(|w| w.ticket_id.as_str());
+    report.events += 1;
+    if decision_changed {
+        report.decisions_changed += 1;
+    }
+    if !(decision_changed || stored.candidates != candidates || stored.window_ms != window_ms) {
+        return Ok(None);
+    }
+    report.receipts_rewritten += 1;
+    Ok(Some(Rewrite {
+        event_pk: stored.event_pk,
+        reason: decision.reason.as_str(),
+        attributed: decision.attributed(),
+        ticket_id: winner.map(|w| w.ticket_id.clone()),
+        ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
+        message_source: winner.map(|w| w.message_source.as_str()),
+        candidates,
+    }))
+}
+
+/// The rollup row of one event, read again when its decision is written.
+pub(crate) const ROLLUP_OF: &str =
+    "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents,
+        quantity_signed, refunded_cents FROM events WHERE event_pk = $1";
+
+/// What a changed decision writes, given the event's rollup row as it is
+/// now (read in the writing transaction, so a refund that landed during the
+/// replay moves with it).
+pub(crate) fn rewrite(
+    w: Rewrite,
+    was: RollupKey,
+    contribution: Contribution,
+    window_ms: i64,
+    now_ms: i64,
+) -> Vec<Write> {
+    let now_key = RollupKey {
+        attributed: w.attributed,
+        ai_profile_id: w.ai_profile_id.clone().unwrap_or_default(),
+        message_source: w.message_source.unwrap_or_default().to_owned(),
+        ..was.clone()
+    };
+    let mut writes = Vec::with_capacity(3);
+    if now_key != was {
+        writes.push(Write::Rollup { key: was, sums: contribution.sums(-1) });
+        writes.push(Write::Rollup { key: now_key, sums: contribution.sums(1) });
+    }
+    writes.push(Write::Redecided { rewrite: w, window_ms, decided_at_ms: now_ms });
+    writes
+}
+
+/// The rollup row an event counts in and what it adds there, from
+/// `day, cart_type, attributed, ai_profile_id, message_source, is_test,
+/// usd_cents, quantity_signed, refunded_cents`.
+pub(crate) fn rollup_of<R: Cells>(r: &R) -> Result<(RollupKey, Contribution), StoreError> {
+    Ok((
+        RollupKey {
+            day: r.text(0)?,
+            cart_type: crate::rows::cart_type_str(r.text(1)? == "CHECKOUT"),
+            attributed: r.flag(2)?,
+            ai_profile_id: r.opt_text(3)?.unwrap_or_default(),
+            message_source: r.opt_text(4)?.unwrap_or_default(),
+            is_test: r.flag(5)?,
+        },
+        Contribution {
+            usd_cents: r.opt_int(6)?,
+            quantity: r.opt_int(7)?.unwrap_or_default(),
+            refunded_cents: r.int(8)?,
+        },
+    ))
+}

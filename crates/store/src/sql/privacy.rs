@@ -1,0 +1,381 @@
+//! Privacy, written once: what erasing a fingerprint touches (the erase
+//! list), what a shop's redaction removes, and what an export contains.
+//!
+//! Erasing a fingerprint replaces it everywhere with a fresh random token and
+//! drops what the shopper wrote (message text, metadata, products shown), the
+//! cart tokens and the order's cart token. Amounts, decisions and counts stay,
+//! so totals do not move and `reattribute` still replays to the same result,
+//! but nothing links the history back to the browser or the person.
+//!
+//! Each step is a query (or a batch of them) and a pure function over its
+//! rows; a backend runs them in its transaction, holding its locks.
+
+use serde_json::{Value, json};
+
+use super::{Arg, Cells, args, reads::Batch};
+use crate::{
+    StoreError,
+    model::CompanyId,
+    rows::{Contribution, RollupKey},
+};
+
+/// Records a privacy request or a redaction done; answers its number.
+pub(crate) fn record(
+    company: &CompanyId,
+    shop_domain: Option<&str>,
+    kind: &str,
+    payload: &Value,
+    now_ms: i64,
+) -> (&'static str, Vec<Arg>) {
+    (
+        "INSERT INTO privacy_requests (company_id, shop_domain, kind, payload, received_at_ms)
+         VALUES ($1, $2, $3, $4, $5) RETURNING request_pk",
+        args![company.0.clone(), shop_domain, kind, payload.to_string(), now_ms],
+    )
+}
+
+pub(crate) fn recorded<R: Cells>(rows: &[R]) -> Result<i64, StoreError> {
+    rows.first().ok_or_else(|| StoreError::Corrupt("a privacy request got no number".into()))?.int(0)
+}
+
+pub(crate) fn request_query(company: &CompanyId, request: i64) -> (&'static str, Vec<Arg>) {
+    (
+        "SELECT payload FROM privacy_requests WHERE request_pk = $1 AND company_id = $2 AND kind = 'data_request'",
+        args![request, company.0.clone()],
+    )
+}
+
+/// The order ids of a recorded `customers/data_request`.
+pub(crate) fn requested_orders<R: Cells>(rows: &[R]) -> Result<Option<Vec<String>>, StoreError> {
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let value: Value = serde_json::from_str(&r.text(0)?).unwrap_or_default();
+    Ok(Some(
+        value["orders_requested"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|id| id.to_string().trim_matches('"').to_owned())
+            .collect(),
+    ))
+}
+
+/// One query per order: the fingerprints it was stored under.
+pub(crate) fn orders_fingerprints(company: &CompanyId, order_ids: &[String]) -> Batch {
+    let mut batch = Batch::default();
+    for order_id in order_ids {
+        batch.push(
+            "SELECT user_fingerprint, user_faq_fingerprint FROM events WHERE company_id = $1 AND order_id = $2",
+            args![company.0.clone(), order_id],
+        );
+    }
+    batch
+}
+
+/// The distinct fingerprints of [`orders_fingerprints`]' rows, sorted.
+pub(crate) fn fingerprints<R: Cells>(rows: &[Vec<R>]) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for r in rows.iter().flatten() {
+        found.extend([r.opt_text(0)?, r.opt_text(1)?].into_iter().flatten());
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// `customers/redact` drops the orders' cart tokens (then erases their
+/// fingerprints).
+pub(crate) fn clear_cart_tokens(company: &CompanyId, order_ids: &[String]) -> Batch {
+    let mut batch = Batch::default();
+    for order_id in order_ids {
+        batch.push(
+            "UPDATE events SET cart_token = NULL WHERE company_id = $1 AND order_id = $2",
+            args![company.0.clone(), order_id],
+        );
+    }
+    batch
+}
+
+pub(crate) const DAYS_OF: &str = "SELECT day FROM visitor_days WHERE company_id = $1 AND user_fingerprint = $2";
+
+pub(crate) fn days_args(company: &CompanyId, fingerprint: &str) -> Vec<Arg> {
+    args![company.0.clone(), fingerprint]
+}
+
+/// The events stored under a fingerprint (as user or FAQ fingerprint), found
+/// day by day through its visitor days: every event gives its fingerprints a
+/// row there, so no index of events by fingerprint is needed (it would cost
+/// every ingest). One query per day of [`DAYS_OF`]'s rows, each answering
+/// `event_pk, candidates, occurred_at_ms`.
+pub(crate) fn events_on_days<R: Cells>(
+    company: &CompanyId,
+    timezone: &jiff::tz::TimeZone,
+    fingerprint: &str,
+    days: &[R],
+) -> Result<Batch, StoreError> {
+    let mut batch = Batch::default();
+    for r in days {
+        let day = r.text(0)?;
+        let date: jiff::civil::Date = day.parse().map_err(|_| StoreError::Corrupt(format!("day {day}")))?;
+        let (from, to) = revtrace_core::time::day_bounds(date, timezone);
+        batch.push(
+            "SELECT event_pk, candidates, occurred_at_ms FROM events
+             WHERE company_id = $1 AND occurred_at_ms >= $2 AND occurred_at_ms < $3
+               AND (user_fingerprint = $4 OR user_faq_fingerprint = $4)",
+            args![company.0.clone(), from, to, fingerprint],
+        );
+    }
+    Ok(batch)
+}
+
+/// A fresh token to replace a fingerprint with.
+pub(crate) fn erased_token() -> String {
+    format!("erased-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Everything that erasing `fingerprint` as `token` writes, given its events
+/// (the rows of [`events_on_days`]): the events, with the receipts that name
+/// it among their candidates; what the conversations said (that they
+/// happened, and when, stays); every table that keys on a fingerprint.
+pub(crate) fn erase<R: Cells>(
+    company: &CompanyId,
+    fingerprint: &str,
+    token: &str,
+    events: &[Vec<R>],
+) -> Result<Batch, StoreError> {
+    let mut batch = Batch::default();
+    for r in events.iter().flatten() {
+        let mut candidates: Value =
+            serde_json::from_str(&r.text(1)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for candidate in candidates.as_array_mut().into_iter().flatten() {
+            if candidate["fingerprint"] == fingerprint {
+                candidate["fingerprint"] = json!(token);
+            }
+        }
+        batch.push(
+            "UPDATE events SET cart_token = NULL, candidates = $4,
+                user_fingerprint = CASE WHEN user_fingerprint = $2 THEN $3 ELSE user_fingerprint END,
+                user_faq_fingerprint = CASE WHEN user_faq_fingerprint = $2 THEN $3 ELSE user_faq_fingerprint END
+             WHERE event_pk = $1",
+            args![r.int(0)?, fingerprint, token, candidates.to_string()],
+        );
+    }
+    let key = || args![company.0.clone(), fingerprint, token];
+    batch.push(
+        "UPDATE messages SET text = NULL, metadata = NULL, product_ids = NULL
+         WHERE ticket_pk IN (SELECT ticket_pk FROM tickets WHERE company_id = $1 AND fingerprint = $2)",
+        args![company.0.clone(), fingerprint],
+    );
+    for sql in RENAMES {
+        batch.push(sql, key());
+    }
+    batch.push(
+        "DELETE FROM cart_tokens WHERE company_id = $1 AND user_fingerprint = $2",
+        args![company.0.clone(), fingerprint],
+    );
+    Ok(batch)
+}
+
+/// Every column that holds a fingerprint outside `events`, renamed on erase.
+pub(crate) const RENAMES: [&str; 4] = [
+    "UPDATE tickets SET fingerprint = $3 WHERE company_id = $1 AND fingerprint = $2",
+    "UPDATE visitor_days SET user_fingerprint = $3 WHERE company_id = $1 AND user_fingerprint = $2",
+    "UPDATE multi_visitors SET fingerprint = $3 WHERE company_id = $1 AND fingerprint = $2",
+    "UPDATE cart_positions SET user_fingerprint = $3 WHERE company_id = $1 AND user_fingerprint = $2",
+];
+
+/// A shop's order, as `shop/redact` reads it: `event_pk, order_id,
+/// user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
+/// message_source, is_test, usd_cents, refunded_cents`.
+pub(crate) struct ShopOrder {
+    pub event_pk: i64,
+    pub order_id: Option<String>,
+    pub fingerprints: Vec<String>,
+    pub key: RollupKey,
+    pub contribution: Contribution,
+}
+
+pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
+    Ok(ShopOrder {
+        event_pk: r.int(0)?,
+        order_id: r.opt_text(1)?,
+        fingerprints: [r.opt_text(2)?, r.opt_text(3)?].into_iter().flatten().collect(),
+        key: RollupKey {
+            day: r.text(4)?,
+            cart_type: "CHECKOUT",
+            attributed: r.flag(5)?,
+            ai_profile_id: r.opt_text(6)?.unwrap_or_default(),
+            message_source: r.opt_text(7)?.unwrap_or_default(),
+            is_test: r.flag(8)?,
+        },
+        contribution: Contribution { usd_cents: r.opt_int(9)?, quantity: 0, refunded_cents: r.int(10)? },
+    })
+}
+
+/// What removing a shop's order deletes (its rollup sums are taken away
+/// by the backend, which knows its shards).
+pub(crate) fn delete_order(company: &CompanyId, order: &ShopOrder) -> Batch {
+    let mut batch = Batch::default();
+    batch.push("DELETE FROM line_items WHERE event_pk = $1", args![order.event_pk]);
+    batch.push(
+        "DELETE FROM refunds WHERE company_id = $1 AND order_id = $2",
+        args![company.0.clone(), order.order_id.clone()],
+    );
+    batch.push(
+        "DELETE FROM cancellations WHERE company_id = $1 AND order_id = $2",
+        args![company.0.clone(), order.order_id.clone()],
+    );
+    batch.push("DELETE FROM events WHERE event_pk = $1", args![order.event_pk]);
+    batch
+}
+
+/// The shop itself goes last.
+pub(crate) fn delete_shop(shop_domain: &str) -> Batch {
+    let mut batch = Batch::default();
+    batch.push("DELETE FROM shopify_secrets WHERE shop_domain = $1", args![shop_domain]);
+    batch.push("DELETE FROM shopify_stores WHERE shop_domain = $1", args![shop_domain]);
+    batch
+}
+
+/// How an export column becomes JSON.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Int,
+    /// A flag, exported as 0 or 1 (null stays null).
+    Flag,
+}
+
+const MESSAGE_COLUMNS: [(&str, Kind); 10] = [
+    ("ticket_id", Kind::Text),
+    ("channel", Kind::Text),
+    ("ai_profile_id", Kind::Text),
+    ("message_id", Kind::Text),
+    ("sent_at_ms", Kind::Int),
+    ("role", Kind::Text),
+    ("has_answer_found", Kind::Flag),
+    ("text", Kind::Text),
+    ("metadata", Kind::Text),
+    ("product_ids", Kind::Text),
+];
+
+const EVENT_COLUMNS: [(&str, Kind); 15] = [
+    ("event_id", Kind::Text),
+    ("cart_type", Kind::Text),
+    ("source_category", Kind::Text),
+    ("occurred_at_ms", Kind::Int),
+    ("event_type", Kind::Text),
+    ("product_id", Kind::Text),
+    ("variant_id", Kind::Text),
+    ("quantity_signed", Kind::Int),
+    ("order_id", Kind::Text),
+    ("amount", Kind::Text),
+    ("currency", Kind::Text),
+    ("usd_cents", Kind::Int),
+    ("reason", Kind::Text),
+    ("ticket_id", Kind::Text),
+    ("is_test", Kind::Flag),
+];
+
+const TOKEN_COLUMNS: [(&str, Kind); 2] = [("cart_token", Kind::Text), ("updated_at_ms", Kind::Int)];
+
+const DAY_COLUMNS: [(&str, Kind); 4] =
+    [("day", Kind::Text), ("seen", Kind::Flag), ("assisted", Kind::Flag), ("converted", Kind::Flag)];
+
+fn objects<R: Cells>(rows: &[R], columns: &[(&str, Kind)]) -> Result<Vec<Value>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let mut object = serde_json::Map::new();
+            for (i, (name, kind)) in columns.iter().enumerate() {
+                let value = match kind {
+                    Kind::Text => json!(r.opt_text(i)?),
+                    Kind::Int => json!(r.opt_int(i)?),
+                    Kind::Flag => json!(r.opt_flag(i)?.map(i64::from)),
+                };
+                object.insert((*name).to_owned(), value);
+            }
+            Ok(Value::Object(object))
+        })
+        .collect()
+}
+
+/// Where one fingerprint's export comes back.
+pub(crate) struct ExportReads {
+    messages: usize,
+    tokens: usize,
+    days: usize,
+}
+
+/// The export's reads of one fingerprint (its events come from
+/// [`events_on_days`], then [`push_event`]).
+pub(crate) fn push_export(batch: &mut Batch, company: &CompanyId, fingerprint: &str) -> ExportReads {
+    let key = || args![company.0.clone(), fingerprint];
+    ExportReads {
+        messages: batch.push(
+            "SELECT t.ticket_id, t.channel, t.ai_profile_id, m.message_id, m.sent_at_ms, m.role, m.has_answer_found,
+                    m.text, m.metadata, m.product_ids
+             FROM tickets t JOIN messages m ON m.ticket_pk = t.ticket_pk
+             WHERE t.company_id = $1 AND t.fingerprint = $2 ORDER BY t.ticket_id, m.sent_at_ms",
+            key(),
+        ),
+        tokens: batch.push(
+            "SELECT cart_token, updated_at_ms FROM cart_tokens WHERE company_id = $1 AND user_fingerprint = $2",
+            key(),
+        ),
+        days: batch.push(
+            "SELECT day, seen, assisted, converted FROM visitor_days
+             WHERE company_id = $1 AND user_fingerprint = $2 ORDER BY day",
+            key(),
+        ),
+    }
+}
+
+/// One event of an export, by the `event_pk`s the day reads found, in time
+/// order.
+pub(crate) fn push_events<R: Cells>(
+    batch: &mut Batch,
+    company: &CompanyId,
+    found: &[Vec<R>],
+) -> Result<(), StoreError> {
+    let mut events: Vec<(i64, i64)> = Vec::new();
+    for r in found.iter().flatten() {
+        events.push((r.int(2)?, r.int(0)?));
+    }
+    events.sort_unstable();
+    events.dedup();
+    for (_, event_pk) in events {
+        batch.push(
+            "SELECT event_id, cart_type, source_category, occurred_at_ms, event_type, product_id, variant_id,
+                    quantity_signed, order_id, amount, currency, usd_cents, reason, ticket_id, is_test
+             FROM events WHERE company_id = $1 AND event_pk = $2",
+            args![company.0.clone(), event_pk],
+        );
+    }
+    Ok(())
+}
+
+/// One fingerprint's part of the export document: the rows of
+/// [`push_export`] and, after them in the same batch, of [`push_events`].
+pub(crate) fn person<R: Cells>(
+    fingerprint: &str,
+    rows: &[Vec<R>],
+    ix: &ExportReads,
+    events_from: usize,
+) -> Result<Value, StoreError> {
+    let mut listed = Vec::new();
+    for found in &rows[events_from..] {
+        listed.extend(objects(found, &EVENT_COLUMNS)?);
+    }
+    Ok(json!({
+        "fingerprint": fingerprint,
+        "messages": objects(&rows[ix.messages], &MESSAGE_COLUMNS)?,
+        "events": listed,
+        "cart_tokens": objects(&rows[ix.tokens], &TOKEN_COLUMNS)?,
+        "visitor_days": objects(&rows[ix.days], &DAY_COLUMNS)?,
+    }))
+}
+
+pub(crate) fn document(company: &CompanyId, people: Vec<Value>) -> Value {
+    json!({"company_id": company.0, "fingerprints": people})
+}

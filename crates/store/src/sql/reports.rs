@@ -1,0 +1,238 @@
+//! The reporting reads, written once where the dialects agree: the company's
+//! profile and overview, the rows of the rollup and visitor-count tables,
+//! the top conversations and the reporting-table export. What differs stays
+//! in the backends: summing rollup shards (SQLite's sums stop at i64, so its
+//! shards are added up in Rust) and the multi-day visitor mirror (packed
+//! days on SQLite, `bit_or` on PostgreSQL).
+
+use revtrace_core::{
+    MessageSource, UsdCents, UsdTotal,
+    report::{DayRange, Filter, RollupRow, Visitors},
+    time::to_rfc3339,
+};
+
+use super::{Arg, Cells, args};
+use crate::{
+    StoreError,
+    model::{CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow},
+    rows::VisitorFlags,
+};
+
+fn corrupt(what: &str, raw: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {raw}"))
+}
+
+pub(crate) const PROFILE: &str = "SELECT name, timezone, window_ms FROM companies WHERE company_id = $1";
+
+pub(crate) fn profile<R: Cells>(rows: &[R]) -> Result<Option<CompanyProfile>, StoreError> {
+    rows.first()
+        .map(|r| Ok(CompanyProfile { name: r.text(0)?, timezone: r.text(1)?, window_ms: r.int(2)? }))
+        .transpose()
+}
+
+pub(crate) const AI_PROFILES: &str = "SELECT DISTINCT ai_profile_id FROM tickets WHERE company_id = $1 ORDER BY 1";
+
+/// Whether the company has at least one non-test checkout stored.
+pub(crate) const HAS_CHECKOUT_DATA: &str = "SELECT CASE WHEN EXISTS (SELECT 1 FROM rollups
+        WHERE company_id = $1 AND cart_type = 'CHECKOUT' AND NOT is_test AND events > 0) THEN 1 ELSE 0 END";
+
+pub(crate) fn has_checkout_data<R: Cells>(rows: &[R]) -> Result<bool, StoreError> {
+    Ok(rows.first().map(|r| r.int(0)).transpose()?.is_some_and(|v| v != 0))
+}
+
+pub(crate) fn overview<R: Cells>(
+    company: &CompanyId,
+    profile: Option<CompanyProfile>,
+    ai_profiles: &[R],
+    has_checkout: &[R],
+) -> Result<Option<CompanyOverview>, StoreError> {
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    Ok(Some(CompanyOverview {
+        company_id: company.0.clone(),
+        name: profile.name,
+        timezone: profile.timezone,
+        ai_profiles: ai_profiles.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
+        has_checkout_data: has_checkout_data(has_checkout)?,
+    }))
+}
+
+/// The arguments of a rollup read over `from..=to`.
+pub(crate) fn rollup_args(company: &CompanyId, from: jiff::civil::Date, to: jiff::civil::Date) -> Vec<Arg> {
+    args![company.0.clone(), from.to_string(), to.to_string()]
+}
+
+/// A rollup row from `day, cart_type, attributed, ai_profile_id,
+/// message_source, is_test, events, unconverted, usd_cents, quantity,
+/// refunded_cents` (the two money sums as integers or exact text).
+pub(crate) fn rollup_row<R: Cells>(r: &R) -> Result<RollupRow, StoreError> {
+    let day = r.text(0)?;
+    let source = r.text(4)?;
+    let message_source = match source.as_str() {
+        "" => None,
+        s => Some(MessageSource::parse(s).ok_or_else(|| corrupt("message source", s))?),
+    };
+    Ok(RollupRow {
+        day: day.parse().map_err(|_| corrupt("day", &day))?,
+        checkout: r.text(1)? == "CHECKOUT",
+        attributed: r.flag(2)?,
+        ai_profile_id: r.text(3)?,
+        message_source,
+        is_test: r.flag(5)?,
+        events: r.int(6)?,
+        unconverted: r.int(7)?,
+        usd_cents: r.wide(8)?,
+        quantity: r.int(9)?,
+        refunded_cents: r.wide(10)?,
+    })
+}
+
+/// Single-day visitors of a range, per flags.
+pub(crate) const VISITOR_COUNTS: &str =
+    "SELECT seen, assisted, converted, CAST(sum(visitors) AS BIGINT) FROM visitor_counts
+     WHERE company_id = $1 AND day BETWEEN $2 AND $3 GROUP BY seen, assisted, converted";
+
+pub(crate) fn range_args(company: &CompanyId, range: &DayRange) -> Vec<Arg> {
+    args![company.0.clone(), range.from.to_string(), range.to.to_string()]
+}
+
+/// Distinct visitors of a range, split by whether a grounded AI answer
+/// reached them, each with how many converted.
+#[derive(Default)]
+pub(crate) struct VisitorTally(Visitors);
+
+impl VisitorTally {
+    /// `n` visitors whose days in the range fold into `f`.
+    pub fn add(&mut self, f: VisitorFlags, n: i64) {
+        let v = &mut self.0;
+        // A conversion is a sighting too (a checkout's identity set).
+        if !(f.seen || f.converted) {
+            return;
+        }
+        let converted = if f.converted { n } else { 0 };
+        if f.assisted {
+            v.assisted += n;
+            v.assisted_converted += converted;
+        } else {
+            v.unassisted += n;
+            v.unassisted_converted += converted;
+        }
+    }
+
+    /// The rows of [`VISITOR_COUNTS`].
+    pub fn add_counts<R: Cells>(&mut self, rows: &[R]) -> Result<(), StoreError> {
+        for r in rows {
+            self.add(VisitorFlags { seen: r.flag(0)?, assisted: r.flag(1)?, converted: r.flag(2)? }, r.int(3)?);
+        }
+        Ok(())
+    }
+
+    pub fn visitors(self) -> Visitors {
+        self.0
+    }
+}
+
+/// The range's conversations, best first. Money sums come in two exact
+/// halves (SQLite's `sum` stops at i64); the order uses a float sum, which
+/// both dialects compute without overflow.
+pub(crate) const TOP_CONVERSATIONS: &str = "SELECT ticket_id, min(ai_profile_id), min(message_source), count(*),
+        sum(CASE cart_type WHEN 'CHECKOUT' THEN 1 ELSE 0 END), max(occurred_at_ms),
+        CAST(coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents / 1000000000 END), 0) AS BIGINT),
+        CAST(coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents % 1000000000 END), 0) AS BIGINT),
+        CAST(coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents / 1000000000 END), 0) AS BIGINT),
+        CAST(coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents % 1000000000 END), 0) AS BIGINT)
+     FROM events
+     WHERE company_id = $1 AND occurred_at_ms >= $2 AND occurred_at_ms < $3 AND ticket_id IS NOT NULL
+       AND (NOT is_test OR $4) AND (CAST($5 AS TEXT) IS NULL OR ai_profile_id = $5)
+       AND (CAST($6 AS TEXT) IS NULL OR message_source = $6)
+     GROUP BY ticket_id
+     ORDER BY coalesce(sum(CASE cart_type WHEN 'CHECKOUT' THEN usd_cents * 1.0 END), 0) DESC,
+              coalesce(sum(CASE cart_type WHEN 'CART_EVENT' THEN usd_cents * 1.0 END), 0) DESC,
+              max(occurred_at_ms) DESC
+     LIMIT $7";
+
+/// The arguments of [`TOP_CONVERSATIONS`]: the range as instants in the
+/// company's zone, the filters, the limit.
+pub(crate) fn top_args(
+    company: &CompanyId,
+    timezone: &jiff::tz::TimeZone,
+    range: &DayRange,
+    filter: &Filter,
+    limit: u32,
+) -> Vec<Arg> {
+    let (from, _) = revtrace_core::time::day_bounds(range.from, timezone);
+    let (_, to) = revtrace_core::time::day_bounds(range.to, timezone);
+    args![
+        company.0.clone(),
+        from,
+        to,
+        filter.include_test,
+        filter.ai_profile.clone(),
+        filter.source.map(MessageSource::as_str),
+        i64::from(limit)
+    ]
+}
+
+pub(crate) fn conversations<R: Cells>(rows: &[R]) -> Result<Vec<ConversationRow>, StoreError> {
+    let exact = |hi: i64, lo: i64| UsdTotal(i128::from(hi) * 1_000_000_000 + i128::from(lo)).to_string();
+    rows.iter()
+        .map(|r| {
+            let source = r.text(2)?;
+            Ok(ConversationRow {
+                ticket_id: r.text(0)?,
+                ai_profile_id: r.text(1)?,
+                message_source: MessageSource::parse(&source).ok_or_else(|| corrupt("message source", &source))?,
+                events: r.int(3)?,
+                orders: r.int(4)?,
+                last_event_at: to_rfc3339(r.int(5)?),
+                checkout_revenue_usd: exact(r.int(6)?, r.int(7)?),
+                cart_gmv_usd: exact(r.int(8)?, r.int(9)?),
+            })
+        })
+        .collect()
+}
+
+/// The reporting table rows of an instant range, in time order (the scan
+/// uses the time index).
+pub(crate) const EXPORT: &str = "SELECT company_id, event_id, occurred_at_ms, day, cart_type, source_category,
+        message_source, ticket_id, ai_profile_id, user_fingerprint, event_type, product_id, variant_id,
+        quantity_signed, order_id, amount, currency, usd_multiplier, usd_cents, attributed, reason, is_test,
+        refunded_cents
+     FROM events WHERE company_id = $1 AND occurred_at_ms >= $2 AND occurred_at_ms < $3
+     ORDER BY occurred_at_ms, event_pk";
+
+pub(crate) fn export_args(company: &CompanyId, timezone: &jiff::tz::TimeZone, range: &DayRange) -> Vec<Arg> {
+    let (lo, _) = revtrace_core::time::day_bounds(range.from, timezone);
+    let (_, hi) = revtrace_core::time::day_bounds(range.to, timezone);
+    args![company.0.clone(), lo, hi]
+}
+
+pub(crate) fn export_row<R: Cells>(r: &R) -> Result<ExportRow, StoreError> {
+    let usd = |cents: i64| UsdCents(cents).to_string();
+    Ok(ExportRow {
+        company_id: r.text(0)?,
+        event_id: r.text(1)?,
+        occurred_at: to_rfc3339(r.int(2)?),
+        day: r.text(3)?,
+        cart_type: r.text(4)?,
+        source_category: r.text(5)?,
+        message_source: r.opt_text(6)?,
+        ticket_id: r.opt_text(7)?,
+        ai_profile_id: r.opt_text(8)?,
+        user_fingerprint: r.opt_text(9)?,
+        event_type: r.opt_text(10)?,
+        product_id: r.opt_text(11)?,
+        variant_id: r.opt_text(12)?,
+        quantity_signed: r.opt_int(13)?,
+        order_id: r.opt_text(14)?,
+        cart_value: r.text(15)?,
+        currency: r.text(16)?,
+        currency_multiplier: r.opt_text(17)?,
+        usd_cart_value: r.opt_int(18)?.map(usd),
+        attributed: r.flag(19)?,
+        reason: r.text(20)?,
+        is_test: r.flag(21)?,
+        refunded_usd: usd(r.int(22)?),
+    })
+}
