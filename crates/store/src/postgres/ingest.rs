@@ -3,8 +3,10 @@
 //! its rules need), the engine's plan, and one batch of writes, inside the
 //! call's own transaction (a rejection rolls it back).
 
+use deadpool_postgres::GenericClient;
+
 use super::{
-    Tx, apply,
+    apply,
     pipeline::{Param, Pipeline, params},
 };
 use crate::{
@@ -15,15 +17,7 @@ use crate::{
     sql::{reads, reads::Batch},
 };
 
-/// The lock every write about one shopper takes.
-pub(super) fn shopper_lock(company: &CompanyId, fingerprint: &str) -> String {
-    format!("shopper\u{0}{}\u{0}{fingerprint}", company.0)
-}
-
-/// The lock every write about one order takes (the order, its refunds).
-pub(super) fn order_lock(company: &CompanyId, order_id: &str) -> String {
-    format!("order\u{0}{}\u{0}{order_id}", company.0)
-}
+pub(super) use crate::sql::db::{order_lock, shopper_lock};
 
 /// What a call must hold before it reads anything its rules depend on.
 fn locks_of(company: &CompanyId, idempotency: Option<&IdempotencyKey>, call: &Call) -> Vec<String> {
@@ -63,7 +57,11 @@ fn preamble(batch: &mut Batch, company: &CompanyId, idempotency: Option<&Idempot
 
 /// Runs a batch of reads in one round trip, after taking `keys`' locks (so
 /// every read sees the writes of the calls that held them).
-async fn run(tx: &Tx<'_>, keys: &[String], batch: Batch) -> Result<Vec<Vec<tokio_postgres::Row>>, StoreError> {
+async fn run(
+    tx: &impl GenericClient,
+    keys: &[String],
+    batch: Batch,
+) -> Result<Vec<Vec<tokio_postgres::Row>>, StoreError> {
     let mut p = Pipeline::default();
     p.push(LOCK, params![super::lock_ids(keys)]);
     for (sql, args) in batch.queries {
@@ -93,7 +91,7 @@ fn settle(
 /// stored answer (or a rejection for another body); a new id stores the
 /// answer with the call.
 pub(super) async fn call(
-    tx: &Tx<'_>,
+    tx: &impl GenericClient,
     company: &CompanyId,
     idempotency: Option<&IdempotencyKey>,
     call: &Call,
@@ -150,7 +148,7 @@ pub(super) async fn call(
 
 /// Sends a plan's writes (and the answer of a new idempotency id) as one batch.
 async fn write(
-    tx: &Tx<'_>,
+    tx: &impl GenericClient,
     company: &CompanyId,
     plan: Plan,
     idempotency: Option<&IdempotencyKey>,
@@ -170,7 +168,7 @@ fn event_plan(input: &EventInput, facts: engine::ingest::EventFacts, now_ms: i64
 /// Stores one event outside an ingest call (a Shopify order), taking `keys`'
 /// locks first.
 pub(super) async fn event(
-    tx: &Tx<'_>,
+    tx: &impl GenericClient,
     company: &CompanyId,
     input: &EventInput,
     keys: &[String],
@@ -188,7 +186,7 @@ pub(super) async fn event(
 /// Stores one refund outside an ingest call (a Shopify refund); the caller
 /// holds the order's lock.
 pub(super) async fn refund(
-    tx: &Tx<'_>,
+    tx: &impl GenericClient,
     company: &CompanyId,
     input: &RefundInput,
     now_ms: i64,

@@ -6,21 +6,18 @@
 //! loses a race on one (or a deadlock) is run again from the start, where its
 //! checks find the winner's row.
 
-mod admin;
 mod apply;
+mod db;
 mod history;
 pub mod import;
 mod ingest;
 mod migrate;
 mod pipeline;
-mod privacy;
-mod read;
 mod reattribute;
 mod reports;
 mod rollups;
 #[doc(hidden)]
 pub mod scratch;
-mod shopify;
 
 use std::sync::Arc;
 
@@ -40,7 +37,10 @@ use crate::{
     },
     rows::{Call, Ingested},
 };
+use db::PgDb;
 use revtrace_core::report::DayRange;
+
+use crate::sql;
 
 /// Connections per server process unless configured.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -116,28 +116,6 @@ pub(crate) async fn rows(
     all(c, sql, &params).await
 }
 
-/// Every row of each query of a batch, one query after the other (a reader
-/// connection has no pipeline).
-pub(crate) async fn rows_of(
-    c: &impl GenericClient,
-    batch: crate::sql::reads::Batch,
-) -> Result<Vec<Vec<Row>>, StoreError> {
-    let mut out = Vec::with_capacity(batch.queries.len());
-    for (sql, args) in batch.queries {
-        out.push(rows(c, sql, args).await?);
-    }
-    Ok(out)
-}
-
-/// Sends statements that answer no rows as one pipeline.
-pub(crate) async fn exec_all(tx: &Tx<'_>, batch: crate::sql::reads::Batch) -> Result<(), StoreError> {
-    let mut p = pipeline::Pipeline::default();
-    for (sql, args) in batch.queries {
-        p.push(sql, args.into_iter().map(|a| Box::new(a) as pipeline::Param).collect());
-    }
-    p.run(tx).await.map(drop)
-}
-
 pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
     let statement = c.prepare_cached(sql).await?;
     Ok(c.execute(&statement, params).await?)
@@ -146,7 +124,7 @@ pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) 
 /// Takes the transaction-scoped advisory locks named by `keys`, in one fixed
 /// order (sorted), so two calls that share keys never wait on each other in a
 /// cycle.
-pub(crate) async fn lock(tx: &Tx<'_>, keys: &[String]) -> Result<(), StoreError> {
+pub(crate) async fn lock(tx: &impl GenericClient, keys: &[String]) -> Result<(), StoreError> {
     if keys.is_empty() {
         return Ok(());
     }
@@ -221,14 +199,14 @@ impl PgStore {
 impl Store for PgStore {
     async fn keys(&self, company: &CompanyId, change: crate::KeyChange) -> Result<crate::CompanyKeys, StoreError> {
         let now = crate::keys::now_ms();
-        in_transaction!(self, |tx| admin::keys(&tx, company, &change, now).await)
+        in_transaction!(self, |tx| sql::admin::change(&PgDb(&tx), company, &change, now).await)
     }
 
     async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
         if let Some(found) = self.inner.principals.get(key) {
             return Ok(Some(found));
         }
-        let found = read::principal(&self.reader().await?, key).await?;
+        let found = sql::lookups::find_principal(&PgDb(&self.reader().await?), key).await?;
         if let Some(principal) = &found {
             self.inner.principals.put(key, principal);
         }
@@ -283,11 +261,11 @@ impl Store for PgStore {
 
     async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
         let now = crate::keys::now_ms();
-        in_transaction!(self, |tx| admin::upsert_products(&tx, company, &products, now).await)
+        in_transaction!(self, |tx| sql::admin::store_products(&PgDb(&tx), company, &products, now).await)
     }
 
     async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
-        reports::company_profile(&self.reader().await?, company).await
+        sql::reports::company_profile(&PgDb(&self.reader().await?), company).await
     }
 
     async fn revenue_facts(
@@ -303,11 +281,11 @@ impl Store for PgStore {
         // The three reads run side by side on pooled connections.
         let visitors_of = |range: Option<DayRange>| async move {
             match range {
-                Some(r) => reports::visitors(&self.reader().await?, company, &r).await.map(Some),
+                Some(r) => sql::reports::visitors(&PgDb(&self.reader().await?), company, &r).await.map(Some),
                 None => Ok(None),
             }
         };
-        let rows = async { reports::rollup_rows(&self.reader().await?, company, from, to).await };
+        let rows = async { sql::reports::rollups(&PgDb(&self.reader().await?), company, from, to).await };
         let ((rows, has_checkout_data), current_visitors, previous_visitors) =
             tokio::try_join!(rows, visitors_of(previous.map(|_| current)), visitors_of(previous))?;
         Ok(RevenueFacts {
@@ -319,7 +297,7 @@ impl Store for PgStore {
     }
 
     async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
-        reports::company_overview(&self.reader().await?, company).await
+        sql::reports::company_overview(&PgDb(&self.reader().await?), company).await
     }
 
     async fn top_conversations(
@@ -329,11 +307,11 @@ impl Store for PgStore {
         filter: revtrace_core::report::Filter,
         limit: u32,
     ) -> Result<Vec<ConversationRow>, StoreError> {
-        reports::top_conversations(&self.reader().await?, company, &range, &filter, limit).await
+        sql::reports::top_conversations(&PgDb(&self.reader().await?), company, &range, &filter, limit).await
     }
 
     async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
-        reports::ticket_revenue(&self.reader().await?, company, ticket_id).await
+        sql::reports::ticket_revenue(&PgDb(&self.reader().await?), company, ticket_id).await
     }
 
     fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows {
@@ -353,7 +331,7 @@ impl Store for PgStore {
     }
 
     async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError> {
-        admin::origins(&self.reader().await?, company).await
+        sql::admin::allowed_origins(&PgDb(&self.reader().await?), company).await
     }
 
     async fn set_origins(
@@ -362,16 +340,16 @@ impl Store for PgStore {
         add: Vec<String>,
         remove: Vec<String>,
     ) -> Result<Vec<String>, StoreError> {
-        in_transaction!(self, |tx| admin::set_origins(&tx, company, &add, &remove).await)
+        in_transaction!(self, |tx| sql::admin::change_origins(&PgDb(&tx), company, &add, &remove).await)
     }
 
     async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
-        shopify::store(&self.reader().await?, shop_domain).await
+        sql::shopify::shop(&PgDb(&self.reader().await?), shop_domain).await
     }
 
     async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
         let now = crate::keys::now_ms();
-        in_transaction!(self, |tx| shopify::connect(&tx, &connect, now).await)
+        in_transaction!(self, |tx| sql::shopify::connect_shop(&PgDb(&tx), &connect, now).await)
     }
 
     async fn shopify_delivery(
@@ -380,7 +358,7 @@ impl Store for PgStore {
         delivery: ShopifyDelivery,
     ) -> Result<DeliveryOutcome, StoreError> {
         let now = crate::keys::now_ms();
-        in_transaction!(self, |tx| shopify::delivery(&tx, company, &delivery, now).await)
+        in_transaction!(self, |tx| sql::shopify::deliver(&PgDb(&tx), company, &delivery, now).await)
     }
 
     async fn privacy_export(
@@ -388,27 +366,12 @@ impl Store for PgStore {
         company: &CompanyId,
         subject: PrivacySubject,
     ) -> Result<Option<serde_json::Value>, StoreError> {
-        let client = self.reader().await?;
-        let fingerprints = match subject {
-            PrivacySubject::Fingerprint(f) => vec![f],
-            PrivacySubject::Request(n) => match privacy::requested_orders(&client, company, n).await? {
-                Some(orders) => privacy::fingerprints_of_orders(&client, company, &orders).await?,
-                None => return Ok(None),
-            },
-        };
-        privacy::export(&client, company, &fingerprints).await.map(Some)
+        sql::privacy::export_subject(&PgDb(&self.reader().await?), company, subject).await
     }
 
     async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
         let now = crate::keys::now_ms();
-        in_transaction!(self, |tx| {
-            history::company_settings(&tx, company).await?;
-            lock(&tx, &[ingest::shopper_lock(company, fingerprint)]).await?;
-            let token = privacy::erase_fingerprint(&tx, company, fingerprint).await?;
-            let payload = serde_json::json!({ "erased_as": token });
-            privacy::record(&tx, company, None, "erase", &payload, now).await?;
-            Ok(token)
-        })
+        in_transaction!(self, |tx| sql::privacy::erase_on_request(&PgDb(&tx), company, fingerprint, now).await)
     }
 
     async fn event_attribution(
@@ -416,16 +379,16 @@ impl Store for PgStore {
         company: &CompanyId,
         event_id: &str,
     ) -> Result<Option<AttributionReceipt>, StoreError> {
-        read::attribution(&self.reader().await?, company, event_id).await
+        sql::lookups::receipt(&PgDb(&self.reader().await?), company, event_id).await
     }
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
         let now = crate::keys::now_ms();
-        in_transaction!(self, |tx| admin::create_company(&tx, &company, now).await)
+        in_transaction!(self, |tx| sql::admin::add_company(&PgDb(&tx), &company, now).await)
     }
 
     async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError> {
-        in_transaction!(self, |tx| admin::set_rates(&tx, &rates).await)
+        in_transaction!(self, |tx| sql::admin::store_rates(&PgDb(&tx), &rates).await)
     }
 
     async fn reattribute(

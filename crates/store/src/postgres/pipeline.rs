@@ -7,8 +7,8 @@
 use futures_util::future::try_join_all;
 use tokio_postgres::{Row, types::ToSql};
 
-use super::Tx;
 use crate::StoreError;
+use deadpool_postgres::GenericClient;
 
 /// An owned statement parameter.
 pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
@@ -39,7 +39,7 @@ impl Pipeline {
 
     /// Sends every queued statement in order and returns each one's rows.
     /// The first failure (in statement order) is the error returned.
-    pub async fn run(self, tx: &Tx<'_>) -> Result<Vec<Vec<Row>>, StoreError> {
+    pub async fn run(self, tx: &impl GenericClient) -> Result<Vec<Vec<Row>>, StoreError> {
         // Prepared first (cached per connection: no round trip after the
         // first call), so that the queries below go out in one go, in order.
         let statements = try_join_all(self.steps.iter().map(|(sql, _)| tx.prepare_cached(sql))).await?;

@@ -3,26 +3,8 @@
 //! The hot counters are sharded by connection: each transaction adds to the
 //! row of its own shard, and reports sum the shards.
 
-use super::{
-    Tx,
-    pipeline::{Pipeline, params},
-};
-use crate::{
-    StoreError,
-    model::CompanyId,
-    rows::{Contribution, RollupKey},
-};
-
-/// Adds (`sign` = 1) or takes away (`sign` = -1) one event's contribution.
-pub(super) async fn apply(
-    tx: &Tx<'_>,
-    company: &CompanyId,
-    key: &RollupKey,
-    c: Contribution,
-    sign: i64,
-) -> Result<(), StoreError> {
-    upsert(tx, company, key, c.sums(sign)).await
-}
+use super::pipeline::{Pipeline, params};
+use crate::{model::CompanyId, rows::RollupKey};
 
 const UPSERT_ROLLUP: &str =
     "INSERT INTO rollups (company_id, day, cart_type, attributed, ai_profile_id, message_source,
@@ -54,12 +36,6 @@ pub(super) fn push_upsert(p: &mut Pipeline, company: &CompanyId, key: &RollupKey
             refunded_cents
         ],
     );
-}
-
-async fn upsert(tx: &Tx<'_>, company: &CompanyId, key: &RollupKey, sums: [i64; 5]) -> Result<(), StoreError> {
-    let mut p = Pipeline::default();
-    push_upsert(&mut p, company, key, sums);
-    p.run(tx).await.map(drop)
 }
 
 pub(super) const COUNT_VISITOR: &str =

@@ -177,3 +177,75 @@ pub(crate) fn change_keys(
     }
     Ok(plan)
 }
+
+// --- the flows, over either backend ---------------------------------------
+
+use super::db::{Db, keys_lock};
+use crate::model::{CompanyKeys, NewCompany as Company};
+
+async fn known<D: Db>(db: &D, company: &CompanyId) -> Result<(), StoreError> {
+    super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company).map(drop)
+}
+
+/// Applies a change to a company's keys and answers them as they then are;
+/// two changes of one company run one after the other.
+pub(crate) async fn change<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    change: &KeyChange,
+    now_ms: i64,
+) -> Result<CompanyKeys, StoreError> {
+    db.lock(&[keys_lock(company)]).await?;
+    let (company_key, public_rate) = company_key(&db.rows(COMPANY_KEY, args![company.0.clone()]).await?, company)?;
+    let keys = secret_keys(&db.rows(SECRET_KEYS, args![company.0.clone()]).await?)?;
+    let plan = change_keys(company, &keys, public_rate, change, now_ms)?;
+    db.exec(plan.batch).await?;
+    Ok(CompanyKeys {
+        company_key,
+        public_rate_per_minute: plan.public_rate,
+        secret_keys: secret_keys(&db.rows(SECRET_KEYS, args![company.0.clone()]).await?)?,
+        added: plan.added,
+    })
+}
+
+pub(crate) async fn add_company<D: Db>(
+    db: &D,
+    company: &Company,
+    now_ms: i64,
+) -> Result<CompanyCredentials, StoreError> {
+    let (batch, credentials) = create_company(company, now_ms);
+    db.exec(batch).await?;
+    Ok(credentials)
+}
+
+pub(crate) async fn store_rates<D: Db>(db: &D, rates: &[RateInput]) -> Result<u64, StoreError> {
+    db.exec(set_rates(rates)).await?;
+    Ok(rates.len() as u64)
+}
+
+/// Inserts or replaces catalog entries; returns how many were written.
+pub(crate) async fn store_products<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    products: &[Product],
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    known(db, company).await?;
+    db.exec(upsert_products(company, products, now_ms)).await?;
+    Ok(products.len() as u64)
+}
+
+pub(crate) async fn allowed_origins<D: Db>(db: &D, company: &CompanyId) -> Result<Vec<String>, StoreError> {
+    origins(&db.rows(ORIGINS, args![company.0.clone()]).await?)
+}
+
+pub(crate) async fn change_origins<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, StoreError> {
+    known(db, company).await?;
+    db.exec(set_origins(company, add, remove)).await?;
+    allowed_origins(db, company).await
+}

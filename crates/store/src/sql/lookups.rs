@@ -87,3 +87,19 @@ pub(crate) fn attribution<R: Cells>(rows: &[R]) -> Result<Option<AttributionRece
         decided_by: r.text(14)?,
     }))
 }
+
+/// Who holds this key: a company's public key or one of its secret keys.
+pub(crate) async fn find_principal<D: super::db::Db>(db: &D, key: &str) -> Result<Option<Principal>, StoreError> {
+    let (sql, args, kind) = principal_query(key);
+    principal(&db.rows(sql, args).await?, kind)
+}
+
+/// A stored decision's receipt.
+pub(crate) async fn receipt<D: super::db::Db>(
+    db: &D,
+    company: &CompanyId,
+    event_id: &str,
+) -> Result<Option<AttributionReceipt>, StoreError> {
+    let (sql, args) = attribution_query(company, event_id);
+    attribution(&db.rows(sql, args).await?)
+}

@@ -5,6 +5,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod conversation;
+pub(crate) mod db;
 pub(crate) mod lookups;
 pub(crate) mod privacy;
 pub(crate) mod reads;

@@ -379,3 +379,159 @@ pub(crate) fn person<R: Cells>(
 pub(crate) fn document(company: &CompanyId, people: Vec<Value>) -> Value {
     json!({"company_id": company.0, "fingerprints": people})
 }
+
+// --- the flows, over either backend ---------------------------------------
+
+use super::db::{Db, Dialect, shopper_lock};
+
+async fn settings<D: Db>(db: &D, company: &CompanyId) -> Result<crate::engine::Settings, StoreError> {
+    super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company)
+}
+
+/// Records a privacy request or a redaction done; returns its number.
+pub(crate) async fn record_request<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    shop_domain: Option<&str>,
+    kind: &str,
+    payload: &Value,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    let (sql, args) = record(company, shop_domain, kind, payload, now_ms);
+    recorded(&db.rows(sql, args).await?)
+}
+
+/// The fingerprints a privacy export covers: one, or those of a recorded
+/// `customers/data_request`'s orders (none for an unknown request).
+pub(crate) async fn subject_fingerprints<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    subject: crate::model::PrivacySubject,
+) -> Result<Option<Vec<String>>, StoreError> {
+    match subject {
+        crate::model::PrivacySubject::Fingerprint(f) => Ok(Some(vec![f])),
+        crate::model::PrivacySubject::Request(n) => {
+            let (sql, args) = request_query(company, n);
+            match requested_orders(&db.rows(sql, args).await?)? {
+                Some(orders) => Ok(Some(fingerprints(&db.all(orders_fingerprints(company, &orders)).await?)?)),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// `customers/redact`: drops the orders' cart tokens and erases their
+/// fingerprints (each under its shopper's lock).
+pub(crate) async fn redact_orders<D: Db>(db: &D, company: &CompanyId, order_ids: &[String]) -> Result<u64, StoreError> {
+    settings(db, company).await?;
+    db.exec(clear_cart_tokens(company, order_ids)).await?;
+    let found = fingerprints(&db.all(orders_fingerprints(company, order_ids)).await?)?;
+    db.lock(&found.iter().map(|f| shopper_lock(company, f)).collect::<Vec<_>>()).await?;
+    for fingerprint in &found {
+        erase_fingerprint(db, company, fingerprint).await?;
+    }
+    Ok(found.len() as u64)
+}
+
+/// The events of a fingerprint, one row set per day it was active.
+async fn events_of<D: Db>(db: &D, company: &CompanyId, fingerprint: &str) -> Result<Vec<Vec<D::Row>>, StoreError> {
+    let timezone = settings(db, company).await?.timezone;
+    let days = db.rows(DAYS_OF, days_args(company, fingerprint)).await?;
+    db.all(events_on_days(company, &timezone, fingerprint, &days)?).await
+}
+
+/// Replaces a fingerprint with a fresh token everywhere, and drops what the
+/// shopper wrote under it. Returns the token. The caller holds its lock.
+pub(crate) async fn erase_fingerprint<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    fingerprint: &str,
+) -> Result<String, StoreError> {
+    let token = erased_token();
+    let events = events_of(db, company, fingerprint).await?;
+    db.exec(erase(company, fingerprint, &token, &events)?).await?;
+    Ok(token)
+}
+
+/// `shop/redact`: the shop's orders (and what identified their shoppers) go,
+/// leaving the reports as if they had never come; then the shop itself.
+pub(crate) async fn redact_shop<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    shop_domain: &str,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    settings(db, company).await?;
+    let sql = match D::DIALECT {
+        // The shop's partial index, which SQLite's planner may pass over.
+        Dialect::Sqlite => {
+            "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
+                    message_source, is_test, usd_cents, refunded_cents
+             FROM events INDEXED BY events_by_shop WHERE shop_domain = $1 AND company_id = $2"
+        }
+        Dialect::Postgres => {
+            "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
+                    message_source, is_test, usd_cents, refunded_cents
+             FROM events WHERE shop_domain = $1 AND company_id = $2"
+        }
+    };
+    let found = db.rows(sql, args![shop_domain, company.0.clone()]).await?;
+    let orders = found.iter().map(shop_order).collect::<Result<Vec<_>, _>>()?;
+    let mut erased: Vec<String> = Vec::new();
+    for order in &orders {
+        for fingerprint in &order.fingerprints {
+            if !erased.contains(fingerprint) {
+                db.lock(&[shopper_lock(company, fingerprint)]).await?;
+                erase_fingerprint(db, company, fingerprint).await?;
+                erased.push(fingerprint.clone());
+            }
+        }
+        let writes = vec![crate::engine::Write::Rollup { key: order.key.clone(), sums: order.contribution.sums(-1) }];
+        db.apply(company, writes, now_ms).await?;
+        db.exec(delete_order(company, order)).await?;
+    }
+    db.exec(delete_shop(shop_domain)).await?;
+    Ok(orders.len() as u64)
+}
+
+/// Everything revtrace holds under these fingerprints, as one JSON document.
+pub(crate) async fn export<D: Db>(db: &D, company: &CompanyId, fingerprints: &[String]) -> Result<Value, StoreError> {
+    let mut people = Vec::new();
+    for fingerprint in fingerprints {
+        let found = events_of(db, company, fingerprint).await?;
+        let mut batch = Batch::default();
+        let ix = push_export(&mut batch, company, fingerprint);
+        let events_from = batch.queries.len();
+        push_events(&mut batch, company, &found)?;
+        people.push(person(fingerprint, &db.all(batch).await?, &ix, events_from)?);
+    }
+    Ok(document(company, people))
+}
+
+/// `revtrace privacy erase`: erases one fingerprint under its lock and
+/// records that it was done (with the token, not the fingerprint).
+pub(crate) async fn erase_on_request<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    fingerprint: &str,
+    now_ms: i64,
+) -> Result<String, StoreError> {
+    settings(db, company).await?;
+    db.lock(&[shopper_lock(company, fingerprint)]).await?;
+    let token = erase_fingerprint(db, company, fingerprint).await?;
+    record_request(db, company, None, "erase", &json!({ "erased_as": token }), now_ms).await?;
+    Ok(token)
+}
+
+/// A privacy export of one fingerprint or of a recorded data request (none
+/// for an unknown request).
+pub(crate) async fn export_subject<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    subject: crate::model::PrivacySubject,
+) -> Result<Option<Value>, StoreError> {
+    match subject_fingerprints(db, company, subject).await? {
+        Some(found) => export(db, company, &found).await.map(Some),
+        None => Ok(None),
+    }
+}

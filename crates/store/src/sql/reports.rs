@@ -236,3 +236,132 @@ pub(crate) fn export_row<R: Cells>(r: &R) -> Result<ExportRow, StoreError> {
         refunded_usd: usd(r.int(22)?),
     })
 }
+
+// --- the flows, over either backend ---------------------------------------
+
+use super::db::{Db, Dialect};
+use crate::model::TicketRevenue;
+
+pub(crate) async fn company_profile<D: Db>(db: &D, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
+    profile(&db.rows(PROFILE, args![company.0.clone()]).await?)
+}
+
+/// The rollup rows of the days `from..=to`, ordered by day, and whether the
+/// company has any non-test checkout at all.
+pub(crate) async fn rollups<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<(Vec<RollupRow>, bool), StoreError> {
+    let sql = match D::DIALECT {
+        // A key's shards as separate rows (each within i64): the report
+        // adds them up in i128.
+        Dialect::Sqlite => {
+            "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, events, unconverted,
+                    usd_cents, quantity, refunded_cents
+             FROM rollups WHERE company_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day"
+        }
+        // The shards summed as exact text.
+        Dialect::Postgres => {
+            "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, sum(events)::int8,
+                    sum(unconverted)::int8, sum(usd_cents)::text, sum(quantity)::int8, sum(refunded_cents)::text
+             FROM rollups WHERE company_id = $1 AND day BETWEEN $2 AND $3
+             GROUP BY day, cart_type, attributed, ai_profile_id, message_source, is_test ORDER BY day"
+        }
+    };
+    let mut batch = super::reads::Batch::default();
+    batch.push(sql, rollup_args(company, from, to));
+    batch.push(HAS_CHECKOUT_DATA, args![company.0.clone()]);
+    let found = db.all(batch).await?;
+    let rows = found[0].iter().map(rollup_row).collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, has_checkout_data(&found[1])?))
+}
+
+/// Distinct visitors seen in the range: single-day visitors from their
+/// counts, multi-day ones from their mirrored days.
+pub(crate) async fn visitors<D: Db>(db: &D, company: &CompanyId, range: &DayRange) -> Result<Visitors, StoreError> {
+    let mut tally = VisitorTally::default();
+    tally.add_counts(&db.rows(VISITOR_COUNTS, range_args(company, range)).await?)?;
+    match D::DIALECT {
+        // Each day's pack lists (id, flags) in hex; a visitor's days in the
+        // range fold into one set of flags.
+        Dialect::Sqlite => {
+            let packs = db
+                .rows(
+                    "SELECT pack FROM multi_visitor_packs WHERE company_id = $1 AND day BETWEEN $2 AND $3",
+                    range_args(company, range),
+                )
+                .await?;
+            let corrupt_pack = || StoreError::Corrupt("a visitor pack is not hex".into());
+            let mut days: Vec<(u32, u8)> = Vec::new();
+            for r in &packs {
+                let pack = r.text(0)?;
+                for entry in pack.as_bytes().chunks(10) {
+                    let text = std::str::from_utf8(entry).map_err(|_| corrupt_pack())?;
+                    let id =
+                        u32::from_str_radix(text.get(..8).ok_or_else(corrupt_pack)?, 16).map_err(|_| corrupt_pack())?;
+                    let flags =
+                        u8::from_str_radix(text.get(8..).ok_or_else(corrupt_pack)?, 16).map_err(|_| corrupt_pack())?;
+                    days.push((id, flags));
+                }
+            }
+            days.sort_unstable_by_key(|(visitor, _)| *visitor);
+            for visitor in days.chunk_by(|a, b| a.0 == b.0) {
+                tally.add(VisitorFlags::from_bits(visitor.iter().fold(0, |bits, (_, day)| bits | day)), 1);
+            }
+        }
+        Dialect::Postgres => {
+            let multi = db
+                .rows(
+                    "SELECT flags, count(*) FROM
+                        (SELECT bit_or(flags) AS flags FROM multi_visitor_days
+                         WHERE company_id = $1 AND day BETWEEN $2 AND $3 GROUP BY visitor_id) v
+                     GROUP BY flags",
+                    range_args(company, range),
+                )
+                .await?;
+            for r in &multi {
+                let bits = u8::try_from(r.int(0)?).map_err(|_| StoreError::Corrupt("visitor flags".into()))?;
+                tally.add(VisitorFlags::from_bits(bits), r.int(1)?);
+            }
+        }
+    }
+    Ok(tally.visitors())
+}
+
+pub(crate) async fn company_overview<D: Db>(
+    db: &D,
+    company: &CompanyId,
+) -> Result<Option<CompanyOverview>, StoreError> {
+    let mut batch = super::reads::Batch::default();
+    batch.push(PROFILE, args![company.0.clone()]);
+    batch.push(AI_PROFILES, args![company.0.clone()]);
+    batch.push(HAS_CHECKOUT_DATA, args![company.0.clone()]);
+    let found = db.all(batch).await?;
+    overview(company, profile(&found[0])?, &found[1], &found[2])
+}
+
+/// The range's conversations, best first (a scan of the range's attributed
+/// events through the time index: a dashboard page, not millions of events).
+pub(crate) async fn top_conversations<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    range: &DayRange,
+    filter: &Filter,
+    limit: u32,
+) -> Result<Vec<ConversationRow>, StoreError> {
+    let timezone =
+        super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company)?.timezone;
+    conversations(&db.rows(TOP_CONVERSATIONS, top_args(company, &timezone, range, filter, limit)).await?)
+}
+
+pub(crate) async fn ticket_revenue<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    ticket_id: &str,
+) -> Result<Option<TicketRevenue>, StoreError> {
+    let mut batch = super::reads::Batch::default();
+    let ix = super::conversation::push(&mut batch, company, ticket_id);
+    super::conversation::fold(&db.all(batch).await?, &ix, ticket_id)
+}

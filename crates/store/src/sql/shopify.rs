@@ -137,3 +137,94 @@ pub(crate) fn presentment(
     );
     batch
 }
+
+// --- the flows, over either backend ---------------------------------------
+
+use super::db::{Db, shop_lock};
+use crate::{
+    engine,
+    model::{DeliveryOutcome, ShopifyAction, ShopifyOrder},
+    sql::privacy,
+};
+
+/// A connected shop with its live secrets.
+pub(crate) async fn shop<D: Db>(db: &D, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
+    let mut batch = Batch::default();
+    let ix = push_store(&mut batch, shop_domain);
+    store(shop_domain, &db.all(batch).await?, &ix)
+}
+
+/// Connects a shop to a company (or changes its settings) with a new secret.
+pub(crate) async fn connect_shop<D: Db>(db: &D, c: &ShopifyConnect, now_ms: i64) -> Result<ShopifyStore, StoreError> {
+    super::reads::settings(&db.rows(super::reads::SETTINGS, args![c.company.0.clone()]).await?, &c.company)?;
+    db.lock(&[shop_lock(&c.shop_domain)]).await?;
+    engine::shopify::may_connect(shop(db, &c.shop_domain).await?.as_ref(), c)?;
+    db.exec(connect(c, now_ms)).await?;
+    shop(db, &c.shop_domain).await?.ok_or_else(|| StoreError::Corrupt("the shop just connected is missing".into()))
+}
+
+/// Records a verified delivery and acts on it, in the caller's transaction:
+/// a repeat of a webhook id finds its row and does nothing.
+pub(crate) async fn deliver<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    d: &ShopifyDelivery,
+    now_ms: i64,
+) -> Result<DeliveryOutcome, StoreError> {
+    let (sql, args) = record_delivery(d, now_ms);
+    if db.rows(sql, args).await?.is_empty() {
+        return Ok(DeliveryOutcome::status("duplicate"));
+    }
+    let shop = d.shop_domain.as_str();
+    let outcome = match &d.action {
+        ShopifyAction::Order(order) => paid_order(db, company, shop, order, now_ms).await?,
+        ShopifyAction::Refund(refund) => {
+            engine::shopify::refund_outcome(db.store_refund(company, refund.clone(), now_ms).await)?
+        }
+        ShopifyAction::Cancel { order_id, at_ms } => {
+            db.exec(cancel(company, order_id, *at_ms)).await?;
+            DeliveryOutcome::status("processed")
+        }
+        ShopifyAction::RedactCustomer { order_ids, payload } => {
+            privacy::redact_orders(db, company, order_ids).await?;
+            privacy::record_request(db, company, Some(shop), "customer_redact", payload, now_ms).await?;
+            DeliveryOutcome::status("processed")
+        }
+        ShopifyAction::RedactShop { payload } => {
+            privacy::redact_shop(db, company, shop, now_ms).await?;
+            privacy::record_request(db, company, Some(shop), "shop_redact", payload, now_ms).await?;
+            DeliveryOutcome::status("processed")
+        }
+        ShopifyAction::DataRequest { payload } => {
+            let request = privacy::record_request(db, company, Some(shop), "data_request", payload, now_ms).await?;
+            DeliveryOutcome { privacy_request: Some(request), ..DeliveryOutcome::status("processed") }
+        }
+        ShopifyAction::Ignore => DeliveryOutcome::status("ignored"),
+    };
+    db.exec(delivery_outcome(d, outcome.status)).await?;
+    Ok(outcome)
+}
+
+async fn paid_order<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    shop_domain: &str,
+    order: &ShopifyOrder,
+    now_ms: i64,
+) -> Result<DeliveryOutcome, StoreError> {
+    let recorded = match &order.cart_token {
+        Some(token) => {
+            let (sql, args) = token_query(company, token);
+            token_fingerprint(&db.rows(sql, args).await?)?
+        }
+        None => None,
+    };
+    let resolved = engine::shopify::fingerprint(order, recorded);
+    let mut input = order.event.clone();
+    input.user_fingerprint = resolved.as_ref().map(|(f, _)| f.clone());
+    let stored = db.store_event(company, input, now_ms).await;
+    if let Ok(receipt) = &stored {
+        db.exec(presentment(&receipt.event_id, shop_domain, order.presentment.as_ref())).await?;
+    }
+    engine::shopify::order_outcome(stored, resolved.map(|(_, source)| source))
+}

@@ -2,19 +2,16 @@
 //! whose batches are flushed by a syncer thread before any caller is answered
 //! (durable answers, see `syncer`); background checkpoints; a pool of readers.
 
-mod admin;
 mod apply;
 mod checkpoint;
+mod db;
 mod history;
 mod ingest;
 mod migrate;
-mod privacy;
-mod read;
 mod reattribute;
 mod reports;
 mod rollups;
 mod run;
-mod shopify;
 mod syncer;
 mod writer;
 
@@ -40,7 +37,10 @@ use crate::{
     },
     rows::Ingested,
 };
+use db::SqliteDb;
 use revtrace_core::report::DayRange;
+
+use crate::sql::{self, db::block_on};
 
 /// Rows per chunk of an export stream.
 const EXPORT_CHUNK: usize = 1024;
@@ -159,7 +159,8 @@ impl Store for SqliteStore {
             return Ok(Some(found));
         }
         let owned = key.to_owned();
-        let found = self.read(move |conn| read::principal(conn, &owned)).await?;
+        let found =
+            self.read(move |conn| block_on(sql::lookups::find_principal(&SqliteDb::reader(conn), &owned))).await?;
         if let Some(principal) = &found {
             self.inner.principals.put(key, principal);
         }
@@ -221,7 +222,7 @@ impl Store for SqliteStore {
 
     async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
         let company = company.clone();
-        self.read(move |conn| reports::company_profile(conn, &company)).await
+        self.read(move |conn| block_on(sql::reports::company_profile(&SqliteDb::reader(conn), &company))).await
     }
 
     async fn revenue_facts(
@@ -237,10 +238,12 @@ impl Store for SqliteStore {
         };
         let visitors_of = |range: Option<DayRange>| {
             let company = company.clone();
-            self.read(move |conn| range.map(|r| reports::visitors(conn, &company, &r)).transpose())
+            self.read(move |conn| {
+                range.map(|r| block_on(sql::reports::visitors(&SqliteDb::reader(conn), &company, &r))).transpose()
+            })
         };
         let owned = company.clone();
-        let rows = self.read(move |conn| reports::rollup_rows(conn, &owned, from, to));
+        let rows = self.read(move |conn| block_on(sql::reports::rollups(&SqliteDb::reader(conn), &owned, from, to)));
         let ((rows, has_checkout_data), current_visitors, previous_visitors) =
             tokio::try_join!(rows, visitors_of(previous.map(|_| current)), visitors_of(previous))?;
         Ok(RevenueFacts {
@@ -253,7 +256,7 @@ impl Store for SqliteStore {
 
     async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
         let company = company.clone();
-        self.read(move |conn| reports::company_overview(conn, &company)).await
+        self.read(move |conn| block_on(sql::reports::company_overview(&SqliteDb::reader(conn), &company))).await
     }
 
     async fn top_conversations(
@@ -264,12 +267,16 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ConversationRow>, StoreError> {
         let company = company.clone();
-        self.read(move |conn| reports::top_conversations(conn, &company, &range, &filter, limit)).await
+        self.read(move |conn| {
+            block_on(sql::reports::top_conversations(&SqliteDb::reader(conn), &company, &range, &filter, limit))
+        })
+        .await
     }
 
     async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
         let (company, ticket_id) = (company.clone(), ticket_id.to_owned());
-        self.read(move |conn| reports::ticket_revenue(conn, &company, &ticket_id)).await
+        self.read(move |conn| block_on(sql::reports::ticket_revenue(&SqliteDb::reader(conn), &company, &ticket_id)))
+            .await
     }
 
     fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows {
@@ -307,7 +314,7 @@ impl Store for SqliteStore {
 
     async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError> {
         let company = company.clone();
-        self.read(move |conn| admin::origins(conn, &company)).await
+        self.read(move |conn| block_on(sql::admin::allowed_origins(&SqliteDb::reader(conn), &company))).await
     }
 
     async fn set_origins(
@@ -324,7 +331,7 @@ impl Store for SqliteStore {
 
     async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
         let shop = shop_domain.to_owned();
-        self.read(move |conn| shopify::store(conn, &shop)).await
+        self.read(move |conn| block_on(sql::shopify::shop(&SqliteDb::reader(conn), &shop))).await
     }
 
     async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
@@ -351,17 +358,7 @@ impl Store for SqliteStore {
         subject: PrivacySubject,
     ) -> Result<Option<serde_json::Value>, StoreError> {
         let company = company.clone();
-        self.read(move |conn| {
-            let fingerprints = match subject {
-                PrivacySubject::Fingerprint(f) => vec![f],
-                PrivacySubject::Request(n) => match privacy::requested_orders(conn, &company, n)? {
-                    Some(orders) => privacy::fingerprints_of_orders(conn, &company, &orders)?,
-                    None => return Ok(None),
-                },
-            };
-            privacy::export(conn, &company, &fingerprints).map(Some)
-        })
-        .await
+        self.read(move |conn| block_on(sql::privacy::export_subject(&SqliteDb::reader(conn), &company, subject))).await
     }
 
     async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
@@ -378,7 +375,7 @@ impl Store for SqliteStore {
         event_id: &str,
     ) -> Result<Option<AttributionReceipt>, StoreError> {
         let (company, event_id) = (company.clone(), event_id.to_owned());
-        self.read(move |conn| read::attribution(conn, &company, &event_id)).await
+        self.read(move |conn| block_on(sql::lookups::receipt(&SqliteDb::reader(conn), &company, &event_id))).await
     }
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {

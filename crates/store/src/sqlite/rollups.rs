@@ -6,19 +6,8 @@ use rusqlite::{Connection, params};
 use crate::{
     StoreError,
     model::CompanyId,
-    rows::{Contribution, RollupKey, VisitorFlags},
+    rows::{RollupKey, VisitorFlags},
 };
-
-/// Adds (`sign` = 1) or takes away (`sign` = -1) one event's contribution.
-pub(super) fn apply(
-    conn: &Connection,
-    company: &CompanyId,
-    key: &RollupKey,
-    c: Contribution,
-    sign: i64,
-) -> Result<(), StoreError> {
-    upsert(conn, company, key, c.sums(sign))
-}
 
 /// Shards one rollup key may spread over: each row holds i64 sums.
 const MAX_SHARDS: i64 = 64;

@@ -7,7 +7,8 @@
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{admin, history::Companies, ingest, privacy, shopify, syncer::Answers};
+use super::{db::SqliteDb, history::Companies, ingest, syncer::Answers};
+use crate::sql::{self, db::block_on};
 use crate::{
     StoreError,
     model::{
@@ -160,25 +161,33 @@ fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: 
         Command::Ingest { company, idempotency, call } => {
             ingest::call(conn, companies, &company, idempotency, call, now).map(Reply::Ingested)
         }
-        Command::CreateCompany(company) => admin::create_company(conn, company, now).map(Reply::Company),
-        Command::SetRates(rates) => admin::set_rates(conn, &rates).map(Reply::Count),
+        Command::CreateCompany(company) => {
+            block_on(sql::admin::add_company(&SqliteDb::reader(conn), &company, now)).map(Reply::Company)
+        }
+        Command::SetRates(rates) => {
+            block_on(sql::admin::store_rates(&SqliteDb::reader(conn), &rates)).map(Reply::Count)
+        }
         Command::UpsertProducts { company, products } => {
-            admin::upsert_products(conn, companies, &company, &products, now).map(Reply::Count)
+            let db = SqliteDb::writer(conn, companies);
+            block_on(sql::admin::store_products(&db, &company, &products, now)).map(Reply::Count)
         }
-        Command::ConnectShopify(connect) => shopify::connect(conn, companies, connect, now).map(Reply::Shop),
+        Command::ConnectShopify(connect) => {
+            block_on(sql::shopify::connect_shop(&SqliteDb::writer(conn, companies), &connect, now)).map(Reply::Shop)
+        }
         Command::ShopifyDelivery { company, delivery } => {
-            shopify::delivery(conn, companies, &company, delivery, now).map(Reply::Delivery)
+            let db = SqliteDb::writer(conn, companies);
+            block_on(sql::shopify::deliver(&db, &company, &delivery, now)).map(Reply::Delivery)
         }
-        Command::Keys { company, change } => admin::keys(conn, &company, change, now).map(Reply::Keys),
+        Command::Keys { company, change } => {
+            block_on(sql::admin::change(&SqliteDb::reader(conn), &company, &change, now)).map(Reply::Keys)
+        }
         Command::SetOrigins { company, add, remove } => {
-            companies.get(conn, &company)?;
-            admin::set_origins(conn, &company, &add, &remove).map(Reply::Origins)
+            let db = SqliteDb::writer(conn, companies);
+            block_on(sql::admin::change_origins(&db, &company, &add, &remove)).map(Reply::Origins)
         }
         Command::EraseFingerprint { company, fingerprint } => {
-            companies.get(conn, &company)?;
-            let token = privacy::erase_fingerprint(conn, &company, &fingerprint)?;
-            privacy::record(conn, &company, None, "erase", &serde_json::json!({ "erased_as": token }), now)?;
-            Ok(Reply::Erased(token))
+            let db = SqliteDb::writer(conn, companies);
+            block_on(sql::privacy::erase_on_request(&db, &company, &fingerprint, now)).map(Reply::Erased)
         }
     }
 }
