@@ -32,18 +32,9 @@ use crate::error::ApiError;
 /// Ingest bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The time source; injected so tests can pin "now".
-pub trait Clock: Send + Sync + 'static {
-    fn now_ms(&self) -> i64;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        jiff::Timestamp::now().as_millisecond()
-    }
-}
+/// The time source: the store's, so handlers and store calls read the same
+/// "now" (a test pins it by opening the store with its own clock).
+pub use revtrace_store::{Clock, SystemClock};
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -62,8 +53,8 @@ impl AppState {
 
     pub fn with_limits(store: Arc<dyn Store>, limits: net::limits::Limits) -> Self {
         Self {
+            clock: store.clock(),
             store,
-            clock: Arc::new(SystemClock),
             metrics: telemetry::prometheus(),
             limits: Arc::new(limits),
             rate_limiters: Arc::default(),

@@ -8,19 +8,8 @@ pub(crate) fn random_token(prefix: &str) -> String {
     format!("{prefix}{}{}", uuid::Uuid::new_v4().simple(), &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
 
-/// A time-ordered prefixed id (UUIDv7), e.g. `evt_0192…`.
-pub(crate) fn time_ordered_id(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::now_v7().simple())
-}
-
 pub(crate) fn sha256_bytes(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
-}
-
-/// Now, in epoch milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 pub(crate) fn sha256_hex(text: &str) -> String {

@@ -7,6 +7,7 @@
 //! decision and writes the event with it, so a backend can never answer 2xx
 //! for something it did not commit.
 
+mod clock;
 mod engine;
 mod error;
 mod keys;
@@ -14,11 +15,14 @@ mod model;
 pub mod postgres;
 mod principals;
 mod rows;
+#[cfg(test)]
+mod schema_guards;
 mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
 
+pub use clock::{Clock, SystemClock};
 pub use error::{Rejection, StoreError};
 pub use keys::request_digest;
 pub use model::*;
@@ -171,4 +175,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The clock every call of this store reads "now" from.
+    fn clock(&self) -> std::sync::Arc<dyn Clock>;
 }

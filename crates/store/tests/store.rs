@@ -33,12 +33,16 @@ enum Backend {
 
 /// A store with one company on `backend`; `None` when PostgreSQL is absent.
 async fn fixture(backend: Backend, test: &str) -> Option<Fixture> {
+    fixture_with_clock(backend, test, Arc::new(revtrace_store::SystemClock)).await
+}
+
+async fn fixture_with_clock(backend: Backend, test: &str, clock: Arc<dyn revtrace_store::Clock>) -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = match backend {
-        Backend::Sqlite => Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap()),
+        Backend::Sqlite => Arc::new(SqliteStore::open_with_clock(dir.path().join("store.db"), clock).unwrap()),
         Backend::Postgres => {
             let url = revtrace_store::postgres::scratch::test_database(test).await?;
-            Arc::new(PgStore::connect(&url, 4).await.unwrap())
+            Arc::new(PgStore::connect_with_clock(&url, 4, clock).await.unwrap())
         }
     };
     let credentials = store
@@ -160,6 +164,30 @@ fn day(raw: &str) -> jiff::civil::Date {
 }
 
 contract! {
+    async fn the_injected_clock_dates_decisions_and_ids() {
+        struct Pinned;
+        impl revtrace_store::Clock for Pinned {
+            fn now_ms(&self) -> i64 {
+                T0 + 42
+            }
+        }
+        let Some(f) = fixture_with_clock(BACKEND, "the_injected_clock_dates_decisions_and_ids", Arc::new(Pinned)).await
+        else {
+            return;
+        };
+        let event = checkout("o-clock", Some("fp-clock"), T0 - HOUR);
+        let receipt = match f.store.ingest_event(&f.company, event, None).await.unwrap() {
+            IngestOutcome::Created(receipt) => receipt,
+            other => panic!("{other:?}"),
+        };
+        let audit = f.store.event_attribution(&f.company, &receipt.event_id).await.unwrap().unwrap();
+        assert_eq!(audit.decided_at, revtrace_core::time::to_rfc3339(T0 + 42), "decided at the store's clock");
+        // A UUIDv7's first 48 bits are its milliseconds.
+        let ms = i64::from_str_radix(&receipt.event_id["evt_".len().."evt_".len() + 12], 16).unwrap();
+        assert_eq!(ms, T0 + 42, "the event id carries the store's clock: {}", receipt.event_id);
+        assert_eq!(f.store.clock().now_ms(), T0 + 42);
+    }
+
     async fn keys_identify_their_company_and_kind() {
         let Some(f) = fixture(BACKEND, "keys_identify_their_company_and_kind").await else { return };
         let public = f.store.authenticate(&f.public_key).await.unwrap().unwrap();

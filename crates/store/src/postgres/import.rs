@@ -16,7 +16,7 @@ use crate::StoreError;
 
 /// Tables in an order that satisfies their foreign keys. SQLite's
 /// `multi_visitor_packs` has no PostgreSQL twin (visitors fold in SQL there).
-const TABLES: &[&str] = &[
+pub(crate) const TABLES: &[&str] = &[
     "companies",
     "api_keys",
     "currency_rates",

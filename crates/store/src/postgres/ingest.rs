@@ -162,7 +162,7 @@ async fn write(
 }
 
 fn event_plan(input: &EventInput, facts: engine::ingest::EventFacts, now_ms: i64) -> Result<Plan, StoreError> {
-    engine::ingest::event(input, facts, crate::keys::time_ordered_id("evt_"), now_ms)
+    engine::ingest::event(input, facts, crate::clock::time_ordered_id("evt_", now_ms), now_ms)
 }
 
 /// Stores one event outside an ingest call (a Shopify order), taking `keys`'

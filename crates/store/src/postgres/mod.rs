@@ -155,12 +155,22 @@ pub struct PgStore {
 struct Inner {
     pool: Pool,
     principals: crate::principals::PrincipalCache,
+    clock: Arc<dyn crate::Clock>,
 }
 
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, libpq style) with a
     /// pool of at most `pool_size` connections, and migrates the schema.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        Self::connect_with_clock(url, pool_size, Arc::new(crate::SystemClock)).await
+    }
+
+    /// [`PgStore::connect`], reading "now" from `clock`.
+    pub async fn connect_with_clock(
+        url: &str,
+        pool_size: usize,
+        clock: Arc<dyn crate::Clock>,
+    ) -> Result<Self, StoreError> {
         // Statements are prepared once per connection and their plans may be
         // cached: every hot statement looks rows up by equalities on a key's
         // leading columns, so no plan cached while a table was small can
@@ -176,7 +186,7 @@ impl PgStore {
             let mut client = pool.get().await?;
             migrate::run(&mut client).await?;
         }
-        Ok(Self { inner: Arc::new(Inner { pool, principals: Default::default() }) })
+        Ok(Self { inner: Arc::new(Inner { pool, principals: Default::default(), clock }) })
     }
 
     async fn ingest(
@@ -186,7 +196,7 @@ impl PgStore {
         call: Call,
     ) -> Result<Ingested, StoreError> {
         let idempotency = idempotency.map(|key| key.scoped(call.endpoint()));
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| ingest::call(&tx, company, idempotency.as_ref(), &call, now).await)
     }
 
@@ -198,7 +208,7 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn keys(&self, company: &CompanyId, change: crate::KeyChange) -> Result<crate::CompanyKeys, StoreError> {
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| sql::admin::change(&PgDb(&tx), company, &change, now).await)
     }
 
@@ -260,7 +270,7 @@ impl Store for PgStore {
     }
 
     async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| sql::admin::store_products(&PgDb(&tx), company, &products, now).await)
     }
 
@@ -348,7 +358,7 @@ impl Store for PgStore {
     }
 
     async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| sql::shopify::connect_shop(&PgDb(&tx), &connect, now).await)
     }
 
@@ -357,7 +367,7 @@ impl Store for PgStore {
         company: &CompanyId,
         delivery: ShopifyDelivery,
     ) -> Result<DeliveryOutcome, StoreError> {
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| sql::shopify::deliver(&PgDb(&tx), company, &delivery, now).await)
     }
 
@@ -370,7 +380,7 @@ impl Store for PgStore {
     }
 
     async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| sql::privacy::erase_on_request(&PgDb(&tx), company, fingerprint, now).await)
     }
 
@@ -383,7 +393,7 @@ impl Store for PgStore {
     }
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
-        let now = crate::keys::now_ms();
+        let now = self.inner.clock.now_ms();
         in_transaction!(self, |tx| sql::admin::add_company(&PgDb(&tx), &company, now).await)
     }
 
@@ -404,6 +414,10 @@ impl Store for PgStore {
             }
         };
         reattribute::run(self, &options, &report).await
+    }
+
+    fn clock(&self) -> Arc<dyn crate::Clock> {
+        self.inner.clock.clone()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

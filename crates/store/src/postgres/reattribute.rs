@@ -13,7 +13,6 @@ use super::{PgStore, Tx, all, apply, exec, history, in_transaction, one, pipelin
 use crate::{
     StoreError,
     engine::reattribute::{self, Rewrite, StoredDecision, redecide},
-    keys::now_ms,
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
     sql::args,
 };
@@ -126,14 +125,20 @@ impl Replay<'_> {
         let (company, window_ms) = (self.company, self.window_ms);
         let store = self.store;
         let chunk: &[Rewrite] = pending;
-        in_transaction!(store, |tx| rewrite(&tx, company, chunk, window_ms).await)?;
+        let now = store.inner.clock.now_ms();
+        in_transaction!(store, |tx| rewrite(&tx, company, chunk, window_ms, now).await)?;
         pending.clear();
         Ok(())
     }
 }
 
-async fn rewrite(tx: &Tx<'_>, company: &CompanyId, chunk: &[Rewrite], window_ms: i64) -> Result<(), StoreError> {
-    let now = now_ms();
+async fn rewrite(
+    tx: &Tx<'_>,
+    company: &CompanyId,
+    chunk: &[Rewrite],
+    window_ms: i64,
+    now: i64,
+) -> Result<(), StoreError> {
     let mut batch = Pipeline::default();
     for w in chunk {
         // The event leaves its old rollup row for its new one in the same

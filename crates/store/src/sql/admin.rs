@@ -6,7 +6,8 @@
 use super::{Arg, Cells, args, reads::Batch};
 use crate::{
     StoreError,
-    keys::{random_token, sha256_hex, time_ordered_id},
+    clock::time_ordered_id,
+    keys::{random_token, sha256_hex},
     model::{CompanyCredentials, CompanyId, KeyChange, NewCompany, Product, RateInput, SecretKeyInfo},
     rows::key_named,
 };
@@ -18,7 +19,7 @@ fn rate_arg(value: Option<u32>) -> Arg {
 
 pub(crate) fn create_company(company: &NewCompany, now_ms: i64) -> (Batch, CompanyCredentials) {
     let credentials = CompanyCredentials {
-        company_id: time_ordered_id("co_"),
+        company_id: time_ordered_id("co_", now_ms),
         company_key: random_token("pk_"),
         secret_key: random_token("sk_"),
     };

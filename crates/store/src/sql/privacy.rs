@@ -153,13 +153,7 @@ pub(crate) fn erase<R: Cells>(
                 candidate["fingerprint"] = json!(token);
             }
         }
-        batch.push(
-            "UPDATE events SET cart_token = NULL, candidates = $4,
-                user_fingerprint = CASE WHEN user_fingerprint = $2 THEN $3 ELSE user_fingerprint END,
-                user_faq_fingerprint = CASE WHEN user_faq_fingerprint = $2 THEN $3 ELSE user_faq_fingerprint END
-             WHERE event_pk = $1",
-            args![r.int(0)?, fingerprint, token, candidates.to_string()],
-        );
+        batch.push(EVENT_ERASE, args![r.int(0)?, fingerprint, token, candidates.to_string()]);
     }
     let key = || args![company.0.clone(), fingerprint, token];
     batch.push(
@@ -176,6 +170,13 @@ pub(crate) fn erase<R: Cells>(
     );
     Ok(batch)
 }
+
+/// An event of the erased fingerprint: its cart token goes, its
+/// fingerprints and the candidates of its receipt are renamed.
+pub(crate) const EVENT_ERASE: &str = "UPDATE events SET cart_token = NULL, candidates = $4,
+        user_fingerprint = CASE WHEN user_fingerprint = $2 THEN $3 ELSE user_fingerprint END,
+        user_faq_fingerprint = CASE WHEN user_faq_fingerprint = $2 THEN $3 ELSE user_faq_fingerprint END
+     WHERE event_pk = $1";
 
 /// Every column that holds a fingerprint outside `events`, renamed on erase.
 pub(crate) const RENAMES: [&str; 4] = [

@@ -68,7 +68,7 @@ fn event_plan(
     let mut batch = Batch::default();
     let ix = reads::push_event(&mut batch, company, input)?;
     let facts = reads::event(settings, &run(conn, batch)?, &ix)?;
-    engine::ingest::event(input, facts, crate::keys::time_ordered_id("evt_"), now_ms)
+    engine::ingest::event(input, facts, crate::clock::time_ordered_id("evt_", now_ms), now_ms)
 }
 
 /// Stores one event outside an ingest call (a Shopify order).

@@ -71,6 +71,7 @@ struct Inner {
     /// Keys seen lately; an unknown one is looked up again (a key created by
     /// the CLI works at once, a revoked one stops within the cache's TTL).
     principals: crate::principals::PrincipalCache,
+    clock: Arc<dyn crate::Clock>,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -78,6 +79,11 @@ struct Inner {
 impl SqliteStore {
     /// Opens (creating when absent) the database at `path` and migrates it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_clock(path, Arc::new(crate::SystemClock))
+    }
+
+    /// [`SqliteStore::open`], reading "now" from `clock`.
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn crate::Clock>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
@@ -90,7 +96,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let syncer = syncer::spawn(&path).map_err(StoreError::Thread)?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        writer::spawn(conn, rx, syncer).map_err(StoreError::Thread)?;
+        writer::spawn(conn, rx, syncer, clock.clone()).map_err(StoreError::Thread)?;
         let checkpoints = checkpoint::spawn(&path)?;
         let manager = SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
         let readers = r2d2::Pool::builder().max_size(READERS).min_idle(Some(1)).build(manager)?;
@@ -100,6 +106,7 @@ impl SqliteStore {
                 writer: tx,
                 readers,
                 principals: Default::default(),
+                clock,
                 _checkpoints: checkpoints,
             }),
         })
@@ -397,15 +404,19 @@ impl Store for SqliteStore {
         options: ReattributeOptions,
         progress: Box<dyn Fn(Progress) + Send>,
     ) -> Result<ReattributeReport, StoreError> {
-        let path = self.inner.path.clone();
+        let (path, clock) = (self.inner.path.clone(), self.inner.clock.clone());
         tokio::task::spawn_blocking(move || {
             let read = Connection::open(&path)?;
             configure(&read)?;
             let mut write = Connection::open(&path)?;
             configure(&write)?;
-            reattribute::run(&read, &mut write, &options, &*progress)
+            reattribute::run(&read, &mut write, &options, &*progress, &*clock)
         })
         .await?
+    }
+
+    fn clock(&self) -> Arc<dyn crate::Clock> {
+        self.inner.clock.clone()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

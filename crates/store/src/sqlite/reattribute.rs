@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use revtrace_core::TicketHistory;
 use rusqlite::{Connection, params};
 
-use super::{apply::apply, history, run::rows, writer::now_ms};
+use super::{apply::apply, history, run::rows};
 use crate::{
     StoreError,
     engine::reattribute::{self, Rewrite, StoredDecision, redecide},
@@ -22,6 +22,7 @@ pub(super) fn run(
     write: &mut Connection,
     options: &ReattributeOptions,
     progress: &dyn Fn(Progress),
+    clock: &dyn crate::Clock,
 ) -> Result<ReattributeReport, StoreError> {
     let companies: Vec<CompanyId> = match &options.company {
         Some(id) => {
@@ -50,7 +51,18 @@ pub(super) fn run(
             None => history::company_settings(read, company)?.window_ms,
         };
         let tickets = history::all_by_fingerprint(read, company)?;
-        replay_company(read, write, company, window_ms, &tickets, options.dry_run, &mut report, total, progress)?;
+        replay_company(
+            read,
+            write,
+            company,
+            window_ms,
+            &tickets,
+            options.dry_run,
+            &mut report,
+            total,
+            progress,
+            clock,
+        )?;
         report.companies += 1;
     }
     progress(Progress { done: report.events, total });
@@ -68,6 +80,7 @@ fn replay_company(
     report: &mut ReattributeReport,
     total: u64,
     progress: &dyn Fn(Progress),
+    clock: &dyn crate::Clock,
 ) -> Result<(), StoreError> {
     let mut stmt = read.prepare(
         "SELECT event_pk, occurred_at_ms, user_fingerprint, user_faq_fingerprint, reason, ticket_id, candidates, window_ms
@@ -88,13 +101,13 @@ fn replay_company(
         };
         pending.extend(redecide(stored, tickets, window_ms, report)?);
         if pending.len() >= CHUNK {
-            flush(write, company, &mut pending, window_ms, dry_run)?;
+            flush(write, company, &mut pending, window_ms, dry_run, clock.now_ms())?;
         }
         if report.events.is_multiple_of(10_000) {
             progress(Progress { done: report.events, total });
         }
     }
-    flush(write, company, &mut pending, window_ms, dry_run)
+    flush(write, company, &mut pending, window_ms, dry_run, clock.now_ms())
 }
 
 fn flush(
@@ -103,13 +116,13 @@ fn flush(
     pending: &mut Vec<Rewrite>,
     window_ms: i64,
     dry_run: bool,
+    now: i64,
 ) -> Result<(), StoreError> {
     if dry_run || pending.is_empty() {
         pending.clear();
         return Ok(());
     }
     let tx = write.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let now = now_ms();
     for w in pending.drain(..) {
         // The event leaves its old rollup row for its new one in the same
         // transaction, so reports stay consistent throughout.

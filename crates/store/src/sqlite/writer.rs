@@ -51,14 +51,13 @@ pub(super) struct Job {
     pub reply: oneshot::Sender<Result<Reply, StoreError>>,
 }
 
-pub(super) use crate::keys::now_ms;
-
 pub(super) fn spawn(
     conn: Connection,
     queue: mpsc::Receiver<Job>,
     syncer: std::sync::mpsc::Sender<Answers>,
+    clock: std::sync::Arc<dyn crate::Clock>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue, syncer))
+    std::thread::Builder::new().name("revtrace-sqlite-writer".into()).spawn(move || run(conn, queue, syncer, &*clock))
 }
 
 /// When the WAL holds more pages than this, the writer completes a checkpoint.
@@ -74,7 +73,12 @@ fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::os::raw::c_int) -> rusql
     Ok(())
 }
 
-fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>, syncer: std::sync::mpsc::Sender<Answers>) {
+fn run(
+    mut conn: Connection,
+    mut queue: mpsc::Receiver<Job>,
+    syncer: std::sync::mpsc::Sender<Answers>,
+    clock: &dyn crate::Clock,
+) {
     // Replaces SQLite's inline auto-checkpoint: the hook only counts pages.
     conn.wal_hook(Some(note_wal_pages));
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -90,7 +94,7 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>, syncer: std::sync::
         // A bug that panics must not take the only writer down with it: the
         // batch rolls back, its callers get an error, the next batch runs.
         let committed =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(&mut conn, &mut batch, &syncer)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(&mut conn, &mut batch, &syncer, clock)));
         if committed.is_err() {
             tracing::error!("the writer panicked; the batch was rolled back and its calls refused");
             batch.clear();
@@ -116,8 +120,13 @@ fn finish_checkpoint(conn: &Connection) {
     }
 }
 
-fn commit(conn: &mut Connection, batch: &mut Vec<Job>, syncer: &std::sync::mpsc::Sender<Answers>) {
-    let now = now_ms();
+fn commit(
+    conn: &mut Connection,
+    batch: &mut Vec<Job>,
+    syncer: &std::sync::mpsc::Sender<Answers>,
+    clock: &dyn crate::Clock,
+) {
+    let now = clock.now_ms();
     let mut answers: Answers = Vec::with_capacity(batch.len());
     let mut waiting = std::mem::take(batch).into_iter();
     let outcome = (|| -> rusqlite::Result<()> {
