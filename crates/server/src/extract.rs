@@ -2,8 +2,8 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, Request},
-    http::{HeaderMap, StatusCode, header},
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, StatusCode, header, request::Parts},
 };
 use revtrace_store::{KeyKind, Principal, Store};
 use serde::de::DeserializeOwned;
@@ -156,6 +156,19 @@ pub async fn ingest_principal(
         ApiError::unauthorized("send the public company_key in the body or a secret key as 'Authorization: Bearer …'")
     })?;
     store.authenticate(key).await?.ok_or_else(|| ApiError::unauthorized("unknown key"))
+}
+
+/// A call signed with one of the company's secret keys (reads, and the
+/// server-side writes): who it is for. Extracted before any body, so a call
+/// without a valid key learns that first.
+pub struct SecretKey(pub Principal);
+
+impl FromRequestParts<crate::AppState> for SecretKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::AppState) -> Result<Self, ApiError> {
+        secret_principal(&*state.store, &parts.headers).await.map(SecretKey)
+    }
 }
 
 /// Reads need a secret key as Bearer.

@@ -253,6 +253,9 @@ async fn bad_queries_and_keys_get_json_errors() {
         ("to=", "to"),
         ("source=", "source"),
         ("include_test=", "include_test"),
+        // A misspelled parameter is refused, not a silent default.
+        ("form=2026-02-01&to=2026-03-01", "form"),
+        ("limit=5", "limit"),
     ] {
         for path in ["/v1/revenue-impact", "/v1/revenue-impact/daily", "/v1/export/revenue-impact"] {
             let a = app.get(&format!("{path}?{query}"), Some(&app.secret_key)).await;

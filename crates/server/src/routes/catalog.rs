@@ -1,6 +1,6 @@
 //! The product catalog that enriches the per-conversation view.
 
-use axum::{Json, extract::State, http::HeaderMap};
+use axum::{Json, extract::State};
 use revtrace_store::Product;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{JsonBody, secret_principal},
+    extract::{JsonBody, SecretKey},
     wire::IdText,
 };
 
@@ -73,10 +73,9 @@ pub fn product(i: usize, p: ProductBody) -> Result<Product, ApiError> {
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn upsert_products(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SecretKey(principal): SecretKey,
     JsonBody { value: body, .. }: JsonBody<ProductsBody>,
 ) -> Result<Json<ProductsUpserted>, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
     if body.products.len() > MAX_PRODUCTS {
         return Err(ApiError::invalid_field("products", format!("at most {MAX_PRODUCTS} entries per call")));
     }

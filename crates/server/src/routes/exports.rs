@@ -1,11 +1,9 @@
 //! The reporting table export, streamed as it is read.
 
-use std::collections::HashMap;
-
 use axum::{
     body::{Body, Bytes},
-    extract::{Query, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, header},
+    extract::State,
+    http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use tokio::sync::mpsc;
@@ -72,10 +70,9 @@ pub struct ExportParams {
         (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn revenue_impact_export(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+    request: ReportRequest,
 ) -> Result<Response, ApiError> {
-    let request = ReportRequest::parse(&state, &headers, params).await?;
+    let request = request.taking(&["format"])?;
     let format = match request.params.get("format").map(String::as_str) {
         None => Format::Ndjson,
         Some(raw) => {

@@ -3,14 +3,13 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::HeaderMap,
 };
 use revtrace_store::AttributionReceipt;
 
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::secret_principal,
+    extract::SecretKey,
 };
 
 /// The decision of one event: reason, candidate tickets with their last touch
@@ -21,10 +20,9 @@ use crate::{
     responses((status = 200, body = AttributionReceipt), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn event_attribution(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SecretKey(principal): SecretKey,
     Path(event_id): Path<String>,
 ) -> Result<Json<AttributionReceipt>, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
     crate::extract::refuse_nul_text("event_id", &event_id)?;
     state
         .store

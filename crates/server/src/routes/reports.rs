@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use axum::{
     Json,
-    extract::{Query, State, rejection::QueryRejection},
-    http::HeaderMap,
+    extract::{FromRequestParts, Query, State},
+    http::request::Parts,
 };
 use jiff::civil::Date;
 use revtrace_core::{
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::secret_principal,
+    extract::SecretKey,
 };
 
 /// A report covers at most this many days (ten years).
@@ -142,14 +142,34 @@ pub struct ReportRequest {
     pub query: ReportQuery,
 }
 
+/// The query parameters every report call takes.
+const REPORT_PARAMS: &[&str] = &["from", "to", "ai_profile", "source", "include_test"];
+
 impl ReportRequest {
-    pub async fn parse(
-        state: &AppState,
-        headers: &HeaderMap,
-        params: Result<Query<HashMap<String, String>>, QueryRejection>,
-    ) -> Result<Self, ApiError> {
-        let principal = secret_principal(&*state.store, headers).await?;
-        let Query(params) = params.map_err(|e| {
+    /// Refuses a parameter the call does not take (a misspelled `form=` would
+    /// otherwise be a silent default); `extra` are the call's own.
+    pub fn taking(self, extra: &[&str]) -> Result<Self, ApiError> {
+        if let Some(unknown) =
+            self.params.keys().filter(|k| !REPORT_PARAMS.contains(&k.as_str()) && !extra.contains(&k.as_str())).min()
+        {
+            let known: Vec<&str> = REPORT_PARAMS.iter().chain(extra).copied().collect();
+            return Err(ApiError::invalid_field(
+                unknown.clone(),
+                format!("unknown query parameter {unknown}; this call takes {}", known.join(", ")),
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// A report call: its secret key, then its query, parsed into a range and
+/// filters with "today" in the company's zone as the default end.
+impl FromRequestParts<AppState> for ReportRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SecretKey(principal) = SecretKey::from_request_parts(parts, state).await?;
+        let Query(params) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri).map_err(|e| {
             ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
         })?;
         for (name, value) in &params {
@@ -172,11 +192,9 @@ impl ReportRequest {
     responses((status = 200, body = RevenueImpact), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn revenue_impact(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+    request: ReportRequest,
 ) -> Result<Json<RevenueImpact>, ApiError> {
-    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } =
-        ReportRequest::parse(&state, &headers, params).await?;
+    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } = request.taking(&[])?;
     let previous = range.previous().ok_or_else(|| ApiError::invalid_field("from", "from is out of range"))?;
     let facts = state.store.revenue_facts(&company, range, Some(previous)).await?;
 
@@ -210,11 +228,9 @@ pub async fn revenue_impact(
     responses((status = 200, body = DailyRevenue), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn revenue_impact_daily(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+    request: ReportRequest,
 ) -> Result<Json<DailyRevenue>, ApiError> {
-    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } =
-        ReportRequest::parse(&state, &headers, params).await?;
+    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } = request.taking(&[])?;
     let facts = state.store.revenue_facts(&company, range, None).await?;
     Ok(Json(DailyRevenue {
         from: range.from.to_string(),

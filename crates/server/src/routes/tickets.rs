@@ -1,19 +1,16 @@
 //! Conversations: the list of those that earned the most, and the
 //! per-conversation view (one ticket, the events it earned, its totals).
 
-use std::collections::HashMap;
-
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::QueryRejection},
-    http::HeaderMap,
+    extract::{Path, State},
 };
 use revtrace_store::{ConversationRow, TicketRevenue};
 
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::secret_principal,
+    extract::SecretKey,
     routes::reports::ReportRequest,
 };
 
@@ -26,10 +23,9 @@ use crate::{
     responses((status = 200, body = TicketRevenue), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn ticket_revenue(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SecretKey(principal): SecretKey,
     Path(ticket_id): Path<String>,
 ) -> Result<Json<TicketRevenue>, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
     crate::extract::refuse_nul_text("ticket_id", &ticket_id)?;
     state
         .store
@@ -63,10 +59,9 @@ pub struct ConversationParams {
     responses((status = 200, body = Vec<ConversationRow>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn top_conversations(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Result<Query<HashMap<String, String>>, QueryRejection>,
+    request: ReportRequest,
 ) -> Result<Json<Vec<ConversationRow>>, ApiError> {
-    let request = ReportRequest::parse(&state, &headers, params).await?;
+    let request = request.taking(&["limit"])?;
     let limit = match request.params.get("limit").map(String::as_str) {
         None => 50,
         Some(raw) => raw

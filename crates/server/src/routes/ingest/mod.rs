@@ -18,7 +18,7 @@ use revtrace_store::{
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{JsonBody, ingest_principal, secret_principal},
+    extract::{JsonBody, SecretKey, ingest_principal},
 };
 
 mod bodies;
@@ -300,10 +300,10 @@ pub async fn visits(
         (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
 pub async fn refunds(
     State(state): State<AppState>,
+    SecretKey(principal): SecretKey,
     headers: HeaderMap,
     JsonBody { value: body, raw }: JsonBody<RefundBody>,
 ) -> Result<Response, ApiError> {
-    let principal = secret_principal(&*state.store, &headers).await?;
     allowed_origin(&state, &headers, &principal).await?;
     let key = idempotency(&headers, body.idempotency_id.as_deref(), &raw)?;
     let now = state.clock.now_ms();
