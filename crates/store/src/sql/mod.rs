@@ -13,7 +13,7 @@ pub(crate) mod reports;
 pub(crate) mod shopify;
 pub(crate) mod writes;
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{collections::HashMap, sync::RwLock};
 
 use rust_decimal::Decimal;
 
@@ -139,24 +139,26 @@ impl tokio_postgres::types::ToSql for Arg {
 /// `$1` as a named parameter, numbered by first appearance). Each text is
 /// translated once and kept for the life of the process.
 pub(crate) fn sqlite_text(sql: &'static str) -> &'static str {
-    static TRANSLATED: Mutex<Option<HashMap<usize, &'static str>>> = Mutex::new(None);
+    static TRANSLATED: RwLock<Option<HashMap<usize, &'static str>>> = RwLock::new(None);
     if !sql.contains('$') {
         return sql;
     }
-    let mut cache = TRANSLATED.lock().unwrap_or_else(|e| e.into_inner());
-    let cache = cache.get_or_insert_with(HashMap::new);
-    cache.entry(sql.as_ptr() as usize).or_insert_with(|| {
-        let mut out = String::with_capacity(sql.len());
-        let mut chars = sql.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-                out.push('?');
-            } else {
-                out.push(c);
-            }
+    let key = sql.as_ptr() as usize;
+    if let Some(found) = TRANSLATED.read().ok().and_then(|cache| cache.as_ref()?.get(&key).copied()) {
+        return found;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
         }
-        Box::leak(out.into_boxed_str())
-    })
+    }
+    let mut cache = TRANSLATED.write().unwrap_or_else(|e| e.into_inner());
+    // Leaked once per statement text: a fixed set, for the life of the process.
+    *cache.get_or_insert_with(HashMap::new).entry(key).or_insert_with(|| Box::leak(out.into_boxed_str()))
 }
 
 /// The cells of a row, whichever driver read it.
