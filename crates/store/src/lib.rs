@@ -8,6 +8,8 @@
 //! for something it did not commit.
 
 mod clock;
+#[macro_use]
+mod store_impl;
 mod engine;
 mod error;
 mod keys;

@@ -79,6 +79,40 @@ pub(crate) const ROLLUP_OF: &str =
     "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents,
         quantity_signed, refunded_cents FROM events WHERE event_pk = $1";
 
+/// A company's replay as it scans its events: decides each again, counts it
+/// and collects the changed ones until a chunk is ready to write.
+pub(crate) struct Replay<'a> {
+    pub tickets: &'a std::collections::HashMap<String, Vec<revtrace_core::TicketHistory>>,
+    pub window_ms: i64,
+    pub dry_run: bool,
+    pub total: u64,
+    pub pending: Vec<Rewrite>,
+}
+
+impl Replay<'_> {
+    /// Decides one stored event again; true when a chunk is ready to write.
+    pub fn event(
+        &mut self,
+        stored: StoredDecision<'_>,
+        report: &mut crate::model::ReattributeReport,
+        progress: &dyn Fn(crate::model::Progress),
+    ) -> Result<bool, StoreError> {
+        let changed = redecide(stored, self.tickets, self.window_ms, report)?;
+        if !self.dry_run {
+            self.pending.extend(changed);
+        }
+        if report.events.is_multiple_of(10_000) {
+            progress(crate::model::Progress { done: report.events, total: self.total });
+        }
+        Ok(self.pending.len() >= crate::sql::reattribute::CHUNK)
+    }
+
+    /// The changed decisions collected so far (none in a dry run).
+    pub fn take(&mut self) -> Vec<Rewrite> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
 /// What a changed decision writes, given the event's rollup row as it is
 /// now (read in the writing transaction, so a refund that landed during the
 /// replay moves with it).

@@ -10,7 +10,6 @@ mod apply;
 mod db;
 mod history;
 pub mod import;
-mod ingest;
 mod migrate;
 mod pipeline;
 mod reattribute;
@@ -21,26 +20,18 @@ pub mod scratch;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::mpsc;
 use tokio_postgres::{NoTls, Row, error::SqlState, types::ToSql};
 
+use crate::sql;
 use crate::{
-    ExportRows, Store, StoreError,
-    model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyOverview, CompanyProfile,
-        ConversationRow, DeliveryOutcome, EventInput, EventReceipt, IdempotencyKey, IngestOutcome, NewCompany,
-        Principal, PrivacySubject, Product, Progress, RateInput, ReattributeOptions, ReattributeReport, RefundInput,
-        RefundReceipt, RevenueFacts, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue,
-        TicketSummary,
-    },
+    ExportRows, StoreError,
+    model::{CompanyId, IdempotencyKey, Progress, ReattributeOptions, ReattributeReport},
     rows::{Call, Ingested},
 };
 use db::PgDb;
 use revtrace_core::report::DayRange;
-
-use crate::sql;
 
 /// Connections per server process unless configured.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -52,7 +43,6 @@ const ATTEMPTS: u32 = 8;
 /// Rows per chunk of an export stream.
 const EXPORT_CHUNK: usize = 1024;
 
-pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// Runs `$body` (which uses `$tx`) in a transaction, again from the start
@@ -114,11 +104,6 @@ pub(crate) async fn rows(
     let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
         args.iter().map(|a| a as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
     all(c, sql, &params).await
-}
-
-pub(crate) async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
-    let statement = c.prepare_cached(sql).await?;
-    Ok(c.execute(&statement, params).await?)
 }
 
 /// Takes the transaction-scoped advisory locks named by `keys`, in one fixed
@@ -197,7 +182,7 @@ impl PgStore {
     ) -> Result<Ingested, StoreError> {
         let idempotency = idempotency.map(|key| key.scoped(call.endpoint()));
         let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| ingest::call(&tx, company, idempotency.as_ref(), &call, now).await)
+        in_transaction!(self, |tx| sql::ingest::call(&PgDb(&tx), company, idempotency.as_ref(), &call, now).await)
     }
 
     async fn reader(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -205,126 +190,30 @@ impl PgStore {
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn keys(&self, company: &CompanyId, change: crate::KeyChange) -> Result<crate::CompanyKeys, StoreError> {
-        let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| sql::admin::change(&PgDb(&tx), company, &change, now).await)
-    }
+/// `sql`'s flows on this backend (see `store_impl`): reads on a pooled
+/// connection, writes in a transaction retried when it lost a race.
+macro_rules! read_db {
+    ($store:expr, $db:ident => $body:expr) => {{
+        let client = $store.reader().await?;
+        let $db = &PgDb(&client);
+        async { $body }.await
+    }};
+}
 
-    async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
-        if let Some(found) = self.inner.principals.get(key) {
-            return Ok(Some(found));
-        }
-        let found = sql::lookups::find_principal(&PgDb(&self.reader().await?), key).await?;
-        if let Some(principal) = &found {
-            self.inner.principals.put(key, principal);
-        }
-        Ok(found)
-    }
-
-    async fn ingest_ticket(
-        &self,
-        company: &CompanyId,
-        ticket: TicketInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<TicketSummary>, StoreError> {
-        self.ingest(company, idempotency, Call::Ticket(ticket)).await?.into_ticket()
-    }
-
-    async fn ingest_event(
-        &self,
-        company: &CompanyId,
-        event: EventInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<EventReceipt>, StoreError> {
-        self.ingest(company, idempotency, Call::Event(Box::new(event))).await?.into_event()
-    }
-
-    async fn record_cart_token(
-        &self,
-        company: &CompanyId,
-        token: CartTokenInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<()>, StoreError> {
-        self.ingest(company, idempotency, Call::CartToken(token)).await?.into_no_content()
-    }
-
-    async fn record_visit(
-        &self,
-        company: &CompanyId,
-        fingerprint: String,
-        at_ms: i64,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<()>, StoreError> {
-        self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await?.into_no_content()
-    }
-
-    async fn record_refund(
-        &self,
-        company: &CompanyId,
-        refund: RefundInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
-        self.ingest(company, idempotency, Call::Refund(refund)).await?.into_refund()
-    }
-
-    async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
-        let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| sql::admin::store_products(&PgDb(&tx), company, &products, now).await)
-    }
-
-    async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
-        sql::reports::company_profile(&PgDb(&self.reader().await?), company).await
-    }
-
-    async fn revenue_facts(
-        &self,
-        company: &CompanyId,
-        current: DayRange,
-        previous: Option<DayRange>,
-    ) -> Result<RevenueFacts, StoreError> {
-        let (from, to) = match previous {
-            Some(p) => (current.from.min(p.from), current.to.max(p.to)),
-            None => (current.from, current.to),
-        };
-        // The three reads run side by side on pooled connections.
-        let visitors_of = |range: Option<DayRange>| async move {
-            match range {
-                Some(r) => sql::reports::visitors(&PgDb(&self.reader().await?), company, &r).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let rows = async { sql::reports::rollups(&PgDb(&self.reader().await?), company, from, to).await };
-        let ((rows, has_checkout_data), current_visitors, previous_visitors) =
-            tokio::try_join!(rows, visitors_of(previous.map(|_| current)), visitors_of(previous))?;
-        Ok(RevenueFacts {
-            rows,
-            current_visitors: current_visitors.unwrap_or_default(),
-            previous_visitors: previous_visitors.unwrap_or_default(),
-            has_checkout_data,
+macro_rules! write_db {
+    ($store:expr, $db:ident, $now:ident => $body:expr) => {{
+        let $now = $store.inner.clock.now_ms();
+        in_transaction!($store, |tx| {
+            let $db = &PgDb(&tx);
+            $body
         })
-    }
+    }};
+}
 
-    async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
-        sql::reports::company_overview(&PgDb(&self.reader().await?), company).await
-    }
+impl_store!(PgStore);
 
-    async fn top_conversations(
-        &self,
-        company: &CompanyId,
-        range: DayRange,
-        filter: revtrace_core::report::Filter,
-        limit: u32,
-    ) -> Result<Vec<ConversationRow>, StoreError> {
-        sql::reports::top_conversations(&PgDb(&self.reader().await?), company, &range, &filter, limit).await
-    }
-
-    async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
-        sql::reports::ticket_revenue(&PgDb(&self.reader().await?), company, ticket_id).await
-    }
-
-    fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows {
+impl PgStore {
+    fn export_rows(&self, company: &CompanyId, range: DayRange) -> ExportRows {
         let (tx, rx) = mpsc::channel(4);
         let (store, company) = (self.clone(), company.clone());
         tokio::spawn(async move {
@@ -340,68 +229,7 @@ impl Store for PgStore {
         rx
     }
 
-    async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError> {
-        sql::admin::allowed_origins(&PgDb(&self.reader().await?), company).await
-    }
-
-    async fn set_origins(
-        &self,
-        company: &CompanyId,
-        add: Vec<String>,
-        remove: Vec<String>,
-    ) -> Result<Vec<String>, StoreError> {
-        in_transaction!(self, |tx| sql::admin::change_origins(&PgDb(&tx), company, &add, &remove).await)
-    }
-
-    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
-        sql::shopify::shop(&PgDb(&self.reader().await?), shop_domain).await
-    }
-
-    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
-        let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| sql::shopify::connect_shop(&PgDb(&tx), &connect, now).await)
-    }
-
-    async fn shopify_delivery(
-        &self,
-        company: &CompanyId,
-        delivery: ShopifyDelivery,
-    ) -> Result<DeliveryOutcome, StoreError> {
-        let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| sql::shopify::deliver(&PgDb(&tx), company, &delivery, now).await)
-    }
-
-    async fn privacy_export(
-        &self,
-        company: &CompanyId,
-        subject: PrivacySubject,
-    ) -> Result<Option<serde_json::Value>, StoreError> {
-        sql::privacy::export_subject(&PgDb(&self.reader().await?), company, subject).await
-    }
-
-    async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
-        let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| sql::privacy::erase_on_request(&PgDb(&tx), company, fingerprint, now).await)
-    }
-
-    async fn event_attribution(
-        &self,
-        company: &CompanyId,
-        event_id: &str,
-    ) -> Result<Option<AttributionReceipt>, StoreError> {
-        sql::lookups::receipt(&PgDb(&self.reader().await?), company, event_id).await
-    }
-
-    async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
-        let now = self.inner.clock.now_ms();
-        in_transaction!(self, |tx| sql::admin::add_company(&PgDb(&tx), &company, now).await)
-    }
-
-    async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError> {
-        in_transaction!(self, |tx| sql::admin::store_rates(&PgDb(&tx), &rates).await)
-    }
-
-    async fn reattribute(
+    async fn run_reattribute(
         &self,
         options: ReattributeOptions,
         progress: Box<dyn Fn(Progress) + Send>,
@@ -414,13 +242,5 @@ impl Store for PgStore {
             }
         };
         reattribute::run(self, &options, &report).await
-    }
-
-    fn clock(&self) -> Arc<dyn crate::Clock> {
-        self.inner.clock.clone()
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        one(&self.reader().await?, "SELECT 1", &[]).await.map(drop)
     }
 }

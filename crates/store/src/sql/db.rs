@@ -7,11 +7,7 @@
 use std::future::Future;
 
 use super::{Arg, Cells, reads::Batch};
-use crate::{
-    StoreError,
-    engine::Write,
-    model::{CompanyId, EventInput, EventReceipt, RefundInput, RefundReceipt},
-};
+use crate::{StoreError, engine::Write, model::CompanyId};
 
 /// The SQL a flow must spell differently.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,20 +31,12 @@ pub(crate) trait Db {
     async fn lock(&self, keys: &[String]) -> Result<(), StoreError>;
     /// Writes an engine plan.
     async fn apply(&self, company: &CompanyId, writes: Vec<Write>, now_ms: i64) -> Result<(), StoreError>;
-    /// Stores an event outside an ingest call (a Shopify order).
-    async fn store_event(
-        &self,
-        company: &CompanyId,
-        input: EventInput,
-        now_ms: i64,
-    ) -> Result<EventReceipt, StoreError>;
-    /// Stores a refund outside an ingest call (a Shopify refund).
-    async fn store_refund(
-        &self,
-        company: &CompanyId,
-        input: RefundInput,
-        now_ms: i64,
-    ) -> Result<RefundReceipt, StoreError>;
+    /// Every row of each query of a batch, run after taking `keys`' locks
+    /// (PostgreSQL: locks and queries in one round trip).
+    async fn all_locked(&self, keys: &[String], batch: Batch) -> Result<Vec<Vec<Self::Row>>, StoreError>;
+    /// The company's settings when the backend holds them already (SQLite's
+    /// writer keeps them per batch); otherwise the flow reads them.
+    fn cached_settings(&self, company: &CompanyId) -> Result<Option<crate::engine::Settings>, StoreError>;
 }
 
 /// The lock every write about one shopper takes.

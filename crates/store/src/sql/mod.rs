@@ -6,9 +6,11 @@
 pub(crate) mod admin;
 pub(crate) mod conversation;
 pub(crate) mod db;
+pub(crate) mod ingest;
 pub(crate) mod lookups;
 pub(crate) mod privacy;
 pub(crate) mod reads;
+pub(crate) mod reattribute;
 pub(crate) mod reports;
 pub(crate) mod shopify;
 pub(crate) mod writes;
@@ -158,7 +160,7 @@ pub(crate) fn sqlite_text(sql: &'static str) -> &'static str {
     }
     let mut cache = TRANSLATED.write().unwrap_or_else(|e| e.into_inner());
     // Leaked once per statement text: a fixed set, for the life of the process.
-    *cache.get_or_insert_with(HashMap::new).entry(key).or_insert_with(|| Box::leak(out.into_boxed_str()))
+    cache.get_or_insert_with(HashMap::new).entry(key).or_insert_with(|| Box::leak(out.into_boxed_str()))
 }
 
 /// The cells of a row, whichever driver read it.

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Queries to run together, in order.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Batch {
     pub queries: Vec<(&'static str, Vec<Arg>)>,
 }

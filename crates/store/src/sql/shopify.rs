@@ -179,7 +179,7 @@ pub(crate) async fn deliver<D: Db>(
     let outcome = match &d.action {
         ShopifyAction::Order(order) => paid_order(db, company, shop, order, now_ms).await?,
         ShopifyAction::Refund(refund) => {
-            engine::shopify::refund_outcome(db.store_refund(company, refund.clone(), now_ms).await)?
+            engine::shopify::refund_outcome(super::ingest::refund(db, company, refund.clone(), now_ms).await)?
         }
         ShopifyAction::Cancel { order_id, at_ms } => {
             db.exec(cancel(company, order_id, *at_ms)).await?;
@@ -222,7 +222,7 @@ async fn paid_order<D: Db>(
     let resolved = engine::shopify::fingerprint(order, recorded);
     let mut input = order.event.clone();
     input.user_fingerprint = resolved.as_ref().map(|(f, _)| f.clone());
-    let stored = db.store_event(company, input, now_ms).await;
+    let stored = super::ingest::event(db, company, input, now_ms).await;
     if let Ok(receipt) = &stored {
         db.exec(presentment(&receipt.event_id, shop_domain, order.presentment.as_ref())).await?;
     }

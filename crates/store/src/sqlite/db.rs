@@ -1,14 +1,13 @@
 //! A SQLite connection as the shared flows' [`Db`]: statements run at once;
-//! no locks (one writer); events outside an ingest call go through the same
-//! reads, engine and writes as ingest.
+//! no locks (one writer); the writer's settings cache serves its batch.
 
 use rusqlite::Connection;
 
-use super::{apply, history::Companies, ingest, run};
+use super::{apply, history::Companies, run};
 use crate::{
     StoreError,
     engine::Write,
-    model::{CompanyId, EventInput, EventReceipt, RefundInput, RefundReceipt},
+    model::CompanyId,
     sql::{
         Arg, SqliteRow,
         db::{Db, Dialect},
@@ -31,13 +30,6 @@ impl<'c> SqliteDb<'c> {
     /// The writer's connection, inside its batch transaction.
     pub fn writer(conn: &'c Connection, companies: &'c mut Companies) -> Self {
         Self { conn, companies: Some(std::cell::RefCell::new(companies)) }
-    }
-
-    fn with_companies<T>(&self, f: impl FnOnce(&mut Companies) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        match &self.companies {
-            Some(cell) => f(&mut cell.borrow_mut()),
-            None => f(&mut Companies::default()),
-        }
     }
 }
 
@@ -65,21 +57,14 @@ impl Db for SqliteDb<'_> {
         apply::apply(self.conn, company, writes, now_ms)
     }
 
-    async fn store_event(
-        &self,
-        company: &CompanyId,
-        input: EventInput,
-        now_ms: i64,
-    ) -> Result<EventReceipt, StoreError> {
-        self.with_companies(|companies| ingest::event(self.conn, companies, company, input, now_ms))
+    async fn all_locked(&self, _: &[String], batch: Batch) -> Result<Vec<Vec<SqliteRow>>, StoreError> {
+        run::all(self.conn, batch)
     }
 
-    async fn store_refund(
-        &self,
-        company: &CompanyId,
-        input: RefundInput,
-        now_ms: i64,
-    ) -> Result<RefundReceipt, StoreError> {
-        self.with_companies(|companies| ingest::refund(self.conn, companies, company, input, now_ms))
+    fn cached_settings(&self, company: &CompanyId) -> Result<Option<crate::engine::Settings>, StoreError> {
+        match &self.companies {
+            Some(cell) => Ok(Some(cell.borrow_mut().get(self.conn, company)?.clone())),
+            None => Ok(None),
+        }
     }
 }

@@ -6,7 +6,6 @@ mod apply;
 mod checkpoint;
 mod db;
 mod history;
-mod ingest;
 mod migrate;
 mod reattribute;
 mod reports;
@@ -20,27 +19,20 @@ use std::{
     sync::Arc,
 };
 
-use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 use writer::{Call, Command, Job, Reply};
 
 use crate::{
-    ExportRows, Store, StoreError,
-    model::{
-        AttributionReceipt, CartTokenInput, CompanyCredentials, CompanyId, CompanyOverview, CompanyProfile,
-        ConversationRow, DeliveryOutcome, EventInput, EventReceipt, IdempotencyKey, IngestOutcome, NewCompany,
-        Principal, PrivacySubject, Product, Progress, RateInput, ReattributeOptions, ReattributeReport, RefundInput,
-        RefundReceipt, RevenueFacts, ShopifyConnect, ShopifyDelivery, ShopifyStore, TicketInput, TicketRevenue,
-        TicketSummary,
-    },
+    ExportRows, StoreError,
+    model::{CompanyId, IdempotencyKey, Progress, ReattributeOptions, ReattributeReport},
     rows::Ingested,
 };
 use db::SqliteDb;
 use revtrace_core::report::DayRange;
 
-use crate::sql::{self, db::block_on};
+use crate::sql::db::block_on;
 
 /// Rows per chunk of an export stream.
 const EXPORT_CHUNK: usize = 1024;
@@ -129,6 +121,24 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `f` on the writer thread, in its batch transaction (under the
+    /// call's savepoint), with the batch's settings cache and time.
+    async fn write_flow<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, &mut history::Companies, i64) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let flow: writer::Flow = Box::new(move |conn, companies, now| {
+            f(conn, companies, now).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>)
+        });
+        match self.write(Command::Flow(flow)).await? {
+            Reply::Flow(answer) => answer
+                .downcast::<T>()
+                .map(|v| *v)
+                .map_err(|_| StoreError::Corrupt("a flow answered another type".into())),
+            _ => Err(unexpected("flow")),
+        }
+    }
+
     async fn write(&self, command: Command) -> Result<Reply, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.inner.writer.send(Job { command, reply }).await.map_err(|_| StoreError::Closed)?;
@@ -152,141 +162,34 @@ fn unexpected(what: &str) -> StoreError {
     StoreError::Corrupt(format!("the writer answered a call with an unexpected {what} reply"))
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn keys(&self, company: &CompanyId, change: crate::KeyChange) -> Result<crate::CompanyKeys, StoreError> {
-        match self.write(Command::Keys { company: company.clone(), change }).await? {
-            Reply::Keys(keys) => Ok(keys),
-            _ => Err(unexpected("keys")),
-        }
-    }
-
-    async fn authenticate(&self, key: &str) -> Result<Option<Principal>, StoreError> {
-        if let Some(found) = self.inner.principals.get(key) {
-            return Ok(Some(found));
-        }
-        let owned = key.to_owned();
-        let found =
-            self.read(move |conn| block_on(sql::lookups::find_principal(&SqliteDb::reader(conn), &owned))).await?;
-        if let Some(principal) = &found {
-            self.inner.principals.put(key, principal);
-        }
-        Ok(found)
-    }
-
-    async fn ingest_ticket(
-        &self,
-        company: &CompanyId,
-        ticket: TicketInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<TicketSummary>, StoreError> {
-        self.ingest(company, idempotency, Call::Ticket(ticket)).await?.into_ticket()
-    }
-
-    async fn ingest_event(
-        &self,
-        company: &CompanyId,
-        event: EventInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<EventReceipt>, StoreError> {
-        self.ingest(company, idempotency, Call::Event(Box::new(event))).await?.into_event()
-    }
-
-    async fn record_cart_token(
-        &self,
-        company: &CompanyId,
-        token: CartTokenInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<()>, StoreError> {
-        self.ingest(company, idempotency, Call::CartToken(token)).await?.into_no_content()
-    }
-
-    async fn record_visit(
-        &self,
-        company: &CompanyId,
-        fingerprint: String,
-        at_ms: i64,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<()>, StoreError> {
-        self.ingest(company, idempotency, Call::Visit { fingerprint, at_ms }).await?.into_no_content()
-    }
-
-    async fn record_refund(
-        &self,
-        company: &CompanyId,
-        refund: RefundInput,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
-        self.ingest(company, idempotency, Call::Refund(refund)).await?.into_refund()
-    }
-
-    async fn upsert_products(&self, company: &CompanyId, products: Vec<Product>) -> Result<u64, StoreError> {
-        match self.write(Command::UpsertProducts { company: company.clone(), products }).await? {
-            Reply::Count(n) => Ok(n),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn company_profile(&self, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
-        let company = company.clone();
-        self.read(move |conn| block_on(sql::reports::company_profile(&SqliteDb::reader(conn), &company))).await
-    }
-
-    async fn revenue_facts(
-        &self,
-        company: &CompanyId,
-        current: DayRange,
-        previous: Option<DayRange>,
-    ) -> Result<RevenueFacts, StoreError> {
-        // The three reads run side by side on pooled connections.
-        let (from, to) = match previous {
-            Some(p) => (current.from.min(p.from), current.to.max(p.to)),
-            None => (current.from, current.to),
-        };
-        let visitors_of = |range: Option<DayRange>| {
-            let company = company.clone();
-            self.read(move |conn| {
-                range.map(|r| block_on(sql::reports::visitors(&SqliteDb::reader(conn), &company, &r))).transpose()
+/// `sql`'s flows on this backend (see `store_impl`): reads on a pooled
+/// reader's blocking thread, writes on the writer thread, in its batch.
+macro_rules! read_db {
+    ($store:expr, $db:ident => $body:expr) => {
+        $store
+            .read(move |conn| {
+                let $db = &SqliteDb::reader(conn);
+                block_on(async { $body })
             })
-        };
-        let owned = company.clone();
-        let rows = self.read(move |conn| block_on(sql::reports::rollups(&SqliteDb::reader(conn), &owned, from, to)));
-        let ((rows, has_checkout_data), current_visitors, previous_visitors) =
-            tokio::try_join!(rows, visitors_of(previous.map(|_| current)), visitors_of(previous))?;
-        Ok(RevenueFacts {
-            rows,
-            current_visitors: current_visitors.unwrap_or_default(),
-            previous_visitors: previous_visitors.unwrap_or_default(),
-            has_checkout_data,
-        })
-    }
-
-    async fn company_overview(&self, company: &CompanyId) -> Result<Option<CompanyOverview>, StoreError> {
-        let company = company.clone();
-        self.read(move |conn| block_on(sql::reports::company_overview(&SqliteDb::reader(conn), &company))).await
-    }
-
-    async fn top_conversations(
-        &self,
-        company: &CompanyId,
-        range: DayRange,
-        filter: revtrace_core::report::Filter,
-        limit: u32,
-    ) -> Result<Vec<ConversationRow>, StoreError> {
-        let company = company.clone();
-        self.read(move |conn| {
-            block_on(sql::reports::top_conversations(&SqliteDb::reader(conn), &company, &range, &filter, limit))
-        })
-        .await
-    }
-
-    async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError> {
-        let (company, ticket_id) = (company.clone(), ticket_id.to_owned());
-        self.read(move |conn| block_on(sql::reports::ticket_revenue(&SqliteDb::reader(conn), &company, &ticket_id)))
             .await
-    }
+    };
+}
 
-    fn export(&self, company: &CompanyId, range: DayRange) -> ExportRows {
+macro_rules! write_db {
+    ($store:expr, $db:ident, $now:ident => $body:expr) => {
+        $store
+            .write_flow(move |conn, companies, $now| {
+                let $db = &SqliteDb::writer(conn, companies);
+                block_on(async { $body })
+            })
+            .await
+    };
+}
+
+impl_store!(SqliteStore);
+
+impl SqliteStore {
+    fn export_rows(&self, company: &CompanyId, range: DayRange) -> ExportRows {
         let (tx, rx) = mpsc::channel(4);
         let (pool, company) = (self.inner.readers.clone(), company.clone());
         tokio::task::spawn_blocking(move || {
@@ -319,87 +222,7 @@ impl Store for SqliteStore {
         rx
     }
 
-    async fn allowed_origins(&self, company: &CompanyId) -> Result<Vec<String>, StoreError> {
-        let company = company.clone();
-        self.read(move |conn| block_on(sql::admin::allowed_origins(&SqliteDb::reader(conn), &company))).await
-    }
-
-    async fn set_origins(
-        &self,
-        company: &CompanyId,
-        add: Vec<String>,
-        remove: Vec<String>,
-    ) -> Result<Vec<String>, StoreError> {
-        match self.write(Command::SetOrigins { company: company.clone(), add, remove }).await? {
-            Reply::Origins(list) => Ok(list),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
-        let shop = shop_domain.to_owned();
-        self.read(move |conn| block_on(sql::shopify::shop(&SqliteDb::reader(conn), &shop))).await
-    }
-
-    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError> {
-        match self.write(Command::ConnectShopify(connect)).await? {
-            Reply::Shop(shop) => Ok(shop),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn shopify_delivery(
-        &self,
-        company: &CompanyId,
-        delivery: ShopifyDelivery,
-    ) -> Result<DeliveryOutcome, StoreError> {
-        match self.write(Command::ShopifyDelivery { company: company.clone(), delivery }).await? {
-            Reply::Delivery(outcome) => Ok(outcome),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn privacy_export(
-        &self,
-        company: &CompanyId,
-        subject: PrivacySubject,
-    ) -> Result<Option<serde_json::Value>, StoreError> {
-        let company = company.clone();
-        self.read(move |conn| block_on(sql::privacy::export_subject(&SqliteDb::reader(conn), &company, subject))).await
-    }
-
-    async fn privacy_erase(&self, company: &CompanyId, fingerprint: &str) -> Result<String, StoreError> {
-        let command = Command::EraseFingerprint { company: company.clone(), fingerprint: fingerprint.to_owned() };
-        match self.write(command).await? {
-            Reply::Erased(token) => Ok(token),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn event_attribution(
-        &self,
-        company: &CompanyId,
-        event_id: &str,
-    ) -> Result<Option<AttributionReceipt>, StoreError> {
-        let (company, event_id) = (company.clone(), event_id.to_owned());
-        self.read(move |conn| block_on(sql::lookups::receipt(&SqliteDb::reader(conn), &company, &event_id))).await
-    }
-
-    async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError> {
-        match self.write(Command::CreateCompany(company)).await? {
-            Reply::Company(credentials) => Ok(credentials),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError> {
-        match self.write(Command::SetRates(rates)).await? {
-            Reply::Count(n) => Ok(n),
-            _ => Err(unexpected("ingest")),
-        }
-    }
-
-    async fn reattribute(
+    async fn run_reattribute(
         &self,
         options: ReattributeOptions,
         progress: Box<dyn Fn(Progress) + Send>,
@@ -413,13 +236,5 @@ impl Store for SqliteStore {
             reattribute::run(&read, &mut write, &options, &*progress, &*clock)
         })
         .await?
-    }
-
-    fn clock(&self) -> Arc<dyn crate::Clock> {
-        self.inner.clock.clone()
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(drop)?)).await
     }
 }

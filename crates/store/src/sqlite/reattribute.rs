@@ -1,21 +1,15 @@
 //! Replaying stored history through the same `revtrace_core::attribute` that
 //! ingest uses: after late data, or when a company's window changes.
 
-use std::collections::HashMap;
+use rusqlite::Connection;
 
-use revtrace_core::TicketHistory;
-use rusqlite::{Connection, params};
-
-use super::{apply::apply, history, run::rows};
+use super::{db::SqliteDb, history, run};
 use crate::{
     StoreError,
-    engine::reattribute::{self, Rewrite, StoredDecision, redecide},
+    engine::reattribute::{Replay, StoredDecision},
     model::{CompanyId, Progress, ReattributeOptions, ReattributeReport},
-    sql::args,
+    sql::{self, db::block_on, sqlite_text},
 };
-
-/// Rows rewritten per transaction, so a long replay never holds the write lock for long.
-const CHUNK: usize = 5_000;
 
 pub(super) fn run(
     read: &Connection,
@@ -24,70 +18,36 @@ pub(super) fn run(
     progress: &dyn Fn(Progress),
     clock: &dyn crate::Clock,
 ) -> Result<ReattributeReport, StoreError> {
-    let companies: Vec<CompanyId> = match &options.company {
-        Some(id) => {
-            history::company_settings(read, id)?;
-            vec![id.clone()]
-        }
-        None => read
-            .prepare("SELECT company_id FROM companies ORDER BY company_id")?
-            .query_map([], |r| r.get(0))?
-            .map(|id| id.map(CompanyId))
-            .collect::<Result<_, _>>()?,
-    };
-    let total: i64 = match &options.company {
-        Some(id) => read.query_row("SELECT count(*) FROM events WHERE company_id = ?1", params![id.0], |r| r.get(0))?,
-        None => read.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?,
-    };
-    let total = total.max(0) as u64;
+    let reader = SqliteDb::reader(read);
+    let (companies, total) = block_on(sql::reattribute::scope(&reader, options))?;
     let mut report = ReattributeReport { dry_run: options.dry_run, ..Default::default() };
     for company in &companies {
-        if let (Some(window_ms), false) = (options.window_ms, options.dry_run) {
-            write
-                .execute("UPDATE companies SET window_ms = ?1 WHERE company_id = ?2", params![window_ms, company.0])?;
+        if let Some(batch) = sql::reattribute::set_window(company, options) {
+            run::exec(write, batch)?;
         }
-        let window_ms = match options.window_ms {
-            Some(w) => w,
-            None => history::company_settings(read, company)?.window_ms,
-        };
+        let window_ms = block_on(sql::reattribute::window(&reader, company, options))?;
         let tickets = history::all_by_fingerprint(read, company)?;
-        replay_company(
-            read,
-            write,
-            company,
-            window_ms,
-            &tickets,
-            options.dry_run,
-            &mut report,
-            total,
-            progress,
-            clock,
-        )?;
+        let mut replay = Replay { tickets: &tickets, window_ms, dry_run: options.dry_run, total, pending: Vec::new() };
+        replay_company(read, write, company, &mut replay, &mut report, progress, clock)?;
         report.companies += 1;
     }
     progress(Progress { done: report.events, total });
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Scans the company's events from the read connection (zero-copy rows) and
+/// writes each chunk of changes on the write connection, one transaction each.
 fn replay_company(
     read: &Connection,
     write: &mut Connection,
     company: &CompanyId,
-    window_ms: i64,
-    tickets: &HashMap<String, Vec<TicketHistory>>,
-    dry_run: bool,
+    replay: &mut Replay<'_>,
     report: &mut ReattributeReport,
-    total: u64,
     progress: &dyn Fn(Progress),
     clock: &dyn crate::Clock,
 ) -> Result<(), StoreError> {
-    let mut stmt = read.prepare(
-        "SELECT event_pk, occurred_at_ms, user_fingerprint, user_faq_fingerprint, reason, ticket_id, candidates, window_ms
-         FROM events WHERE company_id = ?1 ORDER BY occurred_at_ms, event_pk",
-    )?;
-    let mut rows = stmt.query(params![company.0])?;
-    let mut pending: Vec<Rewrite> = Vec::with_capacity(CHUNK);
+    let mut stmt = read.prepare(sqlite_text(sql::reattribute::EVENTS))?;
+    let mut rows = stmt.query(rusqlite::params![company.0])?;
     while let Some(r) = rows.next()? {
         let stored = StoredDecision {
             event_pk: r.get(0)?,
@@ -99,38 +59,26 @@ fn replay_company(
             candidates: r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?,
             window_ms: r.get(7)?,
         };
-        pending.extend(redecide(stored, tickets, window_ms, report)?);
-        if pending.len() >= CHUNK {
-            flush(write, company, &mut pending, window_ms, dry_run, clock.now_ms())?;
-        }
-        if report.events.is_multiple_of(10_000) {
-            progress(Progress { done: report.events, total });
+        if replay.event(stored, report, progress)? {
+            flush(write, company, replay, clock)?;
         }
     }
-    flush(write, company, &mut pending, window_ms, dry_run, clock.now_ms())
+    flush(write, company, replay, clock)
 }
 
 fn flush(
     write: &mut Connection,
     company: &CompanyId,
-    pending: &mut Vec<Rewrite>,
-    window_ms: i64,
-    dry_run: bool,
-    now: i64,
+    replay: &mut Replay<'_>,
+    clock: &dyn crate::Clock,
 ) -> Result<(), StoreError> {
-    if dry_run || pending.is_empty() {
-        pending.clear();
+    let chunk = replay.take();
+    if chunk.is_empty() {
         return Ok(());
     }
     let tx = write.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for w in pending.drain(..) {
-        // The event leaves its old rollup row for its new one in the same
-        // transaction, so reports stay consistent throughout.
-        let found = rows(&tx, reattribute::ROLLUP_OF, args![w.event_pk])?;
-        let row = found.first().ok_or_else(|| StoreError::Corrupt(format!("event {} vanished", w.event_pk)))?;
-        let (was, contribution) = reattribute::rollup_of(row)?;
-        apply(&tx, company, reattribute::rewrite(w, was, contribution, window_ms, now), now)?;
-    }
+    let now = clock.now_ms();
+    block_on(sql::reattribute::rewrite_chunk(&SqliteDb::reader(&tx), company, &chunk, replay.window_ms, now))?;
     tx.commit()?;
     Ok(())
 }

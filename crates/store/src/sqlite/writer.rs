@@ -7,43 +7,31 @@
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{db::SqliteDb, history::Companies, ingest, syncer::Answers};
+use super::{db::SqliteDb, history::Companies, syncer::Answers};
 use crate::sql::{self, db::block_on};
 use crate::{
     StoreError,
-    model::{
-        CompanyCredentials, CompanyId, CompanyKeys, DeliveryOutcome, IdempotencyKey, KeyChange, NewCompany, Product,
-        RateInput, ShopifyConnect, ShopifyDelivery, ShopifyStore,
-    },
+    model::{CompanyId, IdempotencyKey},
     rows::Ingested,
 };
 
 /// At most this many calls share one transaction.
 const MAX_BATCH: usize = 1024;
 
+/// A flow of `sql` to run on the writer's connection: its result, boxed.
+pub(super) type Flow =
+    Box<dyn FnOnce(&Connection, &mut Companies, i64) -> Result<Box<dyn std::any::Any + Send>, StoreError> + Send>;
+
 pub(super) enum Command {
     Ingest { company: CompanyId, idempotency: Option<IdempotencyKey>, call: Call },
-    CreateCompany(NewCompany),
-    SetRates(Vec<RateInput>),
-    UpsertProducts { company: CompanyId, products: Vec<Product> },
-    ConnectShopify(ShopifyConnect),
-    ShopifyDelivery { company: CompanyId, delivery: ShopifyDelivery },
-    EraseFingerprint { company: CompanyId, fingerprint: String },
-    SetOrigins { company: CompanyId, add: Vec<String>, remove: Vec<String> },
-    Keys { company: CompanyId, change: KeyChange },
+    Flow(Flow),
 }
 
 pub(super) use crate::rows::Call;
 
 pub(super) enum Reply {
     Ingested(Ingested),
-    Company(CompanyCredentials),
-    Count(u64),
-    Shop(ShopifyStore),
-    Delivery(DeliveryOutcome),
-    Erased(String),
-    Origins(Vec<String>),
-    Keys(CompanyKeys),
+    Flow(Box<dyn std::any::Any + Send>),
 }
 
 pub(super) struct Job {
@@ -168,35 +156,9 @@ fn commit(
 fn execute(conn: &Connection, companies: &mut Companies, command: Command, now: i64) -> Result<Reply, StoreError> {
     match command {
         Command::Ingest { company, idempotency, call } => {
-            ingest::call(conn, companies, &company, idempotency, call, now).map(Reply::Ingested)
-        }
-        Command::CreateCompany(company) => {
-            block_on(sql::admin::add_company(&SqliteDb::reader(conn), &company, now)).map(Reply::Company)
-        }
-        Command::SetRates(rates) => {
-            block_on(sql::admin::store_rates(&SqliteDb::reader(conn), &rates)).map(Reply::Count)
-        }
-        Command::UpsertProducts { company, products } => {
             let db = SqliteDb::writer(conn, companies);
-            block_on(sql::admin::store_products(&db, &company, &products, now)).map(Reply::Count)
+            block_on(sql::ingest::call(&db, &company, idempotency.as_ref(), &call, now)).map(Reply::Ingested)
         }
-        Command::ConnectShopify(connect) => {
-            block_on(sql::shopify::connect_shop(&SqliteDb::writer(conn, companies), &connect, now)).map(Reply::Shop)
-        }
-        Command::ShopifyDelivery { company, delivery } => {
-            let db = SqliteDb::writer(conn, companies);
-            block_on(sql::shopify::deliver(&db, &company, &delivery, now)).map(Reply::Delivery)
-        }
-        Command::Keys { company, change } => {
-            block_on(sql::admin::change(&SqliteDb::reader(conn), &company, &change, now)).map(Reply::Keys)
-        }
-        Command::SetOrigins { company, add, remove } => {
-            let db = SqliteDb::writer(conn, companies);
-            block_on(sql::admin::change_origins(&db, &company, &add, &remove)).map(Reply::Origins)
-        }
-        Command::EraseFingerprint { company, fingerprint } => {
-            let db = SqliteDb::writer(conn, companies);
-            block_on(sql::privacy::erase_on_request(&db, &company, &fingerprint, now)).map(Reply::Erased)
-        }
+        Command::Flow(flow) => flow(conn, companies, now).map(Reply::Flow),
     }
 }
