@@ -37,6 +37,7 @@ fn pipeline(batch: Batch) -> Pipeline {
 impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
     type Row = Row;
     const DIALECT: Dialect = Dialect::Postgres;
+    const LOCKS: bool = true;
 
     async fn rows(&self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>, StoreError> {
         super::rows(self.0, sql, args).await
@@ -44,6 +45,13 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
 
     async fn all(&self, batch: Batch) -> Result<Vec<Vec<Row>>, StoreError> {
         pipeline(batch).run(self.0).await
+    }
+
+    async fn changes(&self, sql: &'static str, args: Vec<Arg>) -> Result<u64, StoreError> {
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+        let statement = self.0.prepare_cached(sql).await?;
+        Ok(self.0.execute(&statement, &params).await?)
     }
 
     async fn exec(&self, batch: Batch) -> Result<(), StoreError> {

@@ -19,11 +19,16 @@ pub(crate) enum Dialect {
 pub(crate) trait Db {
     type Row: Cells;
     const DIALECT: Dialect;
+    /// Whether `lock` does anything: flows skip naming locks a backend
+    /// does not take (SQLite's single writer).
+    const LOCKS: bool;
 
     /// Every row of one query.
     async fn rows(&self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Self::Row>, StoreError>;
     /// Every row of each query of a batch (PostgreSQL: one round trip).
     async fn all(&self, batch: Batch) -> Result<Vec<Vec<Self::Row>>, StoreError>;
+    /// One statement that answers no rows; how many rows it changed.
+    async fn changes(&self, sql: &'static str, args: Vec<Arg>) -> Result<u64, StoreError>;
     /// Statements that answer no rows, in order.
     async fn exec(&self, batch: Batch) -> Result<(), StoreError>;
     /// Holds these keys until the transaction ends (SQLite's single writer

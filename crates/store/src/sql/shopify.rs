@@ -83,11 +83,11 @@ pub(crate) fn connect(c: &ShopifyConnect, now_ms: i64) -> Batch {
     batch
 }
 
-/// A delivery's row; a row (the delivery is new) or none (a repeat).
+/// A delivery's row: one row changed (the delivery is new) or none (a repeat).
 pub(crate) fn record_delivery(d: &ShopifyDelivery, now_ms: i64) -> (&'static str, Vec<Arg>) {
     (
         "INSERT INTO shopify_deliveries (shop_domain, webhook_id, topic, outcome, received_at_ms)
-         VALUES ($1, $2, $3, '', $4) ON CONFLICT (shop_domain, webhook_id) DO NOTHING RETURNING webhook_id",
+         VALUES ($1, $2, $3, '', $4) ON CONFLICT (shop_domain, webhook_id) DO NOTHING",
         args![d.shop_domain.clone(), d.webhook_id.clone(), d.topic.clone(), now_ms],
     )
 }
@@ -172,7 +172,7 @@ pub(crate) async fn deliver<D: Db>(
     now_ms: i64,
 ) -> Result<DeliveryOutcome, StoreError> {
     let (sql, args) = record_delivery(d, now_ms);
-    if db.rows(sql, args).await?.is_empty() {
+    if db.changes(sql, args).await? == 0 {
         return Ok(DeliveryOutcome::status("duplicate"));
     }
     let shop = d.shop_domain.as_str();

@@ -22,7 +22,8 @@ pub(crate) trait Sink {
     fn count_visitor(&mut self, day: String, flags: VisitorFlags, delta: i64) -> Result<(), StoreError>;
     /// Sets a multi-day visitor's flags on a day of the mirror.
     fn mirror(&mut self, fingerprint: String, day: String, flags: VisitorFlags) -> Result<(), StoreError>;
-    /// Stores the line items of the order just written.
+    /// Stores the line items of the order written by the statement just
+    /// before (SQLite reads its row id from the connection).
     fn line_items(&mut self, event_id: String, items: Vec<NewLineItem>) -> Result<(), StoreError>;
 }
 

@@ -37,11 +37,10 @@ impl Sink for Writer<'_> {
         rollups::mirror_day(self.conn, self.company, &day, id, flags)
     }
 
-    fn line_items(&mut self, event_id: String, items: Vec<NewLineItem>) -> Result<(), StoreError> {
-        let event_pk: i64 = self
-            .conn
-            .prepare_cached("SELECT event_pk FROM events WHERE event_id = ?1")?
-            .query_row(params![event_id], |r| r.get(0))?;
+    fn line_items(&mut self, _event_id: String, items: Vec<NewLineItem>) -> Result<(), StoreError> {
+        // The event row is the last this connection inserted (`writes`
+        // stores an order's lines right after it).
+        let event_pk = self.conn.last_insert_rowid();
         let mut insert = self.conn.prepare_cached(
             "INSERT INTO line_items (event_pk, position, product_id, variant_id, sku, title, quantity, unit_price)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -36,6 +36,7 @@ impl<'c> SqliteDb<'c> {
 impl Db for SqliteDb<'_> {
     type Row = SqliteRow;
     const DIALECT: Dialect = Dialect::Sqlite;
+    const LOCKS: bool = false;
 
     async fn rows(&self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<SqliteRow>, StoreError> {
         run::rows(self.conn, sql, args)
@@ -43,6 +44,11 @@ impl Db for SqliteDb<'_> {
 
     async fn all(&self, batch: Batch) -> Result<Vec<Vec<SqliteRow>>, StoreError> {
         run::all(self.conn, batch)
+    }
+
+    async fn changes(&self, sql: &'static str, args: Vec<Arg>) -> Result<u64, StoreError> {
+        Ok(self.conn.prepare_cached(crate::sql::sqlite_text(sql))?.execute(rusqlite::params_from_iter(args.iter()))?
+            as u64)
     }
 
     async fn exec(&self, batch: Batch) -> Result<(), StoreError> {
