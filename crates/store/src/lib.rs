@@ -132,10 +132,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<String>, StoreError>;
 
     /// A connected Shopify shop, with its live webhook secrets.
-    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError>;
+    async fn shopify_store(&self, shop_domain: &str) -> Result<Option<ShopifyShop>, StoreError>;
 
     /// Connects a shop (or updates it, adding a secret for rotation).
-    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyStore, StoreError>;
+    async fn connect_shopify(&self, connect: ShopifyConnect) -> Result<ShopifyShop, StoreError>;
 
     /// Records a verified delivery and does what its topic asks, once per
     /// (shop, webhook id).

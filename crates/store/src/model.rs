@@ -520,7 +520,7 @@ impl RevenueBasis {
 
 /// A connected Shopify shop.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ShopifyStore {
+pub struct ShopifyShop {
     pub shop_domain: String,
     pub company_id: CompanyId,
     pub ai_profile_id: String,
@@ -530,9 +530,9 @@ pub struct ShopifyStore {
     pub secrets: Vec<String>,
 }
 
-impl std::fmt::Debug for ShopifyStore {
+impl std::fmt::Debug for ShopifyShop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShopifyStore")
+        f.debug_struct("ShopifyShop")
             .field("shop_domain", &self.shop_domain)
             .field("company_id", &self.company_id)
             .field("ai_profile_id", &self.ai_profile_id)

@@ -1,15 +1,15 @@
-//! Backend-neutral shapes of what the stores write and answer: which rollup
-//! row an event counts in, a visitor's day flags, a stored ingest answer, a
-//! currency rate. Both backends build and read them the same way.
+//! Shapes the engine, the statements and both backends share: the rollup
+//! row an event counts in and what it adds, a visitor's day flags, an ingest
+//! call and its answer, a currency rate, an event's kind columns. No rules
+//! live here (they are in `engine`).
 
-use revtrace_core::{Candidate, Channel, MessageFact, Multiplier, UsdTotal, classify, qualifies, time::to_rfc3339};
+use revtrace_core::Multiplier;
 use rust_decimal::Decimal;
 
 use crate::{
-    Rejection, StoreError,
+    StoreError,
     model::{
-        CandidateView, CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput, RefundReceipt,
-        TicketEvent, TicketInput, TicketRevenue, TicketSummary, TicketTotals,
+        CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput, RefundReceipt, TicketInput, TicketSummary,
     },
 };
 
@@ -203,96 +203,6 @@ impl Call {
     }
 }
 
-/// A stored decision's candidates as its receipt shows them.
-pub(crate) fn candidate_views(candidates: Vec<Candidate>, winning_ticket: Option<&str>) -> Vec<CandidateView> {
-    candidates
-        .into_iter()
-        .map(|c| CandidateView {
-            winner: winning_ticket == Some(c.ticket_id.as_str()),
-            ticket_id: c.ticket_id,
-            fingerprint: c.fingerprint,
-            message_source: c.message_source,
-            first_message_at: to_rfc3339(c.first_message_at_ms),
-            last_touch_at: to_rfc3339(c.last_touch_at_ms),
-            distance_ms: c.distance_ms,
-            qualifies: c.qualifies,
-            in_window: c.in_window,
-        })
-        .collect()
-}
-
-/// A conversation's identity, for its revenue page.
-pub(crate) struct TicketFacts {
-    pub ticket_id: String,
-    pub ai_profile_id: String,
-    pub channel: Channel,
-    pub fingerprint: String,
-}
-
-/// The totals of a conversation's attributed events (test events shown but
-/// not counted), summed as the events are read.
-#[derive(Default)]
-pub(crate) struct TicketTally {
-    checkout: UsdTotal,
-    refunded: UsdTotal,
-    cart: UsdTotal,
-    products: i64,
-    orders: i64,
-    counted: i64,
-    unconverted: i64,
-}
-
-impl TicketTally {
-    pub fn add(
-        &mut self,
-        is_test: bool,
-        is_checkout: bool,
-        usd: Option<i64>,
-        refunded_cents: i64,
-        quantity: Option<i64>,
-    ) {
-        if is_test {
-            return;
-        }
-        self.counted += 1;
-        self.unconverted += i64::from(usd.is_none());
-        if is_checkout {
-            self.orders += 1;
-            self.checkout.add(usd.unwrap_or_default());
-            self.refunded.add(refunded_cents);
-        } else {
-            self.cart.add(usd.unwrap_or_default());
-            self.products += quantity.unwrap_or_default();
-        }
-    }
-
-    pub fn revenue(self, t: TicketFacts, messages: &[MessageFact], events: Vec<TicketEvent>) -> TicketRevenue {
-        let usd = |cents: UsdTotal| cents.to_string();
-        TicketRevenue {
-            ticket_id: t.ticket_id,
-            ai_profile_id: t.ai_profile_id,
-            channel: t.channel,
-            fingerprint: t.fingerprint,
-            message_source: classify(t.channel, messages),
-            qualifies: qualifies(messages, i64::MAX),
-            first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
-            last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
-            messages: messages.len() as i64,
-            events,
-            totals: TicketTotals {
-                checkout_revenue_usd: usd(self.checkout),
-                refunds_usd: usd(self.refunded),
-                net_checkout_revenue_usd: usd(self.checkout - self.refunded),
-                orders: self.orders,
-                cart_gmv_usd: usd(self.cart),
-                products_in_cart: self.products,
-                events: self.counted,
-                unconverted_events: self.unconverted,
-            },
-        }
-    }
-}
-
 /// The event columns that depend on its kind.
 pub(crate) struct EventColumns<'a> {
     pub cart_type: &'static str,
@@ -327,24 +237,5 @@ impl<'a> EventColumns<'a> {
                 cart_token: None,
             },
         }
-    }
-}
-
-/// Which stored secret key a change names, by prefix: exactly one must match,
-/// and the last live key is never revoked (the company would lose its reads).
-pub(crate) fn key_named(
-    keys: &[crate::model::SecretKeyInfo],
-    prefix: &str,
-    revoking: bool,
-) -> Result<String, Rejection> {
-    let matching: Vec<&crate::model::SecretKeyInfo> = keys.iter().filter(|k| k.prefix.starts_with(prefix)).collect();
-    match matching.as_slice() {
-        [] => Err(Rejection::Invalid(format!("no secret key of this company starts with {prefix:?}"))),
-        [one] if revoking && keys.len() == 1 => Err(Rejection::Invalid(format!(
-            "{} is the company's only secret key; add another first (revtrace company keys add)",
-            one.prefix
-        ))),
-        [one] => Ok(one.prefix.clone()),
-        _ => Err(Rejection::Invalid(format!("several secret keys start with {prefix:?}; give more of it"))),
     }
 }

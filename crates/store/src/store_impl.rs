@@ -183,7 +183,7 @@ macro_rules! impl_store {
                 write_db!(self, db, _now => $crate::sql::admin::change_origins(db, &company, &add, &remove).await)
             }
 
-            async fn shopify_store(&self, shop_domain: &str) -> Result<Option<$crate::ShopifyStore>, $crate::StoreError> {
+            async fn shopify_store(&self, shop_domain: &str) -> Result<Option<$crate::ShopifyShop>, $crate::StoreError> {
                 let shop = shop_domain.to_owned();
                 read_db!(self, db => $crate::sql::shopify::shop(db, &shop).await)
             }
@@ -191,7 +191,7 @@ macro_rules! impl_store {
             async fn connect_shopify(
                 &self,
                 connect: $crate::ShopifyConnect,
-            ) -> Result<$crate::ShopifyStore, $crate::StoreError> {
+            ) -> Result<$crate::ShopifyShop, $crate::StoreError> {
                 write_db!(self, db, now => $crate::sql::shopify::connect_shop(db, &connect, now).await)
             }
 

@@ -5,7 +5,7 @@ use revtrace_core::Fingerprint;
 
 use crate::{
     Rejection, StoreError,
-    model::{DeliveryOutcome, EventReceipt, RefundReceipt, ShopifyConnect, ShopifyOrder, ShopifyStore},
+    model::{DeliveryOutcome, EventReceipt, RefundReceipt, ShopifyConnect, ShopifyOrder, ShopifyShop},
 };
 
 /// The order's fingerprint, by the first source that has one: the cart
@@ -22,7 +22,7 @@ pub(crate) fn fingerprint(order: &ShopifyOrder, recorded: Option<String>) -> Opt
 }
 
 /// A shop belongs to one company: connecting it to another is refused.
-pub(crate) fn may_connect(existing: Option<&ShopifyStore>, c: &ShopifyConnect) -> Result<(), Rejection> {
+pub(crate) fn may_connect(existing: Option<&ShopifyShop>, c: &ShopifyConnect) -> Result<(), Rejection> {
     match existing {
         Some(shop) if shop.company_id != c.company => Err(Rejection::Invalid(format!(
             "{} is connected to company {}; disconnect it there first",

@@ -8,7 +8,6 @@
 
 mod apply;
 mod db;
-mod history;
 pub mod import;
 mod migrate;
 mod pipeline;
@@ -17,6 +16,7 @@ mod reports;
 mod rollups;
 #[doc(hidden)]
 pub mod scratch;
+mod settings;
 
 use std::sync::Arc;
 

@@ -3,10 +3,14 @@
 //! from one snapshot, and changed decisions are written in chunks, each chunk
 //! one transaction that moves its events between rollup rows.
 
+use std::collections::HashMap;
+
+use deadpool_postgres::GenericClient;
 use futures_util::{StreamExt, pin_mut};
+use revtrace_core::TicketHistory;
 use tokio_postgres::types::ToSql;
 
-use super::{PgStore, db::PgDb, history, in_transaction};
+use super::{PgStore, db::PgDb, in_transaction};
 use crate::{
     StoreError,
     engine::reattribute::{Replay, StoredDecision},
@@ -27,7 +31,7 @@ pub(super) async fn run(
             in_transaction!(store, |tx| PgDb(&tx).exec(batch.clone()).await)?;
         }
         let window_ms = sql::reattribute::window(&PgDb(&reader), company, options).await?;
-        let tickets = history::all_by_fingerprint(&reader, company).await?;
+        let tickets = all_by_fingerprint(&reader, company).await?;
         let mut replay = Replay { tickets: &tickets, window_ms, dry_run: options.dry_run, total, pending: Vec::new() };
         replay_company(store, &mut reader, company, &mut replay, &mut report, progress).await?;
         report.companies += 1;
@@ -77,4 +81,20 @@ async fn flush(store: &PgStore, company: &CompanyId, replay: &mut Replay<'_>) ->
     }
     let (window_ms, now) = (replay.window_ms, store.inner.clock.now_ms());
     in_transaction!(store, |tx| sql::reattribute::rewrite_chunk(&PgDb(&tx), company, &chunk, window_ms, now).await)
+}
+
+/// Every ticket of a company with all its messages, grouped by fingerprint
+/// (the replay path: one pass instead of a look-up per event).
+pub(super) async fn all_by_fingerprint(
+    c: &impl GenericClient,
+    company: &CompanyId,
+) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
+    let mut histories = crate::sql::reads::AllHistories::default();
+    for r in &super::all(c, crate::sql::reads::ALL_TICKETS, &[&company.0]).await? {
+        histories.ticket(r)?;
+    }
+    for r in &super::all(c, crate::sql::reads::ALL_MESSAGES, &[&company.0]).await? {
+        histories.message(r)?;
+    }
+    Ok(histories.by_fingerprint())
 }

@@ -5,7 +5,7 @@ use futures_util::{StreamExt, pin_mut};
 use revtrace_core::report::DayRange;
 use tokio::sync::mpsc;
 
-use super::history;
+use super::settings;
 use crate::{
     StoreError,
     model::{CompanyId, ExportRow},
@@ -28,7 +28,7 @@ pub(super) async fn export(
         .read_only(true)
         .start()
         .await?;
-    let settings = history::company_settings(&tx, company).await?;
+    let settings = settings::company_settings(&tx, company).await?;
     let args = reports::export_args(company, &settings.timezone, range);
     let rows = tx.query_raw(reports::EXPORT, args.iter()).await?;
     pin_mut!(rows);

@@ -4,12 +4,12 @@
 //! transaction.
 
 use super::{Arg, Cells, args, reads::Batch};
+use crate::Rejection;
 use crate::{
     StoreError,
     clock::time_ordered_id,
     keys::{random_token, sha256_hex},
     model::{CompanyCredentials, CompanyId, KeyChange, NewCompany, Product, RateInput, SecretKeyInfo},
-    rows::key_named,
 };
 
 /// PostgreSQL keeps rates as `integer`; a rate past it is as good as none.
@@ -249,4 +249,23 @@ pub(crate) async fn change_origins<D: Db>(
     known(db, company).await?;
     db.exec(set_origins(company, add, remove)).await?;
     allowed_origins(db, company).await
+}
+
+/// Which stored secret key a change names, by prefix: exactly one must match,
+/// and the last live key is never revoked (the company would lose its reads).
+pub(crate) fn key_named(
+    keys: &[crate::model::SecretKeyInfo],
+    prefix: &str,
+    revoking: bool,
+) -> Result<String, Rejection> {
+    let matching: Vec<&crate::model::SecretKeyInfo> = keys.iter().filter(|k| k.prefix.starts_with(prefix)).collect();
+    match matching.as_slice() {
+        [] => Err(Rejection::Invalid(format!("no secret key of this company starts with {prefix:?}"))),
+        [one] if revoking && keys.len() == 1 => Err(Rejection::Invalid(format!(
+            "{} is the company's only secret key; add another first (revtrace company keys add)",
+            one.prefix
+        ))),
+        [one] => Ok(one.prefix.clone()),
+        _ => Err(Rejection::Invalid(format!("several secret keys start with {prefix:?}; give more of it"))),
+    }
 }

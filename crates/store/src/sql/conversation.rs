@@ -2,13 +2,12 @@
 //! its messages, its attributed events, their line items) and the fold of
 //! their rows, whichever backend ran them.
 
-use revtrace_core::{Channel, UsdCents, time::to_rfc3339};
+use revtrace_core::{Channel, MessageFact, UsdCents, UsdTotal, classify, qualifies, time::to_rfc3339};
 
 use super::{Cells, args, reads::Batch};
 use crate::{
     StoreError,
-    model::{CompanyId, ProductView, SourceCategory, TicketEvent, TicketRevenue},
-    rows::{TicketFacts, TicketTally},
+    model::{CompanyId, ProductView, SourceCategory, TicketEvent, TicketRevenue, TicketTotals},
 };
 
 /// Where the page's rows come back.
@@ -124,4 +123,76 @@ pub(crate) fn fold<R: Cells>(
         });
     }
     Ok(Some(tally.revenue(facts, &messages, events)))
+}
+
+/// A conversation's identity, for its revenue page.
+pub(crate) struct TicketFacts {
+    pub ticket_id: String,
+    pub ai_profile_id: String,
+    pub channel: Channel,
+    pub fingerprint: String,
+}
+
+/// The totals of a conversation's attributed events (test events shown but
+/// not counted), summed as the events are read.
+#[derive(Default)]
+pub(crate) struct TicketTally {
+    checkout: UsdTotal,
+    refunded: UsdTotal,
+    cart: UsdTotal,
+    products: i64,
+    orders: i64,
+    counted: i64,
+    unconverted: i64,
+}
+
+impl TicketTally {
+    pub fn add(
+        &mut self,
+        is_test: bool,
+        is_checkout: bool,
+        usd: Option<i64>,
+        refunded_cents: i64,
+        quantity: Option<i64>,
+    ) {
+        if is_test {
+            return;
+        }
+        self.counted += 1;
+        self.unconverted += i64::from(usd.is_none());
+        if is_checkout {
+            self.orders += 1;
+            self.checkout.add(usd.unwrap_or_default());
+            self.refunded.add(refunded_cents);
+        } else {
+            self.cart.add(usd.unwrap_or_default());
+            self.products += quantity.unwrap_or_default();
+        }
+    }
+
+    pub fn revenue(self, t: TicketFacts, messages: &[MessageFact], events: Vec<TicketEvent>) -> TicketRevenue {
+        let usd = |cents: UsdTotal| cents.to_string();
+        TicketRevenue {
+            ticket_id: t.ticket_id,
+            ai_profile_id: t.ai_profile_id,
+            channel: t.channel,
+            fingerprint: t.fingerprint,
+            message_source: classify(t.channel, messages),
+            qualifies: qualifies(messages, i64::MAX),
+            first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
+            last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
+            messages: messages.len() as i64,
+            events,
+            totals: TicketTotals {
+                checkout_revenue_usd: usd(self.checkout),
+                refunds_usd: usd(self.refunded),
+                net_checkout_revenue_usd: usd(self.checkout - self.refunded),
+                orders: self.orders,
+                cart_gmv_usd: usd(self.cart),
+                products_in_cart: self.products,
+                events: self.counted,
+                unconverted_events: self.unconverted,
+            },
+        }
+    }
 }

@@ -7,8 +7,7 @@ use super::{Arg, Cells, args};
 use crate::{
     StoreError,
     keys::sha256_hex,
-    model::{AttributionReceipt, CompanyId, KeyKind, Principal, SourceCategory},
-    rows::candidate_views,
+    model::{AttributionReceipt, CandidateView, CompanyId, KeyKind, Principal, SourceCategory},
 };
 
 /// The query that finds a key's company, and which kind of key it is.
@@ -102,4 +101,22 @@ pub(crate) async fn receipt<D: super::db::Db>(
 ) -> Result<Option<AttributionReceipt>, StoreError> {
     let (sql, args) = attribution_query(company, event_id);
     attribution(&db.rows(sql, args).await?)
+}
+
+/// A stored decision's candidates as its receipt shows them.
+pub(crate) fn candidate_views(candidates: Vec<Candidate>, winning_ticket: Option<&str>) -> Vec<CandidateView> {
+    candidates
+        .into_iter()
+        .map(|c| CandidateView {
+            winner: winning_ticket == Some(c.ticket_id.as_str()),
+            ticket_id: c.ticket_id,
+            fingerprint: c.fingerprint,
+            message_source: c.message_source,
+            first_message_at: to_rfc3339(c.first_message_at_ms),
+            last_touch_at: to_rfc3339(c.last_touch_at_ms),
+            distance_ms: c.distance_ms,
+            qualifies: c.qualifies,
+            in_window: c.in_window,
+        })
+        .collect()
 }

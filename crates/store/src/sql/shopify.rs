@@ -4,7 +4,7 @@
 use super::{Arg, Cells, args, reads::Batch};
 use crate::{
     StoreError,
-    model::{CompanyId, RevenueBasis, ShopifyConnect, ShopifyDelivery, ShopifyStore},
+    model::{CompanyId, RevenueBasis, ShopifyConnect, ShopifyDelivery, ShopifyShop},
 };
 
 /// Secrets kept per shop: the newest and the one before (rotation).
@@ -33,12 +33,12 @@ pub(crate) fn store<R: Cells>(
     shop_domain: &str,
     rows: &[Vec<R>],
     ix: &StoreReads,
-) -> Result<Option<ShopifyStore>, StoreError> {
+) -> Result<Option<ShopifyShop>, StoreError> {
     let Some(r) = rows[ix.shop].first() else {
         return Ok(None);
     };
     let basis = r.text(3)?;
-    Ok(Some(ShopifyStore {
+    Ok(Some(ShopifyShop {
         shop_domain: shop_domain.to_owned(),
         company_id: CompanyId(r.text(0)?),
         ai_profile_id: r.text(1)?,
@@ -148,14 +148,14 @@ use crate::{
 };
 
 /// A connected shop with its live secrets.
-pub(crate) async fn shop<D: Db>(db: &D, shop_domain: &str) -> Result<Option<ShopifyStore>, StoreError> {
+pub(crate) async fn shop<D: Db>(db: &D, shop_domain: &str) -> Result<Option<ShopifyShop>, StoreError> {
     let mut batch = Batch::default();
     let ix = push_store(&mut batch, shop_domain);
     store(shop_domain, &db.all(batch).await?, &ix)
 }
 
 /// Connects a shop to a company (or changes its settings) with a new secret.
-pub(crate) async fn connect_shop<D: Db>(db: &D, c: &ShopifyConnect, now_ms: i64) -> Result<ShopifyStore, StoreError> {
+pub(crate) async fn connect_shop<D: Db>(db: &D, c: &ShopifyConnect, now_ms: i64) -> Result<ShopifyShop, StoreError> {
     super::reads::settings(&db.rows(super::reads::SETTINGS, args![c.company.0.clone()]).await?, &c.company)?;
     db.lock(&[shop_lock(&c.shop_domain)]).await?;
     engine::shopify::may_connect(shop(db, &c.shop_domain).await?.as_ref(), c)?;

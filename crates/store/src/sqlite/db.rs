@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::{apply, history::Companies, run};
+use super::{apply, run, settings::Companies};
 use crate::{
     StoreError,
     engine::Write,

@@ -5,12 +5,12 @@
 mod apply;
 mod checkpoint;
 mod db;
-mod history;
 mod migrate;
 mod reattribute;
 mod reports;
 mod rollups;
 mod run;
+mod settings;
 mod syncer;
 mod writer;
 
@@ -125,7 +125,7 @@ impl SqliteStore {
     /// call's savepoint), with the batch's settings cache and time.
     async fn write_flow<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection, &mut history::Companies, i64) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&Connection, &mut settings::Companies, i64) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let flow: writer::Flow = Box::new(move |conn, companies, now| {
             f(conn, companies, now).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>)

@@ -1,9 +1,12 @@
 //! Replaying stored history through the same `revtrace_core::attribute` that
 //! ingest uses: after late data, or when a company's window changes.
 
+use std::collections::HashMap;
+
+use revtrace_core::TicketHistory;
 use rusqlite::Connection;
 
-use super::{db::SqliteDb, history, run};
+use super::{db::SqliteDb, run};
 use crate::{
     StoreError,
     engine::reattribute::{Replay, StoredDecision},
@@ -26,7 +29,7 @@ pub(super) fn run(
             run::exec(write, batch)?;
         }
         let window_ms = block_on(sql::reattribute::window(&reader, company, options))?;
-        let tickets = history::all_by_fingerprint(read, company)?;
+        let tickets = all_by_fingerprint(read, company)?;
         let mut replay = Replay { tickets: &tickets, window_ms, dry_run: options.dry_run, total, pending: Vec::new() };
         replay_company(read, write, company, &mut replay, &mut report, progress, clock)?;
         report.companies += 1;
@@ -81,4 +84,25 @@ fn flush(
     block_on(sql::reattribute::rewrite_chunk(&SqliteDb::reader(&tx), company, &chunk, replay.window_ms, now))?;
     tx.commit()?;
     Ok(())
+}
+
+/// Every ticket of a company with all its messages, grouped by fingerprint
+/// (the replay path: one pass instead of a look-up per event).
+pub(super) fn all_by_fingerprint(
+    conn: &Connection,
+    company: &CompanyId,
+) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
+    // Mapped row by row as SQLite steps: a large history is never held twice.
+    let mut all = crate::sql::reads::AllHistories::default();
+    let mut tickets = conn.prepare(sqlite_text(crate::sql::reads::ALL_TICKETS))?;
+    let mut rows = tickets.query(rusqlite::params![company.0])?;
+    while let Some(r) = rows.next()? {
+        all.ticket(r)?;
+    }
+    let mut messages = conn.prepare(sqlite_text(crate::sql::reads::ALL_MESSAGES))?;
+    let mut rows = messages.query(rusqlite::params![company.0])?;
+    while let Some(r) = rows.next()? {
+        all.message(r)?;
+    }
+    Ok(all.by_fingerprint())
 }

@@ -4,7 +4,7 @@
 use revtrace_core::report::DayRange;
 use rusqlite::Connection;
 
-use super::history;
+use super::settings;
 use crate::{
     StoreError,
     model::{CompanyId, ExportRow},
@@ -19,7 +19,7 @@ pub(super) fn export(
     range: &DayRange,
     mut sink: impl FnMut(Result<ExportRow, StoreError>) -> bool,
 ) -> Result<(), StoreError> {
-    let settings = history::company_settings(conn, company)?;
+    let settings = settings::company_settings(conn, company)?;
     let mut stmt = conn.prepare(sqlite_text(reports::EXPORT))?;
     let args = reports::export_args(company, &settings.timezone, range);
     let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;

@@ -7,7 +7,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{db::SqliteDb, history::Companies, syncer::Answers};
+use super::{db::SqliteDb, settings::Companies, syncer::Answers};
 use crate::sql::{self, db::block_on};
 use crate::{
     StoreError,

@@ -17,7 +17,7 @@ use axum::{
 use revtrace_core::{Currency, Fingerprint};
 use revtrace_store::{
     DeliveryOutcome, EventInput, EventKind, LineItem, RefundInput, RevenueBasis, ShopifyAction, ShopifyDelivery,
-    ShopifyOrder, ShopifyStore, SourceCategory,
+    ShopifyOrder, ShopifyShop, SourceCategory,
 };
 use rust_decimal::Decimal;
 
@@ -109,7 +109,7 @@ fn topic_label(topic: &str) -> &'static str {
     KNOWN.into_iter().find(|k| *k == topic).unwrap_or("other")
 }
 
-fn action(store: &ShopifyStore, topic: &str, body: &[u8], now_ms: i64) -> Result<ShopifyAction, ApiError> {
+fn action(store: &ShopifyShop, topic: &str, body: &[u8], now_ms: i64) -> Result<ShopifyAction, ApiError> {
     Ok(match topic {
         "orders/paid" => ShopifyAction::Order(Box::new(order(store, parse(body)?, now_ms)?)),
         "refunds/create" => ShopifyAction::Refund(refund(store, parse(body)?, now_ms)?),
@@ -143,7 +143,7 @@ fn fingerprint_from(raw: Option<&str>) -> Option<Fingerprint> {
     raw.and_then(|v| Fingerprint::parse(v).ok())
 }
 
-fn order(store: &ShopifyStore, o: payloads::Order, now_ms: i64) -> Result<ShopifyOrder, ApiError> {
+fn order(store: &ShopifyShop, o: payloads::Order, now_ms: i64) -> Result<ShopifyOrder, ApiError> {
     let currency = Currency::parse(&o.currency).map_err(|e| ApiError::invalid_field("currency", e.to_string()))?;
     let (value, bag, field) = match store.revenue_basis {
         RevenueBasis::TotalPrice => (o.total_price, o.total_price_set, "total_price"),
@@ -206,7 +206,7 @@ fn shopify_quantity(line: usize, quantity: i64) -> Result<i64, ApiError> {
     }
 }
 
-fn refund(store: &ShopifyStore, r: payloads::Refund, now_ms: i64) -> Result<RefundInput, ApiError> {
+fn refund(store: &ShopifyShop, r: payloads::Refund, now_ms: i64) -> Result<RefundInput, ApiError> {
     let successful: Vec<Decimal> = r
         .transactions
         .iter()
