@@ -614,24 +614,58 @@ pub struct ShopifyDelivery {
     pub action: ShopifyAction,
 }
 
+/// What became of a delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Acted on.
+    Processed,
+    /// This delivery (shop, webhook id) was seen before.
+    Duplicate,
+    /// The order or refund was stored by an earlier call.
+    AlreadyStored,
+    /// A topic revtrace does not act on.
+    Ignored,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Processed => "processed",
+            Self::Duplicate => "duplicate",
+            Self::AlreadyStored => "already_stored",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+/// Where an order's fingerprint came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FingerprintSource {
+    /// The cart token the browser script linked to a fingerprint.
+    CartToken,
+    /// A line-item property named like the shop's fingerprint property.
+    LineItemProperty,
+    /// The order's note attribute of that name.
+    NoteAttribute,
+}
+
 /// The answer to a delivery.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DeliveryOutcome {
-    /// `processed`, `duplicate` (this delivery was seen before), `already_stored`
-    /// (the order or refund was stored by an earlier call) or `ignored`.
-    pub status: &'static str,
+    pub status: DeliveryStatus,
     /// The checkout event of an `orders/paid` delivery.
     pub event_id: Option<String>,
     pub reason: Option<Reason>,
-    /// Where the order's fingerprint came from: `cart_token`,
-    /// `line_item_property` or `note_attribute`; null when none was found.
-    pub fingerprint_source: Option<&'static str>,
+    /// Where the order's fingerprint came from; null when none was found.
+    pub fingerprint_source: Option<FingerprintSource>,
     /// A recorded `customers/data_request`: `revtrace privacy export --request N`.
     pub privacy_request: Option<i64>,
 }
 
 impl DeliveryOutcome {
-    pub fn status(status: &'static str) -> Self {
+    pub fn status(status: DeliveryStatus) -> Self {
         Self { status, event_id: None, reason: None, fingerprint_source: None, privacy_request: None }
     }
 }

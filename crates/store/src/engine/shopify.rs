@@ -5,20 +5,23 @@ use revtrace_core::Fingerprint;
 
 use crate::{
     Rejection, StoreError,
-    model::{DeliveryOutcome, EventReceipt, RefundReceipt, ShopifyConnect, ShopifyOrder, ShopifyShop},
+    model::{
+        DeliveryOutcome, DeliveryStatus, EventReceipt, FingerprintSource, RefundReceipt, ShopifyConnect, ShopifyOrder,
+        ShopifyShop,
+    },
 };
 
 /// The order's fingerprint, by the first source that has one: the cart
 /// token the browser script linked (`recorded`), then the line-item
 /// property, then the note attribute.
-pub(crate) fn fingerprint(order: &ShopifyOrder, recorded: Option<String>) -> Option<(Fingerprint, &'static str)> {
+pub(crate) fn fingerprint(order: &ShopifyOrder, recorded: Option<String>) -> Option<(Fingerprint, FingerprintSource)> {
     if let Some(fingerprint) = recorded.and_then(|f| Fingerprint::parse(&f).ok()) {
-        return Some((fingerprint, "cart_token"));
+        return Some((fingerprint, FingerprintSource::CartToken));
     }
     if let Some(fingerprint) = &order.property_fingerprint {
-        return Some((fingerprint.clone(), "line_item_property"));
+        return Some((fingerprint.clone(), FingerprintSource::LineItemProperty));
     }
-    order.note_fingerprint.clone().map(|f| (f, "note_attribute"))
+    order.note_fingerprint.clone().map(|f| (f, FingerprintSource::NoteAttribute))
 }
 
 /// A shop belongs to one company: connecting it to another is refused.
@@ -36,17 +39,17 @@ pub(crate) fn may_connect(existing: Option<&ShopifyShop>, c: &ShopifyConnect) ->
 /// API (or by another shop's delivery) stands.
 pub(crate) fn order_outcome(
     stored: Result<EventReceipt, StoreError>,
-    source: Option<&'static str>,
+    source: Option<FingerprintSource>,
 ) -> Result<DeliveryOutcome, StoreError> {
     match stored {
         Ok(receipt) => Ok(DeliveryOutcome {
             event_id: Some(receipt.event_id),
             reason: Some(receipt.reason),
             fingerprint_source: source,
-            ..DeliveryOutcome::status("processed")
+            ..DeliveryOutcome::status(DeliveryStatus::Processed)
         }),
         Err(StoreError::Rejected(Rejection::DuplicateOrder { event_id, .. })) => {
-            Ok(DeliveryOutcome { event_id: Some(event_id), ..DeliveryOutcome::status("already_stored") })
+            Ok(DeliveryOutcome { event_id: Some(event_id), ..DeliveryOutcome::status(DeliveryStatus::AlreadyStored) })
         }
         Err(other) => Err(other),
     }
@@ -55,8 +58,10 @@ pub(crate) fn order_outcome(
 /// A `refunds/create` delivery's outcome: a refund id seen before stands.
 pub(crate) fn refund_outcome(stored: Result<RefundReceipt, StoreError>) -> Result<DeliveryOutcome, StoreError> {
     match stored {
-        Ok(_) => Ok(DeliveryOutcome::status("processed")),
-        Err(StoreError::Rejected(Rejection::DuplicateRefund { .. })) => Ok(DeliveryOutcome::status("already_stored")),
+        Ok(_) => Ok(DeliveryOutcome::status(DeliveryStatus::Processed)),
+        Err(StoreError::Rejected(Rejection::DuplicateRefund { .. })) => {
+            Ok(DeliveryOutcome::status(DeliveryStatus::AlreadyStored))
+        }
         Err(other) => Err(other),
     }
 }

@@ -143,7 +143,7 @@ pub(crate) fn presentment(
 use super::db::{Db, shop_lock};
 use crate::{
     engine,
-    model::{DeliveryOutcome, ShopifyAction, ShopifyOrder},
+    model::{DeliveryOutcome, DeliveryStatus, ShopifyAction, ShopifyOrder},
     sql::privacy,
 };
 
@@ -173,7 +173,7 @@ pub(crate) async fn deliver<D: Db>(
 ) -> Result<DeliveryOutcome, StoreError> {
     let (sql, args) = record_delivery(d, now_ms);
     if db.changes(sql, args).await? == 0 {
-        return Ok(DeliveryOutcome::status("duplicate"));
+        return Ok(DeliveryOutcome::status(DeliveryStatus::Duplicate));
     }
     let shop = d.shop_domain.as_str();
     let outcome = match &d.action {
@@ -183,25 +183,25 @@ pub(crate) async fn deliver<D: Db>(
         }
         ShopifyAction::Cancel { order_id, at_ms } => {
             db.exec(cancel(company, order_id, *at_ms)).await?;
-            DeliveryOutcome::status("processed")
+            DeliveryOutcome::status(DeliveryStatus::Processed)
         }
         ShopifyAction::RedactCustomer { order_ids, payload } => {
             privacy::redact_orders(db, company, order_ids).await?;
             privacy::record_request(db, company, Some(shop), "customer_redact", payload, now_ms).await?;
-            DeliveryOutcome::status("processed")
+            DeliveryOutcome::status(DeliveryStatus::Processed)
         }
         ShopifyAction::RedactShop { payload } => {
             privacy::redact_shop(db, company, shop, now_ms).await?;
             privacy::record_request(db, company, Some(shop), "shop_redact", payload, now_ms).await?;
-            DeliveryOutcome::status("processed")
+            DeliveryOutcome::status(DeliveryStatus::Processed)
         }
         ShopifyAction::DataRequest { payload } => {
             let request = privacy::record_request(db, company, Some(shop), "data_request", payload, now_ms).await?;
-            DeliveryOutcome { privacy_request: Some(request), ..DeliveryOutcome::status("processed") }
+            DeliveryOutcome { privacy_request: Some(request), ..DeliveryOutcome::status(DeliveryStatus::Processed) }
         }
-        ShopifyAction::Ignore => DeliveryOutcome::status("ignored"),
+        ShopifyAction::Ignore => DeliveryOutcome::status(DeliveryStatus::Ignored),
     };
-    db.exec(delivery_outcome(d, outcome.status)).await?;
+    db.exec(delivery_outcome(d, outcome.status.as_str())).await?;
     Ok(outcome)
 }
 

@@ -88,7 +88,7 @@ pub async fn webhook(
     let company = store.company_id.clone();
     let delivery = ShopifyDelivery { shop_domain: store.shop_domain, webhook_id, topic: topic.clone(), action };
     let outcome = state.store.shopify_delivery(&company, delivery).await.map_err(|e| refused(e.into()))?;
-    metrics::counter!("revtrace_shopify_deliveries_total", "topic" => topic_label(&topic), "outcome" => outcome.status)
+    metrics::counter!("revtrace_shopify_deliveries_total", "topic" => topic_label(&topic), "outcome" => outcome.status.as_str())
         .increment(1);
     if let Some(reason) = outcome.reason {
         metrics::counter!("revtrace_decisions_total", "reason" => reason.as_str()).increment(1);
