@@ -17,7 +17,7 @@ use crate::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RollupKey {
     pub day: String,
-    pub cart_type: &'static str,
+    pub cart_type: CartType,
     pub attributed: bool,
     /// '' when not attributed.
     pub ai_profile_id: String,
@@ -49,8 +49,33 @@ impl Contribution {
     }
 }
 
-pub(crate) fn cart_type_str(checkout: bool) -> &'static str {
-    if checkout { "CHECKOUT" } else { "CART_EVENT" }
+/// Which kind of commerce event a row holds (the `cart_type` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CartType {
+    CartEvent,
+    Checkout,
+}
+
+impl CartType {
+    pub fn of(checkout: bool) -> Self {
+        if checkout { Self::Checkout } else { Self::CartEvent }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CartEvent => "CART_EVENT",
+            Self::Checkout => "CHECKOUT",
+        }
+    }
+
+    /// The column's text; anything else is a corrupt row.
+    pub fn parse(raw: &str) -> Result<Self, StoreError> {
+        match raw {
+            "CART_EVENT" => Ok(Self::CartEvent),
+            "CHECKOUT" => Ok(Self::Checkout),
+            other => Err(StoreError::Corrupt(format!("cart type {other}"))),
+        }
+    }
 }
 
 /// What a visitor did on one day.
@@ -205,7 +230,7 @@ impl Call {
 
 /// The event columns that depend on its kind.
 pub(crate) struct EventColumns<'a> {
-    pub cart_type: &'static str,
+    pub cart_type: CartType,
     pub event_type: Option<&'static str>,
     pub product_id: Option<&'a str>,
     pub variant_id: Option<&'a str>,
@@ -219,7 +244,7 @@ impl<'a> EventColumns<'a> {
         use crate::model::EventKind;
         match kind {
             EventKind::Cart { event_type, product_id, variant_id, unit_price, cart_token, .. } => Self {
-                cart_type: "CART_EVENT",
+                cart_type: CartType::CartEvent,
                 event_type: Some(event_type.as_str()),
                 product_id: Some(product_id),
                 variant_id: variant_id.as_deref(),
@@ -228,7 +253,7 @@ impl<'a> EventColumns<'a> {
                 cart_token: cart_token.as_deref(),
             },
             EventKind::Checkout { order_id, .. } => Self {
-                cart_type: "CHECKOUT",
+                cart_type: CartType::Checkout,
                 event_type: None,
                 product_id: None,
                 variant_id: None,

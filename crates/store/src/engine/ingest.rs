@@ -13,7 +13,7 @@ use super::{NewEvent, NewLineItem, NewMessage, Plan, RateRow, Settings, VisitorD
 use crate::{
     Rejection, StoreError,
     model::{CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary},
-    rows::{Contribution, EventColumns, Ingested, Rate, RollupKey, VisitorFlags, cart_type_str},
+    rows::{CartType, Contribution, EventColumns, Ingested, Rate, RollupKey, VisitorFlags},
 };
 
 /// The stored answer of an idempotency id.
@@ -218,7 +218,7 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
     let checkout = matches!(input.kind, EventKind::Checkout { .. });
     let key = RollupKey {
         day: day.clone(),
-        cart_type: cart_type_str(checkout),
+        cart_type: CartType::of(checkout),
         attributed: decision.attributed(),
         ai_profile_id: winner.map(|w| w.ai_profile_id.clone()).unwrap_or_default(),
         message_source: winner.map(|w| w.message_source.as_str().to_owned()).unwrap_or_default(),

@@ -84,7 +84,7 @@ pub(crate) struct NewMessage {
 #[derive(Debug)]
 pub(crate) struct NewEvent {
     pub event_id: String,
-    pub cart_type: &'static str,
+    pub cart_type: crate::rows::CartType,
     pub source_category: &'static str,
     pub occurred_at_ms: i64,
     pub day: String,

@@ -145,7 +145,7 @@ pub(crate) fn rollup_of<R: Cells>(r: &R) -> Result<(RollupKey, Contribution), St
     Ok((
         RollupKey {
             day: r.text(0)?,
-            cart_type: crate::rows::cart_type_str(r.text(1)? == "CHECKOUT"),
+            cart_type: crate::rows::CartType::parse(&r.text(1)?)?,
             attributed: r.flag(2)?,
             ai_profile_id: r.opt_text(3)?.unwrap_or_default(),
             message_source: r.opt_text(4)?.unwrap_or_default(),

@@ -24,7 +24,7 @@ pub(super) fn push_upsert(p: &mut Pipeline, company: &CompanyId, key: &RollupKey
         params![
             company.0.clone(),
             key.day.clone(),
-            key.cart_type,
+            key.cart_type.as_str(),
             key.attributed,
             key.ai_profile_id.clone(),
             key.message_source.clone(),

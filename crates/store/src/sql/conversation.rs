@@ -91,7 +91,7 @@ pub(crate) fn fold<R: Cells>(
         let refunded_cents = r.int(10)?;
         let is_test = r.flag(11)?;
         let quantity = r.opt_int(14)?;
-        let is_checkout = cart_type == "CHECKOUT";
+        let is_checkout = crate::rows::CartType::parse(&cart_type)? == crate::rows::CartType::Checkout;
         let products = if is_checkout {
             items.remove(&event_pk).unwrap_or_default()
         } else {

@@ -204,7 +204,7 @@ pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
         fingerprints: [r.opt_text(2)?, r.opt_text(3)?].into_iter().flatten().collect(),
         key: RollupKey {
             day: r.text(4)?,
-            cart_type: "CHECKOUT",
+            cart_type: crate::rows::CartType::Checkout,
             attributed: r.flag(5)?,
             ai_profile_id: r.opt_text(6)?.unwrap_or_default(),
             message_source: r.opt_text(7)?.unwrap_or_default(),

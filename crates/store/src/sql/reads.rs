@@ -366,7 +366,7 @@ pub(crate) fn refund<R: Cells>(rows: &[Vec<R>], ix: &RefundReads) -> Result<Refu
             multiplier: r.opt_text(2)?.as_deref().map(parse_multiplier).transpose()?,
             key: RollupKey {
                 day: r.text(3)?,
-                cart_type: "CHECKOUT",
+                cart_type: crate::rows::CartType::Checkout,
                 attributed: r.flag(4)?,
                 ai_profile_id: r.opt_text(5)?.unwrap_or_default(),
                 message_source: r.opt_text(6)?.unwrap_or_default(),

@@ -75,7 +75,7 @@ pub(crate) fn rollup_row<R: Cells>(r: &R) -> Result<RollupRow, StoreError> {
     };
     Ok(RollupRow {
         day: day.parse().map_err(|_| corrupt("day", &day))?,
-        checkout: r.text(1)? == "CHECKOUT",
+        checkout: crate::rows::CartType::parse(&r.text(1)?)? == crate::rows::CartType::Checkout,
         attributed: r.flag(2)?,
         ai_profile_id: r.text(3)?,
         message_source,

@@ -145,7 +145,7 @@ fn insert_event(sink: &mut impl Sink, company: String, e: NewEvent) -> Result<Ve
         args![
             e.event_id,
             company,
-            e.cart_type,
+            e.cart_type.as_str(),
             e.source_category,
             e.occurred_at_ms,
             e.day,

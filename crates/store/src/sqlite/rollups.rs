@@ -37,7 +37,7 @@ pub(super) fn upsert(
         let written = statement.execute(params![
             company.0,
             key.day,
-            key.cart_type,
+            key.cart_type.as_str(),
             key.attributed,
             key.ai_profile_id,
             key.message_source,
