@@ -87,19 +87,15 @@ pub(crate) fn origins<R: Cells>(rows: &[R]) -> Result<Vec<String>, StoreError> {
 }
 
 pub(crate) fn set_origins(company: &CompanyId, add: &[String], remove: &[String]) -> Batch {
-    let mut batch = Batch::default();
-    for origin in add {
-        batch.push(
-            "INSERT INTO allowed_origins (company_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            args![company.0.clone(), origin],
-        );
-    }
-    for origin in remove {
-        batch.push(
-            "DELETE FROM allowed_origins WHERE company_id = $1 AND origin = $2",
-            args![company.0.clone(), origin],
-        );
-    }
+    let mut batch = Batch::repeated(
+        "INSERT INTO allowed_origins (company_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        add.iter().map(|origin| args![company.0.clone(), origin]),
+    );
+    let removals = Batch::repeated(
+        "DELETE FROM allowed_origins WHERE company_id = $1 AND origin = $2",
+        remove.iter().map(|origin| args![company.0.clone(), origin]),
+    );
+    batch.queries.extend(removals.queries);
     batch
 }
 
@@ -184,10 +180,6 @@ pub(crate) fn change_keys(
 use super::db::{Db, keys_lock};
 use crate::model::{CompanyKeys, NewCompany as Company};
 
-async fn known<D: Db>(db: &D, company: &CompanyId) -> Result<(), StoreError> {
-    super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company).map(drop)
-}
-
 /// Applies a change to a company's keys and answers them as they then are;
 /// two changes of one company run one after the other.
 pub(crate) async fn change<D: Db>(
@@ -231,7 +223,7 @@ pub(crate) async fn store_products<D: Db>(
     products: &[Product],
     now_ms: i64,
 ) -> Result<u64, StoreError> {
-    known(db, company).await?;
+    super::reads::company_settings(db, company).await?;
     db.exec(upsert_products(company, products, now_ms)).await?;
     Ok(products.len() as u64)
 }
@@ -246,7 +238,7 @@ pub(crate) async fn change_origins<D: Db>(
     add: &[String],
     remove: &[String],
 ) -> Result<Vec<String>, StoreError> {
-    known(db, company).await?;
+    super::reads::company_settings(db, company).await?;
     db.exec(set_origins(company, add, remove)).await?;
     allowed_origins(db, company).await
 }

@@ -63,14 +63,10 @@ pub(crate) fn requested_orders<R: Cells>(rows: &[R]) -> Result<Option<Vec<String
 
 /// One query per order: the fingerprints it was stored under.
 pub(crate) fn orders_fingerprints(company: &CompanyId, order_ids: &[String]) -> Batch {
-    let mut batch = Batch::default();
-    for order_id in order_ids {
-        batch.push(
-            "SELECT user_fingerprint, user_faq_fingerprint FROM events WHERE company_id = $1 AND order_id = $2",
-            args![company.0.clone(), order_id],
-        );
-    }
-    batch
+    Batch::repeated(
+        "SELECT user_fingerprint, user_faq_fingerprint FROM events WHERE company_id = $1 AND order_id = $2",
+        order_ids.iter().map(|order_id| args![company.0.clone(), order_id]),
+    )
 }
 
 /// The distinct fingerprints of [`orders_fingerprints`]' rows, sorted.
@@ -87,14 +83,10 @@ pub(crate) fn fingerprints<R: Cells>(rows: &[Vec<R>]) -> Result<Vec<String>, Sto
 /// `customers/redact` drops the orders' cart tokens (then erases their
 /// fingerprints).
 pub(crate) fn clear_cart_tokens(company: &CompanyId, order_ids: &[String]) -> Batch {
-    let mut batch = Batch::default();
-    for order_id in order_ids {
-        batch.push(
-            "UPDATE events SET cart_token = NULL WHERE company_id = $1 AND order_id = $2",
-            args![company.0.clone(), order_id],
-        );
-    }
-    batch
+    Batch::repeated(
+        "UPDATE events SET cart_token = NULL WHERE company_id = $1 AND order_id = $2",
+        order_ids.iter().map(|order_id| args![company.0.clone(), order_id]),
+    )
 }
 
 pub(crate) const DAYS_OF: &str = "SELECT day FROM visitor_days WHERE company_id = $1 AND user_fingerprint = $2";
@@ -385,10 +377,6 @@ pub(crate) fn document(company: &CompanyId, people: Vec<Value>) -> Value {
 
 use super::db::{Db, Dialect, shopper_lock};
 
-async fn settings<D: Db>(db: &D, company: &CompanyId) -> Result<crate::engine::Settings, StoreError> {
-    super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company)
-}
-
 /// Records a privacy request or a redaction done; returns its number.
 pub(crate) async fn record_request<D: Db>(
     db: &D,
@@ -424,7 +412,7 @@ pub(crate) async fn subject_fingerprints<D: Db>(
 /// `customers/redact`: drops the orders' cart tokens and erases their
 /// fingerprints (each under its shopper's lock).
 pub(crate) async fn redact_orders<D: Db>(db: &D, company: &CompanyId, order_ids: &[String]) -> Result<u64, StoreError> {
-    settings(db, company).await?;
+    super::reads::company_settings(db, company).await?;
     db.exec(clear_cart_tokens(company, order_ids)).await?;
     let found = fingerprints(&db.all(orders_fingerprints(company, order_ids)).await?)?;
     db.lock(&found.iter().map(|f| shopper_lock(company, f)).collect::<Vec<_>>()).await?;
@@ -436,7 +424,7 @@ pub(crate) async fn redact_orders<D: Db>(db: &D, company: &CompanyId, order_ids:
 
 /// The events of a fingerprint, one row set per day it was active.
 async fn events_of<D: Db>(db: &D, company: &CompanyId, fingerprint: &str) -> Result<Vec<Vec<D::Row>>, StoreError> {
-    let timezone = settings(db, company).await?.timezone;
+    let timezone = super::reads::company_settings(db, company).await?.timezone;
     let days = db.rows(DAYS_OF, days_args(company, fingerprint)).await?;
     db.all(events_on_days(company, &timezone, fingerprint, &days)?).await
 }
@@ -462,7 +450,7 @@ pub(crate) async fn redact_shop<D: Db>(
     shop_domain: &str,
     now_ms: i64,
 ) -> Result<u64, StoreError> {
-    settings(db, company).await?;
+    super::reads::company_settings(db, company).await?;
     let sql = match D::DIALECT {
         // The shop's partial index, which SQLite's planner may pass over.
         Dialect::Sqlite => {
@@ -517,7 +505,7 @@ pub(crate) async fn erase_on_request<D: Db>(
     fingerprint: &str,
     now_ms: i64,
 ) -> Result<String, StoreError> {
-    settings(db, company).await?;
+    super::reads::company_settings(db, company).await?;
     db.lock(&[shopper_lock(company, fingerprint)]).await?;
     let token = erase_fingerprint(db, company, fingerprint).await?;
     record_request(db, company, None, "erase", &json!({ "erased_as": token }), now_ms).await?;

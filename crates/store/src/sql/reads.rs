@@ -31,6 +31,11 @@ impl Batch {
         self.queries.push((sql, args));
         self.queries.len() - 1
     }
+
+    /// One statement, once for each set of arguments.
+    pub fn repeated(sql: &'static str, each: impl IntoIterator<Item = Vec<Arg>>) -> Self {
+        Self { queries: each.into_iter().map(|args| (sql, args)).collect() }
+    }
 }
 
 fn channel(raw: &str) -> Result<Channel, StoreError> {
@@ -44,6 +49,12 @@ fn role(raw: &str) -> Result<Role, StoreError> {
 // --- the company and idempotency ids -------------------------------------
 
 pub(crate) const SETTINGS: &str = "SELECT window_ms, timezone FROM companies WHERE company_id = $1";
+
+/// The company's settings, read in the caller's transaction; an unknown
+/// company is a rejection.
+pub(crate) async fn company_settings<D: super::db::Db>(db: &D, company: &CompanyId) -> Result<Settings, StoreError> {
+    settings(&db.rows(SETTINGS, args![company.0.clone()]).await?, company)
+}
 
 /// Settings from a row of [`SETTINGS`]; none means the company is unknown.
 pub(crate) fn settings<R: Cells>(rows: &[R], company: &CompanyId) -> Result<Settings, StoreError> {

@@ -40,8 +40,7 @@ pub(crate) async fn window<D: Db>(
 ) -> Result<i64, StoreError> {
     match options.window_ms {
         Some(w) => Ok(w),
-        None => Ok(super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company)?
-            .window_ms),
+        None => Ok(super::reads::company_settings(db, company).await?.window_ms),
     }
 }
 

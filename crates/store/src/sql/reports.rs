@@ -351,8 +351,7 @@ pub(crate) async fn top_conversations<D: Db>(
     filter: &Filter,
     limit: u32,
 ) -> Result<Vec<ConversationRow>, StoreError> {
-    let timezone =
-        super::reads::settings(&db.rows(super::reads::SETTINGS, args![company.0.clone()]).await?, company)?.timezone;
+    let timezone = super::reads::company_settings(db, company).await?.timezone;
     conversations(&db.rows(TOP_CONVERSATIONS, top_args(company, &timezone, range, filter, limit)).await?)
 }
 

@@ -156,7 +156,7 @@ pub(crate) async fn shop<D: Db>(db: &D, shop_domain: &str) -> Result<Option<Shop
 
 /// Connects a shop to a company (or changes its settings) with a new secret.
 pub(crate) async fn connect_shop<D: Db>(db: &D, c: &ShopifyConnect, now_ms: i64) -> Result<ShopifyShop, StoreError> {
-    super::reads::settings(&db.rows(super::reads::SETTINGS, args![c.company.0.clone()]).await?, &c.company)?;
+    super::reads::company_settings(db, &c.company).await?;
     db.lock(&[shop_lock(&c.shop_domain)]).await?;
     engine::shopify::may_connect(shop(db, &c.shop_domain).await?.as_ref(), c)?;
     db.exec(connect(c, now_ms)).await?;
