@@ -194,14 +194,7 @@ pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
         event_pk: r.int(0)?,
         order_id: r.opt_text(1)?,
         fingerprints: [r.opt_text(2)?, r.opt_text(3)?].into_iter().flatten().collect(),
-        key: RollupKey {
-            day: r.text(4)?,
-            cart_type: crate::rows::CartType::Checkout,
-            attributed: r.flag(5)?,
-            ai_profile_id: r.opt_text(6)?.unwrap_or_default(),
-            message_source: r.opt_text(7)?.unwrap_or_default(),
-            is_test: r.flag(8)?,
-        },
+        key: super::reads::order_key(r, 4)?,
         contribution: Contribution { usd_cents: r.opt_int(9)?, quantity: 0, refunded_cents: r.int(10)? },
     })
 }

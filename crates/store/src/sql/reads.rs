@@ -210,6 +210,19 @@ pub(crate) fn visitor_days<R: Cells>(fingerprint: &str, rows: &[R]) -> Result<Vi
     Ok(VisitorDays::new(fingerprint, days))
 }
 
+/// An order's rollup row from `day, attributed, ai_profile_id,
+/// message_source, is_test` starting at column `at`.
+pub(crate) fn order_key<R: Cells>(r: &R, at: usize) -> Result<RollupKey, StoreError> {
+    Ok(RollupKey {
+        day: r.text(at)?,
+        cart_type: crate::rows::CartType::Checkout,
+        attributed: r.flag(at + 1)?,
+        ai_profile_id: r.opt_text(at + 2)?.unwrap_or_default(),
+        message_source: r.opt_text(at + 3)?.unwrap_or_default(),
+        is_test: r.flag(at + 4)?,
+    })
+}
+
 // --- ingest calls ---------------------------------------------------------
 
 /// Where a ticket's facts come back.
@@ -375,14 +388,7 @@ pub(crate) fn refund<R: Cells>(rows: &[Vec<R>], ix: &RefundReads) -> Result<Refu
             event_id: r.text(0)?,
             amount: r.decimal(1)?,
             multiplier: r.opt_text(2)?.as_deref().map(parse_multiplier).transpose()?,
-            key: RollupKey {
-                day: r.text(3)?,
-                cart_type: crate::rows::CartType::Checkout,
-                attributed: r.flag(4)?,
-                ai_profile_id: r.opt_text(5)?.unwrap_or_default(),
-                message_source: r.opt_text(6)?.unwrap_or_default(),
-                is_test: r.flag(7)?,
-            },
+            key: order_key(r, 3)?,
             refunded: rows[ix.before].iter().map(|r| r.decimal(0)).sum::<Result<_, _>>()?,
         }),
         _ => None,
