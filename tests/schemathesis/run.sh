@@ -41,16 +41,18 @@ from schemathesis.cli import schemathesis
 sys.argv[0] = "st"
 sys.exit(schemathesis())' run "http://127.0.0.1:$PORT/openapi.json" --no-color
 }
-status=0
-run_st > "$WORK/st.log" 2>&1 || status=$?
-cat "$WORK/st.log"
-# A run that found nothing but crashed inside the tool is run once more; a
-# failure (a 5xx, a schema violation, an undocumented status) is never retried.
-if [ "$status" -ne 0 ] && ! grep -q "^Failures:" "$WORK/st.log" && grep -q "Runtime Error" "$WORK/st.log"; then
-  echo "== schemathesis crashed without a failure; running it once more"
+# A run that found nothing but crashed inside the tool is run again, up to
+# three runs in all; a failure (a 5xx, a schema violation, an undocumented
+# status) is never retried.
+for attempt in 1 2 3; do
   status=0
-  run_st || status=$?
-fi
+  run_st > "$WORK/st.log" 2>&1 || status=$?
+  cat "$WORK/st.log"
+  if [ "$status" -eq 0 ] || grep -q "^Failures:" "$WORK/st.log" || ! grep -q "Runtime Error" "$WORK/st.log"; then
+    break
+  fi
+  echo "== schemathesis crashed without a failure (run $attempt of 3)"
+done
 if [ "$status" -ne 0 ]; then
   echo "== server log (last 50 lines)"
   tail -50 "$WORK/server.log"
