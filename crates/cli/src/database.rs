@@ -30,7 +30,7 @@ impl DatabaseArg {
     /// Opens the store and checks that the company exists.
     pub async fn open_company(&self, company: &str) -> anyhow::Result<(Arc<dyn Store>, CompanyId)> {
         let store = self.open().await?;
-        let id = CompanyId(company.to_owned());
+        let id = CompanyId::new(company.to_owned());
         store.company_profile(&id).await?.with_context(|| format!("no company {company}"))?;
         Ok((store, id))
     }

@@ -143,7 +143,7 @@ fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
             if grounded { "The Hydra Barrier Cream is made for dry skin." } else { "Let me find someone to help." },
         ));
         TicketInput {
-            ticket_id: format!("TK-{}", 5000 + n),
+            ticket_id: format!("TK-{}", 5000 + n).into(),
             ai_profile_id: Some(profile.into()),
             channel,
             fingerprint: fp(&fingerprint),
@@ -191,7 +191,7 @@ fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
         if dice.chance(6) {
             refund = Some(RefundInput {
                 refund_id: format!("R-{order_id}"),
-                order_id: order_id.clone(),
+                order_id: order_id.clone().into(),
                 amount: (value / Decimal::TWO).round_dp(if currency.as_str() == "JPY" { 0 } else { 2 }),
                 occurred_at_ms: t + 2 * DAY,
                 within_order_value: true,
@@ -205,7 +205,7 @@ fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
             user_faq_fingerprint: None,
             currency,
             is_test: dice.chance(1),
-            kind: EventKind::Checkout { order_id, order_value: value, line_items: items },
+            kind: EventKind::Checkout { order_id: order_id.into(), order_value: value, line_items: items },
         });
     }
     Visit { fingerprint, at, ticket, events, refund }
@@ -303,7 +303,7 @@ pub async fn fill(store: Arc<dyn Store>, now_ms: i64, days: i64, visitors: u64) 
             window_ms: DAY,
         })
         .await?;
-    let company = CompanyId(credentials.company_id.clone());
+    let company = CompanyId::new(credentials.company_id.clone());
     let rates = [("EUR", "1.08"), ("JPY", "0.0067")]
         .into_iter()
         .map(|(c, m)| -> anyhow::Result<RateInput> {

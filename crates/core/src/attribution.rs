@@ -24,7 +24,8 @@ pub struct AttributionInput<'a> {
 }
 
 /// Why an event was or was not attributed; the first that applies wins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Reason {
     NoFingerprint,
@@ -70,7 +71,8 @@ pub struct Candidate {
 }
 
 /// The ticket an attributed event is credited to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Winner {
     pub ticket_id: String,
     pub ai_profile_id: String,

@@ -63,9 +63,29 @@ impl Multiplier {
 
 /// A signed USD value in integer cents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
-pub struct UsdCents(pub i64);
+pub struct UsdCents(i64);
 
 impl UsdCents {
+    pub const ZERO: Self = Self(0);
+
+    pub const fn new(cents: i64) -> Self {
+        Self(cents)
+    }
+
+    pub const fn cents(self) -> i64 {
+        self.0
+    }
+
+    /// `None` when the sum would leave `i64`: callers refuse the call.
+    pub fn checked_add(self, other: Self) -> Option<Self> {
+        self.0.checked_add(other.0).map(Self)
+    }
+
+    /// The same amount with the other sign (`None` only for `i64::MIN`).
+    pub fn checked_neg(self) -> Option<Self> {
+        self.0.checked_neg().map(Self)
+    }
+
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
@@ -84,8 +104,8 @@ impl fmt::Display for UsdCents {
 pub struct UsdTotal(pub i128);
 
 impl UsdTotal {
-    pub fn add(&mut self, cents: i64) {
-        self.0 += i128::from(cents);
+    pub fn add(&mut self, cents: UsdCents) {
+        self.0 += i128::from(cents.0);
     }
 
     pub fn to_decimal(self) -> Decimal {
@@ -131,9 +151,16 @@ mod tests {
     fn totals_do_not_overflow() {
         let mut total = UsdTotal::default();
         for _ in 0..11 {
-            total.add(900_000_000_000_000_000);
+            total.add(UsdCents(900_000_000_000_000_000));
         }
         assert_eq!(total.to_string(), "99000000000000000.00");
+    }
+
+    #[test]
+    fn cents_refuse_to_wrap() {
+        assert_eq!(UsdCents(i64::MAX).checked_add(UsdCents(1)), None);
+        assert_eq!(UsdCents(i64::MIN).checked_neg(), None);
+        assert_eq!(UsdCents(-5).checked_add(UsdCents(7)), Some(UsdCents(2)));
     }
 
     #[test]

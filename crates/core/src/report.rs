@@ -88,7 +88,8 @@ fn average_cents(cents: i128, count: i64) -> Option<Decimal> {
 
 /// The attributed metrics of one message source (`by_source`), or of the
 /// filtered attributed events as a whole.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceMetrics {
     pub checkout_revenue_usd: String,
     pub refunds_usd: String,
@@ -120,7 +121,8 @@ impl SourceMetrics {
 }
 
 /// Every metric of SPEC §8 for one period.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     /// The attributed events matching the filters.
     #[serde(flatten)]
@@ -137,7 +139,7 @@ pub struct Metrics {
     pub unconverted_events: i64,
     /// Exact values of each metric, by name, for `change_pct`.
     #[serde(skip)]
-    #[schema(ignore)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     exact: Vec<(&'static str, Option<Decimal>)>,
 }
 
@@ -236,7 +238,8 @@ impl Serialize for ChangePct {
 }
 
 /// The attributed metrics of each message source, zeros when it has none.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct BySource {
     pub chat_widget: SourceMetrics,
@@ -255,7 +258,8 @@ impl BySource {
 }
 
 /// One day of `/v1/revenue-impact/daily`.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayMetrics {
     pub day: String,
     pub checkout_revenue_usd: String,

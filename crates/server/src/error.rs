@@ -87,9 +87,10 @@ impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> Self {
         let message = rejection.to_string();
         match rejection {
-            Rejection::DuplicateOrder { event_id, .. } => {
-                ApiError { event_id: Some(event_id), ..ApiError::new(StatusCode::CONFLICT, "duplicate_order", message) }
-            }
+            Rejection::DuplicateOrder { event_id, .. } => ApiError {
+                event_id: Some(event_id.into_string()),
+                ..ApiError::new(StatusCode::CONFLICT, "duplicate_order", message)
+            },
             Rejection::Cart(cart) => match cart {
                 revtrace_core::CartRejection::QuantityRequired => ApiError::invalid_field("quantity", message),
                 other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.code(), message),
@@ -110,7 +111,10 @@ impl From<Rejection> for ApiError {
             Rejection::TotalOutOfRange => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "total_out_of_range", message)
             }
-            Rejection::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
+            Rejection::Invalid { field, .. } => ApiError {
+                field: field.map(Into::into),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            },
         }
     }
 }

@@ -114,7 +114,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ConversationRow>, StoreError>;
 
     /// A conversation with its attributed events, products and totals.
-    async fn ticket_revenue(&self, company: &CompanyId, ticket_id: &str) -> Result<Option<TicketRevenue>, StoreError>;
+    async fn ticket_revenue(
+        &self,
+        company: &CompanyId,
+        ticket_id: &TicketId,
+    ) -> Result<Option<TicketRevenue>, StoreError>;
 
     /// The reporting table rows of a day range, in time order, in chunks,
     /// read on a background thread (constant memory whatever the range).
@@ -160,7 +164,7 @@ pub trait Store: Send + Sync + 'static {
     async fn event_attribution(
         &self,
         company: &CompanyId,
-        event_id: &str,
+        event_id: &EventId,
     ) -> Result<Option<AttributionReceipt>, StoreError>;
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError>;

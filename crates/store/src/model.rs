@@ -1,21 +1,10 @@
 //! What goes into the store and what comes out of it.
 
-use std::fmt;
-
 use revtrace_core::{CartEventType, Channel, Currency, Fingerprint, MessageSource, Multiplier, Reason, Role, Winner};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use utoipa::ToSchema;
 
-/// A tenant's id, `co_…`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct CompanyId(pub String);
-
-impl fmt::Display for CompanyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use revtrace_core::{CompanyId, EventId, OrderId, ProductId, TicketId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyKind {
@@ -48,7 +37,7 @@ pub struct MessageInput {
 
 #[derive(Clone, Debug)]
 pub struct TicketInput {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     /// `None` keeps the stored profile (or `default` for a new ticket).
     pub ai_profile_id: Option<String>,
     pub channel: Channel,
@@ -57,9 +46,10 @@ pub struct TicketInput {
 }
 
 /// The answer to a ticket upsert, over all known messages.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketSummary {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub message_source: MessageSource,
     /// Has at least one AI message with a grounded answer.
     pub qualifies: bool,
@@ -69,7 +59,8 @@ pub struct TicketSummary {
 }
 
 /// Where a commerce event came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SourceCategory {
     Shopify,
@@ -98,7 +89,7 @@ impl SourceCategory {
 
 #[derive(Clone, Debug)]
 pub struct LineItem {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub variant_id: Option<String>,
     pub sku: Option<String>,
     pub title: Option<String>,
@@ -110,7 +101,7 @@ pub struct LineItem {
 pub enum EventKind {
     Cart {
         event_type: CartEventType,
-        product_id: String,
+        product_id: ProductId,
         variant_id: Option<String>,
         /// `None` only for `ITEM_REMOVED` (the whole net quantity).
         quantity: Option<i64>,
@@ -118,7 +109,7 @@ pub enum EventKind {
         cart_token: Option<String>,
     },
     Checkout {
-        order_id: String,
+        order_id: OrderId,
         order_value: Decimal,
         line_items: Vec<LineItem>,
     },
@@ -165,11 +156,12 @@ impl IdempotencyKey {
 }
 
 /// The 201 answer to an ingested commerce event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventReceipt {
-    pub event_id: String,
+    pub event_id: EventId,
     pub attributed: bool,
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
     pub message_source: Option<MessageSource>,
     pub reason: Reason,
     /// Signed USD value, exact to the cent; null when the currency has no rate.
@@ -180,9 +172,9 @@ pub struct EventReceipt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IngestOutcome<T> {
     Created(T),
-    /// A retry with a known idempotency id: the original answer, verbatim.
+    /// A retry with a known idempotency id: the original answer's body,
+    /// verbatim (empty for a call answered without one).
     Replayed {
-        status: u16,
         body: String,
     },
 }
@@ -195,9 +187,10 @@ pub struct CartTokenInput {
 }
 
 /// One candidate of a decision receipt, with RFC 3339 times.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateView {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub fingerprint: String,
     pub message_source: MessageSource,
     pub first_message_at: String,
@@ -210,16 +203,17 @@ pub struct CandidateView {
 }
 
 /// The audit trail of one decision (`GET /v1/events/{event_id}/attribution`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttributionReceipt {
-    pub event_id: String,
+    pub event_id: EventId,
     /// `CART_EVENT` or `CHECKOUT`.
     pub cart_type: String,
     pub source_category: SourceCategory,
     pub occurred_at: String,
     pub user_fingerprint: Option<String>,
     pub user_faq_fingerprint: Option<String>,
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     pub attributed: bool,
     pub reason: Reason,
     pub winner: Option<Winner>,
@@ -227,8 +221,35 @@ pub struct AttributionReceipt {
     pub window_ms: i64,
     pub candidates: Vec<CandidateView>,
     pub decided_at: String,
-    /// `ingest` or `reattribute`.
-    pub decided_by: String,
+    pub decided_by: DecidedBy,
+}
+
+/// Which path made a stored decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// When the event was ingested.
+    Ingest,
+    /// A later `revtrace reattribute` (a changed window or history).
+    Reattribute,
+}
+
+impl DecidedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ingest => "ingest",
+            Self::Reattribute => "reattribute",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "ingest" => Some(Self::Ingest),
+            "reattribute" => Some(Self::Reattribute),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -349,7 +370,7 @@ pub struct ReattributeReport {
 pub struct RefundInput {
     /// Unique per company (Shopify's refund id, or the caller's own).
     pub refund_id: String,
-    pub order_id: String,
+    pub order_id: OrderId,
     pub amount: Decimal,
     pub occurred_at_ms: i64,
     /// Refuse refunds that would take the order's refunds past its value.
@@ -359,10 +380,11 @@ pub struct RefundInput {
 }
 
 /// The 201 answer to a stored refund.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundReceipt {
     pub refund_id: String,
-    pub order_id: String,
+    pub order_id: OrderId,
     /// False while its order has not arrived: it is applied when it does.
     pub applied: bool,
     /// The refund in USD at the order's rate; null until applied, or when the
@@ -371,9 +393,10 @@ pub struct RefundReceipt {
 }
 
 /// One catalog entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub title: Option<String>,
     pub image_url: Option<String>,
     pub url: Option<String>,
@@ -399,9 +422,10 @@ pub struct RevenueFacts {
 }
 
 /// A product as the per-conversation view shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductView {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub variant_id: Option<String>,
     pub title: Option<String>,
     pub image_url: Option<String>,
@@ -412,16 +436,17 @@ pub struct ProductView {
 }
 
 /// One attributed event of a conversation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketEvent {
-    pub event_id: String,
+    pub event_id: EventId,
     /// `CART_EVENT` or `CHECKOUT`.
     pub cart_type: String,
     pub source_category: SourceCategory,
     pub occurred_at: String,
     /// Cart events only: `ITEM_ADDED`, `QUANTITY_INCREASED`, …
     pub event_type: Option<String>,
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// Signed, in the original currency.
     pub amount: String,
     pub currency: String,
@@ -436,7 +461,8 @@ pub struct TicketEvent {
 }
 
 /// Totals of a conversation's attributed, non-test events.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketTotals {
     pub checkout_revenue_usd: String,
     pub refunds_usd: String,
@@ -449,9 +475,10 @@ pub struct TicketTotals {
 }
 
 /// `GET /v1/tickets/{ticket_id}/revenue`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketRevenue {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub ai_profile_id: String,
     pub channel: Channel,
     pub fingerprint: String,
@@ -586,12 +613,12 @@ pub enum ShopifyAction {
     Order(Box<ShopifyOrder>),
     Refund(RefundInput),
     Cancel {
-        order_id: String,
+        order_id: OrderId,
         at_ms: i64,
     },
     /// `customers/redact`: erase the fingerprints of these orders.
     RedactCustomer {
-        order_ids: Vec<String>,
+        order_ids: Vec<OrderId>,
         payload: serde_json::Value,
     },
     /// `shop/redact`: erase everything of the shop.
@@ -615,7 +642,8 @@ pub struct ShopifyDelivery {
 }
 
 /// What became of a delivery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Acted on.
@@ -640,7 +668,8 @@ impl DeliveryStatus {
 }
 
 /// Where an order's fingerprint came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FingerprintSource {
     /// The cart token the browser script linked to a fingerprint.
@@ -652,11 +681,12 @@ pub enum FingerprintSource {
 }
 
 /// The answer to a delivery.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryOutcome {
     pub status: DeliveryStatus,
     /// The checkout event of an `orders/paid` delivery.
-    pub event_id: Option<String>,
+    pub event_id: Option<EventId>,
     pub reason: Option<Reason>,
     /// Where the order's fingerprint came from; null when none was found.
     pub fingerprint_source: Option<FingerprintSource>,
@@ -679,7 +709,8 @@ pub enum PrivacySubject {
 }
 
 /// `GET /v1/company`: what the dashboard needs to lay itself out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyOverview {
     pub company_id: String,
     pub name: String,
@@ -691,9 +722,10 @@ pub struct CompanyOverview {
 }
 
 /// One conversation of `GET /v1/tickets`, with what it earned in the range.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationRow {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub ai_profile_id: String,
     pub message_source: MessageSource,
     /// Attributed, non-test events of the range.

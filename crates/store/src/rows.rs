@@ -3,11 +3,11 @@
 //! call and its answer, a currency rate, an event's kind columns. No rules
 //! live here (they are in `engine`).
 
-use revtrace_core::Multiplier;
+use revtrace_core::{MessageSource, Multiplier, OrderId, ProductId, UsdCents};
 use rust_decimal::Decimal;
 
 use crate::{
-    StoreError,
+    Rejection, StoreError,
     model::{
         CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput, RefundReceipt, TicketInput, TicketSummary,
     },
@@ -21,31 +21,47 @@ pub(crate) struct RollupKey {
     pub attributed: bool,
     /// '' when not attributed.
     pub ai_profile_id: String,
-    /// '' when not attributed.
-    pub message_source: String,
+    /// `None` when not attributed (stored as '': the column is in the key).
+    pub message_source: Option<MessageSource>,
     pub is_test: bool,
+}
+
+impl RollupKey {
+    /// The `message_source` column of the row.
+    pub fn source_column(&self) -> &'static str {
+        self.message_source.map_or("", MessageSource::as_str)
+    }
+}
+
+/// A stored `message_source` ('' or NULL when not attributed).
+pub(crate) fn message_source(raw: Option<String>) -> Result<Option<MessageSource>, StoreError> {
+    match raw.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => MessageSource::parse(s).map(Some).ok_or_else(|| StoreError::corrupt(format!("message_source {s}"))),
+    }
 }
 
 /// What one event adds to its row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Contribution {
-    pub usd_cents: Option<i64>,
+    pub usd_cents: Option<UsdCents>,
     pub quantity: i64,
-    pub refunded_cents: i64,
+    pub refunded_cents: UsdCents,
 }
 
 impl Contribution {
     /// `[events, unconverted, usd_cents, quantity, refunded_cents]` of this
     /// contribution, added (`sign` 1) or taken away (-1).
-    pub fn sums(self, sign: i64) -> [i64; 5] {
+    pub fn sums(self, sign: i64) -> Result<[i64; 5], Rejection> {
         let unconverted = i64::from(self.usd_cents.is_none());
-        [
+        let signed = |x: i64| x.checked_mul(sign).ok_or(Rejection::TotalOutOfRange);
+        Ok([
             sign,
             sign * unconverted,
-            sign * self.usd_cents.unwrap_or_default(),
-            sign * self.quantity,
-            sign * self.refunded_cents,
-        ]
+            signed(self.usd_cents.map_or(0, UsdCents::cents))?,
+            signed(self.quantity)?,
+            signed(self.refunded_cents.cents())?,
+        ])
     }
 }
 
@@ -73,7 +89,7 @@ impl CartType {
         match raw {
             "CART_EVENT" => Ok(Self::CartEvent),
             "CHECKOUT" => Ok(Self::Checkout),
-            other => Err(StoreError::Corrupt(format!("cart type {other}"))),
+            other => Err(StoreError::corrupt(format!("cart type {other}"))),
         }
     }
 }
@@ -116,7 +132,6 @@ pub(crate) enum Ingested {
     NoContent,
     /// A retry with a known idempotency id: the original answer, verbatim.
     Replayed {
-        status: u16,
         body: String,
     },
 }
@@ -155,7 +170,7 @@ impl Ingested {
     pub(crate) fn into_created_event(self) -> Result<EventReceipt, StoreError> {
         match self {
             Self::Event(receipt) => Ok(receipt),
-            _ => Err(StoreError::Corrupt("an event was answered like another kind of call".into())),
+            _ => Err(StoreError::corrupt("an event was answered like another kind of call")),
         }
     }
 
@@ -163,27 +178,28 @@ impl Ingested {
     pub(crate) fn into_created_refund(self) -> Result<RefundReceipt, StoreError> {
         match self {
             Self::Refund(receipt) => Ok(receipt),
-            _ => Err(StoreError::Corrupt("a refund was answered like another kind of call".into())),
+            _ => Err(StoreError::corrupt("a refund was answered like another kind of call")),
         }
     }
 
     /// A replay; any other answer here is a bug (a call answered like another).
     fn into_replayed<T>(self) -> Result<IngestOutcome<T>, StoreError> {
         match self {
-            Self::Replayed { status, body } => Ok(IngestOutcome::Replayed { status, body }),
-            _ => Err(StoreError::Corrupt("an ingest call was answered like another kind of call".into())),
+            Self::Replayed { body } => Ok(IngestOutcome::Replayed { body }),
+            _ => Err(StoreError::corrupt("an ingest call was answered like another kind of call")),
         }
     }
 
-    /// The status and body that a retry with the same idempotency id gets.
-    pub(crate) fn to_stored(&self) -> Result<(u16, String), StoreError> {
-        let json = |result: serde_json::Result<String>| result.map_err(|e| StoreError::Corrupt(e.to_string()));
+    /// The body that a retry with the same idempotency id gets (its status
+    /// is the endpoint's, which the server knows).
+    pub(crate) fn to_stored(&self) -> Result<String, StoreError> {
+        let json = |result: serde_json::Result<String>| result.map_err(|e| StoreError::corrupt(e.to_string()));
         Ok(match self {
-            Self::Ticket(summary) => (200, json(serde_json::to_string(summary))?),
-            Self::Event(receipt) => (201, json(serde_json::to_string(receipt))?),
-            Self::Refund(receipt) => (201, json(serde_json::to_string(receipt))?),
-            Self::NoContent => (204, String::new()),
-            Self::Replayed { status, body } => (*status, body.clone()),
+            Self::Ticket(summary) => json(serde_json::to_string(summary))?,
+            Self::Event(receipt) => json(serde_json::to_string(receipt))?,
+            Self::Refund(receipt) => json(serde_json::to_string(receipt))?,
+            Self::NoContent => String::new(),
+            Self::Replayed { body } => body.clone(),
         })
     }
 }
@@ -199,7 +215,7 @@ pub(crate) fn parse_multiplier(raw: &str) -> Result<Multiplier, StoreError> {
     raw.parse::<Decimal>()
         .ok()
         .and_then(|value| Multiplier::new(value).ok())
-        .ok_or_else(|| StoreError::Corrupt(format!("multiplier {raw}")))
+        .ok_or_else(|| StoreError::corrupt(format!("multiplier {raw}")))
 }
 
 /// An ingest call, as a backend runs it.
@@ -232,10 +248,10 @@ impl Call {
 pub(crate) struct EventColumns<'a> {
     pub cart_type: CartType,
     pub event_type: Option<&'static str>,
-    pub product_id: Option<&'a str>,
+    pub product_id: Option<&'a ProductId>,
     pub variant_id: Option<&'a str>,
     pub unit_price: Option<String>,
-    pub order_id: Option<&'a str>,
+    pub order_id: Option<&'a OrderId>,
     pub cart_token: Option<&'a str>,
 }
 
@@ -262,5 +278,27 @@ impl<'a> EventColumns<'a> {
                 cart_token: None,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contribution_taken_away_never_wraps() {
+        let c = Contribution { usd_cents: Some(UsdCents::new(-250)), quantity: 2, refunded_cents: UsdCents::new(100) };
+        assert_eq!(c.sums(1), Ok([1, 0, -250, 2, 100]));
+        assert_eq!(c.sums(-1), Ok([-1, 0, 250, -2, -100]));
+        let extreme = Contribution { usd_cents: Some(UsdCents::new(i64::MIN)), ..c };
+        assert_eq!(extreme.sums(-1), Err(Rejection::TotalOutOfRange));
+    }
+
+    #[test]
+    fn a_rollup_key_stores_no_source_as_empty_text() {
+        assert_eq!(message_source(Some(String::new())).unwrap(), None);
+        assert_eq!(message_source(None).unwrap(), None);
+        assert_eq!(message_source(Some("FAQ".into())).unwrap(), Some(MessageSource::Faq));
+        assert!(message_source(Some("nonsense".into())).is_err());
     }
 }

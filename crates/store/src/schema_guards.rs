@@ -68,7 +68,7 @@ fn copy_knows_every_table() {
 #[test]
 fn the_privacy_erase_renames_every_fingerprint_column() {
     let (_dir, schema) = migrated_sqlite();
-    let company = crate::model::CompanyId("co".into());
+    let company = crate::model::CompanyId::new("co");
     let none: &[Vec<crate::sql::SqliteRow>] = &[];
     let erase = crate::sql::privacy::erase(&company, "fp", "token", none).unwrap();
     let texts: Vec<&str> = erase.queries.iter().map(|(sql, _)| *sql).collect();

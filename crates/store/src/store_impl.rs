@@ -158,9 +158,9 @@ macro_rules! impl_store {
             async fn ticket_revenue(
                 &self,
                 company: &$crate::CompanyId,
-                ticket_id: &str,
+                ticket_id: &$crate::TicketId,
             ) -> Result<Option<$crate::TicketRevenue>, $crate::StoreError> {
-                let (company, ticket_id) = (company.clone(), ticket_id.to_owned());
+                let (company, ticket_id) = (company.clone(), ticket_id.clone());
                 read_db!(self, db => $crate::sql::reports::ticket_revenue(db, &company, &ticket_id).await)
             }
 
@@ -225,9 +225,9 @@ macro_rules! impl_store {
             async fn event_attribution(
                 &self,
                 company: &$crate::CompanyId,
-                event_id: &str,
+                event_id: &$crate::EventId,
             ) -> Result<Option<$crate::AttributionReceipt>, $crate::StoreError> {
-                let (company, event_id) = (company.clone(), event_id.to_owned());
+                let (company, event_id) = (company.clone(), event_id.clone());
                 read_db!(self, db => $crate::sql::lookups::receipt(db, &company, &event_id).await)
             }
 

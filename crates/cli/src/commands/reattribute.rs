@@ -30,7 +30,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let report = store
         .reattribute(
             ReattributeOptions {
-                company: args.company.map(CompanyId),
+                company: args.company.map(CompanyId::new),
                 window_ms: args.window_hours.map(|h| i64::from(h) * 3_600_000),
                 dry_run: args.dry_run,
             },

@@ -101,6 +101,16 @@ async fn invalid_fields_are_422_and_name_the_field() {
     huge["quantity"] = json!(2);
     let a = app.cart(huge).await;
     assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("unit_price")));
+    // Each part is allowed, but their USD value in cents would leave i64:
+    // the store's rule refuses it and names the field.
+    let mut past_i64 = good.clone();
+    past_i64["unit_price"] = json!("999999999999999");
+    past_i64["quantity"] = json!(1_000_000);
+    let a = app.cart(past_i64).await;
+    assert_eq!(
+        (a.status, a.error_code(), a.body["error"]["field"].as_str()),
+        (422, "invalid_field", Some("unit_price"))
+    );
     let a = app.checkout(order(Some("FP-1"), "big", "79228162514264337593543950335", "2026-09-01T10:00:00Z")).await;
     assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("line_items[0].unit_price")));
     assert_eq!(app.get("/readyz", None).await.status, 200, "the writer is still up");

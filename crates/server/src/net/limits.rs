@@ -196,7 +196,7 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
         },
         (Some(p), _) if p.kind == KeyKind::Public => match p.rate_per_minute.unwrap_or(limits.public_rate_per_minute) {
             0 => Ok(()),
-            rate => take(&bucket(&state.rate_limiters.public, rate), &(p.company_id.0.clone(), client))
+            rate => take(&bucket(&state.rate_limiters.public, rate), &(p.company_id.to_string(), client))
                 .map_err(|w| ("public_key", w)),
         },
         (Some(p), Some(key)) => match p.rate_per_minute {

@@ -59,7 +59,7 @@ pub fn product(i: usize, p: ProductBody) -> Result<Product, ApiError> {
         return Err(ApiError::invalid_field(format!("products[{i}].title"), "at most 500 bytes"));
     }
     Ok(Product {
-        product_id: id,
+        product_id: id.into(),
         title: p.title.filter(|t| !t.is_empty()),
         image_url: link(format!("products[{i}].image_url"), p.image_url, true)?,
         url: link(format!("products[{i}].url"), p.url, false)?,

@@ -21,9 +21,9 @@ use crate::{
 pub async fn event_attribution(
     State(state): State<AppState>,
     SecretKey(principal): SecretKey,
-    Path(event_id): Path<String>,
+    Path(event_id): Path<revtrace_store::EventId>,
 ) -> Result<Json<AttributionReceipt>, ApiError> {
-    crate::extract::refuse_nul_text("event_id", &event_id)?;
+    crate::extract::refuse_nul_text("event_id", event_id.as_str())?;
     state
         .store
         .event_attribution(&principal.company_id, &event_id)

@@ -24,9 +24,9 @@ use crate::{
 pub async fn ticket_revenue(
     State(state): State<AppState>,
     SecretKey(principal): SecretKey,
-    Path(ticket_id): Path<String>,
+    Path(ticket_id): Path<revtrace_store::TicketId>,
 ) -> Result<Json<TicketRevenue>, ApiError> {
-    crate::extract::refuse_nul_text("ticket_id", &ticket_id)?;
+    crate::extract::refuse_nul_text("ticket_id", ticket_id.as_str())?;
     state
         .store
         .ticket_revenue(&principal.company_id, &ticket_id)

@@ -4,8 +4,8 @@
 //! waited for their order), cart tokens and visits.
 
 use revtrace_core::{
-    AttributionInput, Currency, MessageFact, Multiplier, Role, TicketHistory, attribute, classify, qualifies,
-    signed_quantity, ticket::nudge_id_of, time::to_rfc3339, usd_cents,
+    AttributionInput, Currency, EventId, MessageFact, Multiplier, Role, TicketHistory, TicketId, UsdCents, attribute,
+    classify, qualifies, signed_quantity, ticket::nudge_id_of, time::to_rfc3339, usd_cents,
 };
 use rust_decimal::Decimal;
 
@@ -19,7 +19,6 @@ use crate::{
 /// The stored answer of an idempotency id.
 pub(crate) struct StoredAnswer {
     pub request_sha256: Vec<u8>,
-    pub status: u16,
     pub body: String,
 }
 
@@ -28,9 +27,7 @@ pub(crate) struct StoredAnswer {
 pub(crate) fn replay(stored: Option<StoredAnswer>, key: &IdempotencyKey) -> Result<Option<Ingested>, Rejection> {
     match stored {
         None => Ok(None),
-        Some(s) if s.request_sha256 == key.request_sha256 => {
-            Ok(Some(Ingested::Replayed { status: s.status, body: s.body }))
-        }
+        Some(s) if s.request_sha256 == key.request_sha256 => Ok(Some(Ingested::Replayed { body: s.body })),
         Some(_) => Err(Rejection::IdempotencyMismatch),
     }
 }
@@ -38,12 +35,11 @@ pub(crate) fn replay(stored: Option<StoredAnswer>, key: &IdempotencyKey) -> Resu
 /// Adds the write that stores the answer of a new idempotency id.
 pub(crate) fn remember(mut plan: Plan, key: Option<&IdempotencyKey>) -> Result<Plan, StoreError> {
     if let Some(key) = key {
-        let (status, body) = plan.answer.to_stored()?;
+        let body = plan.answer.to_stored()?;
         plan.writes.push(Write::Answer {
             endpoint: key.endpoint,
             id: key.id.clone(),
             request_sha256: key.request_sha256,
-            status,
             body,
         });
     }
@@ -135,13 +131,21 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
     Ok(Plan { writes, answer })
 }
 
+/// The request field an event's amount comes from.
+fn amount_field(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::Cart { .. } => "unit_price",
+        EventKind::Checkout { .. } => "order_value",
+    }
+}
+
 /// The day after the event's UTC date: every rate that may be in force on
 /// its reporting day, whatever the company's zone, took effect on or before
 /// it. Backends read the latest three rates up to this day.
 pub(crate) fn rate_horizon(occurred_at_ms: i64) -> Result<String, StoreError> {
     Ok(revtrace_core::time::reporting_day(occurred_at_ms, &jiff::tz::TimeZone::UTC)
         .tomorrow()
-        .map_err(|e| Rejection::Invalid(e.to_string()))?
+        .map_err(|e| Rejection::invalid(Some("occurred_at"), e.to_string()))?
         .to_string())
 }
 
@@ -180,7 +184,7 @@ pub(crate) struct EventFacts {
 
 /// Decides and plans a cart or checkout event. `event_id` is the id the new
 /// event gets; `now_ms` the decision's time.
-pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now_ms: i64) -> Result<Plan, StoreError> {
+pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, now_ms: i64) -> Result<Plan, StoreError> {
     let EventFacts { settings, cart_net, stored_order, rates, histories, mut visitors, waiting_refunds } = facts;
 
     // The rule checks that can refuse the event come before any write.
@@ -189,12 +193,12 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
             let signed = signed_quantity(*event_type, *quantity, cart_net).map_err(Rejection::from)?;
             let amount = Decimal::from(signed)
                 .checked_mul(*unit_price)
-                .ok_or_else(|| Rejection::Invalid("quantity × unit_price is too large".into()))?;
+                .ok_or_else(|| Rejection::invalid(Some("unit_price"), "quantity × unit_price is too large"))?;
             (amount, Some(signed))
         }
         EventKind::Checkout { order_id, order_value, .. } => {
             if let Some(event_id) = stored_order {
-                return Err(Rejection::DuplicateOrder { order_id: order_id.clone(), event_id }.into());
+                return Err(Rejection::DuplicateOrder { order_id: order_id.clone(), event_id: event_id.into() }.into());
             }
             (*order_value, None)
         }
@@ -206,8 +210,7 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
         .as_ref()
         .map(|r| usd_cents(amount, r.multiplier))
         .transpose()
-        .map_err(|e| Rejection::Invalid(e.to_string()))?
-        .map(|c| c.0);
+        .map_err(|e| Rejection::invalid(Some(amount_field(&input.kind)), e.to_string()))?;
 
     let identity = input.identity();
     let decision = attribute(
@@ -221,7 +224,7 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
         cart_type: CartType::of(checkout),
         attributed: decision.attributed(),
         ai_profile_id: winner.map(|w| w.ai_profile_id.clone()).unwrap_or_default(),
-        message_source: winner.map(|w| w.message_source.as_str().to_owned()).unwrap_or_default(),
+        message_source: winner.map(|w| w.message_source),
         is_test: input.is_test,
     };
 
@@ -250,11 +253,11 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
         user_fingerprint: input.user_fingerprint.as_ref().map(|f| f.as_str().to_owned()),
         user_faq_fingerprint: input.user_faq_fingerprint.as_ref().map(|f| f.as_str().to_owned()),
         event_type: columns.event_type,
-        product_id: columns.product_id.map(str::to_owned),
+        product_id: columns.product_id.cloned(),
         variant_id: columns.variant_id.map(str::to_owned),
         quantity_signed,
         unit_price: columns.unit_price,
-        order_id: columns.order_id.map(str::to_owned),
+        order_id: columns.order_id.cloned(),
         cart_token: columns.cart_token.map(str::to_owned),
         amount: amount.to_string(),
         currency: input.currency,
@@ -265,18 +268,18 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
         is_test: input.is_test,
         reason: decision.reason.as_str(),
         attributed: decision.attributed(),
-        ticket_id: winner.map(|w| w.ticket_id.clone()),
+        ticket_id: winner.map(|w| TicketId::new(w.ticket_id.clone())),
         ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
-        message_source: winner.map(|w| w.message_source.as_str()),
+        message_source: winner.map(|w| w.message_source),
         window_ms: settings.window_ms,
-        candidates: serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        candidates: serde_json::to_string(&decision.candidates).map_err(|e| StoreError::corrupt(e.to_string()))?,
         decided_at_ms: now_ms,
         line_items,
     }))];
 
     let contribution =
-        Contribution { usd_cents: usd, quantity: quantity_signed.unwrap_or_default(), refunded_cents: 0 };
-    writes.push(Write::Rollup { key: key.clone(), sums: contribution.sums(1) });
+        Contribution { usd_cents: usd, quantity: quantity_signed.unwrap_or_default(), refunded_cents: UsdCents::ZERO };
+    writes.push(Write::Rollup { key: key.clone(), sums: contribution.sums(1)? });
     // A test order sets no flag, but its row lets privacy requests find it.
     let flags = VisitorFlags { seen: !input.is_test, converted: checkout && !input.is_test, assisted: false };
     for days in &mut visitors {
@@ -298,10 +301,10 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: String, now
     let answer = Ingested::Event(EventReceipt {
         event_id,
         attributed: decision.attributed(),
-        ticket_id: winner.map(|w| w.ticket_id.clone()),
+        ticket_id: winner.map(|w| TicketId::new(w.ticket_id.clone())),
         message_source: winner.map(|w| w.message_source),
         reason: decision.reason,
-        usd_value: usd.map(|c| revtrace_core::UsdCents(c).to_string()),
+        usd_value: usd.map(|c| c.to_string()),
     });
     Ok(Plan { writes, answer })
 }

@@ -14,7 +14,7 @@ pub(crate) mod refunds;
 pub(crate) mod shopify;
 pub(crate) mod visitors;
 
-use revtrace_core::{Channel, Currency, Multiplier, Role};
+use revtrace_core::{Channel, Currency, EventId, Multiplier, OrderId, ProductId, Role, TicketId, UsdCents};
 use rust_decimal::Decimal;
 
 use crate::rows::{Ingested, RollupKey};
@@ -38,14 +38,14 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) enum Write {
     /// A conversation seen for the first time.
-    Ticket { ticket_id: String, ai_profile_id: String, channel: Channel, fingerprint: String },
+    Ticket { ticket_id: TicketId, ai_profile_id: String, channel: Channel, fingerprint: String },
     /// A new message of a ticket stored or planned before it.
-    Message { ticket_id: String, message: NewMessage },
+    Message { ticket_id: TicketId, message: NewMessage },
     /// A cart or checkout event with its decision (and its line items).
     Event(Box<NewEvent>),
     /// Moves a shopper's net quantity of one product variant. A position is
     /// created by an addition only; a removal updates an existing one.
-    CartPosition { fingerprint: String, product_id: String, variant_key: String, delta: i64 },
+    CartPosition { fingerprint: String, product_id: ProductId, variant_key: String, delta: i64 },
     /// Adds `[events, unconverted, usd_cents, quantity, refunded_cents]` to a
     /// rollup row.
     Rollup { key: RollupKey, sums: [i64; 5] },
@@ -54,15 +54,15 @@ pub(crate) enum Write {
     /// Links a cart token to a fingerprint (last writer wins).
     CartToken { cart_token: String, fingerprint: String },
     /// A new refund; `applied` when its order is stored.
-    Refund { refund_id: String, order_id: String, amount: Decimal, usd_cents: Option<i64>, applied: bool },
+    Refund { refund_id: String, order_id: OrderId, amount: Decimal, usd_cents: Option<UsdCents>, applied: bool },
     /// A waiting refund whose order has now arrived.
-    RefundApplied { refund_id: String, usd_cents: Option<i64> },
+    RefundApplied { refund_id: String, usd_cents: Option<UsdCents> },
     /// Adds refunded cents to a stored or planned order's event.
-    CreditOrder { event_id: String, cents: i64 },
+    CreditOrder { event_id: EventId, cents: UsdCents },
     /// A stored event decided again (`reattribute`).
     Redecided { rewrite: reattribute::Rewrite, window_ms: i64, decided_at_ms: i64 },
     /// The answer a retry with this idempotency id gets.
-    Answer { endpoint: &'static str, id: String, request_sha256: [u8; 32], status: u16, body: String },
+    Answer { endpoint: &'static str, id: String, request_sha256: [u8; 32], body: String },
 }
 
 /// A message row to insert.
@@ -83,7 +83,7 @@ pub(crate) struct NewMessage {
 /// An event row to insert, every column decided.
 #[derive(Debug)]
 pub(crate) struct NewEvent {
-    pub event_id: String,
+    pub event_id: EventId,
     pub cart_type: crate::rows::CartType,
     pub source_category: &'static str,
     pub occurred_at_ms: i64,
@@ -92,24 +92,24 @@ pub(crate) struct NewEvent {
     pub user_fingerprint: Option<String>,
     pub user_faq_fingerprint: Option<String>,
     pub event_type: Option<&'static str>,
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     pub variant_id: Option<String>,
     pub quantity_signed: Option<i64>,
     pub unit_price: Option<String>,
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     pub cart_token: Option<String>,
     pub amount: String,
     pub currency: Currency,
     pub usd_multiplier: Option<String>,
     pub rate_effective_from: Option<String>,
     pub rate_source: Option<String>,
-    pub usd_cents: Option<i64>,
+    pub usd_cents: Option<UsdCents>,
     pub is_test: bool,
     pub reason: &'static str,
     pub attributed: bool,
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
     pub ai_profile_id: Option<String>,
-    pub message_source: Option<&'static str>,
+    pub message_source: Option<revtrace_core::MessageSource>,
     pub window_ms: i64,
     /// The decision's candidates, as JSON.
     pub candidates: String,
@@ -119,7 +119,7 @@ pub(crate) struct NewEvent {
 
 #[derive(Debug)]
 pub(crate) struct NewLineItem {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub variant_id: Option<String>,
     pub sku: Option<String>,
     pub title: Option<String>,

@@ -30,7 +30,7 @@ pub(crate) struct Rewrite {
     pub attributed: bool,
     pub ticket_id: Option<String>,
     pub ai_profile_id: Option<String>,
-    pub message_source: Option<&'static str>,
+    pub message_source: Option<revtrace_core::MessageSource>,
     pub candidates: String,
 }
 
@@ -51,7 +51,7 @@ pub(crate) fn redecide(
     );
     // Compared as text: serializing is cheaper than parsing, and the stored
     // text was written by the same serializer.
-    let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let candidates = serde_json::to_string(&decision.candidates).map_err(|e| StoreError::corrupt(e.to_string()))?;
     let winner = decision.winner.as_ref();
     let decision_changed =
         stored.reason != decision.reason.as_str() || stored.ticket_id != winner.map(|w| w.ticket_id.as_str());
@@ -69,7 +69,7 @@ pub(crate) fn redecide(
         attributed: decision.attributed(),
         ticket_id: winner.map(|w| w.ticket_id.clone()),
         ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
-        message_source: winner.map(|w| w.message_source.as_str()),
+        message_source: winner.map(|w| w.message_source),
         candidates,
     }))
 }
@@ -122,20 +122,20 @@ pub(crate) fn rewrite(
     contribution: Contribution,
     window_ms: i64,
     now_ms: i64,
-) -> Vec<Write> {
+) -> Result<Vec<Write>, crate::Rejection> {
     let now_key = RollupKey {
         attributed: w.attributed,
         ai_profile_id: w.ai_profile_id.clone().unwrap_or_default(),
-        message_source: w.message_source.unwrap_or_default().to_owned(),
+        message_source: w.message_source,
         ..was.clone()
     };
     let mut writes = Vec::with_capacity(3);
     if now_key != was {
-        writes.push(Write::Rollup { key: was, sums: contribution.sums(-1) });
-        writes.push(Write::Rollup { key: now_key, sums: contribution.sums(1) });
+        writes.push(Write::Rollup { key: was, sums: contribution.sums(-1)? });
+        writes.push(Write::Rollup { key: now_key, sums: contribution.sums(1)? });
     }
     writes.push(Write::Redecided { rewrite: w, window_ms, decided_at_ms: now_ms });
-    writes
+    Ok(writes)
 }
 
 /// The rollup row an event counts in and what it adds there, from
@@ -148,13 +148,13 @@ pub(crate) fn rollup_of<R: Cells>(r: &R) -> Result<(RollupKey, Contribution), St
             cart_type: crate::rows::CartType::parse(&r.text(1)?)?,
             attributed: r.flag(2)?,
             ai_profile_id: r.opt_text(3)?.unwrap_or_default(),
-            message_source: r.opt_text(4)?.unwrap_or_default(),
+            message_source: crate::rows::message_source(r.opt_text(4)?)?,
             is_test: r.flag(5)?,
         },
         Contribution {
-            usd_cents: r.opt_int(6)?,
+            usd_cents: r.opt_int(6)?.map(revtrace_core::UsdCents::new),
             quantity: r.opt_int(7)?.unwrap_or_default(),
-            refunded_cents: r.int(8)?,
+            refunded_cents: revtrace_core::UsdCents::new(r.int(8)?),
         },
     ))
 }

@@ -4,7 +4,7 @@
 //! refund that arrives before its order waits and is applied by the plan
 //! that stores the order.
 
-use revtrace_core::{Multiplier, UsdCents, usd_cents};
+use revtrace_core::{EventId, Multiplier, UsdCents, usd_cents};
 use rust_decimal::Decimal;
 
 use super::{Plan, Write};
@@ -16,7 +16,7 @@ use crate::{
 
 /// What a refund needs to know about its stored order.
 pub(crate) struct StoredOrder {
-    pub event_id: String,
+    pub event_id: EventId,
     pub amount: Decimal,
     pub multiplier: Option<Multiplier>,
     pub key: RollupKey,
@@ -31,11 +31,11 @@ pub(crate) struct RefundFacts {
     pub order: Option<StoredOrder>,
 }
 
-fn to_usd(amount: Decimal, multiplier: Option<Multiplier>) -> Result<Option<i64>, StoreError> {
+fn to_usd(amount: Decimal, multiplier: Option<Multiplier>) -> Result<Option<UsdCents>, StoreError> {
     multiplier
-        .map(|m| usd_cents(amount, m).map(|c| c.0))
+        .map(|m| usd_cents(amount, m))
         .transpose()
-        .map_err(|e| Rejection::Invalid(e.to_string()).into())
+        .map_err(|e| Rejection::invalid(Some("amount"), e.to_string()).into())
 }
 
 pub(crate) fn record(input: &RefundInput, facts: RefundFacts) -> Result<Plan, StoreError> {
@@ -70,21 +70,21 @@ pub(crate) fn record(input: &RefundInput, facts: RefundFacts) -> Result<Plan, St
         refund_id: input.refund_id.clone(),
         order_id: input.order_id.clone(),
         applied,
-        usd_value: usd.map(|c| UsdCents(c).to_string()),
+        usd_value: usd.map(|c| c.to_string()),
     });
     Ok(Plan { writes, answer })
 }
 
 /// Counts `cents` of refunds on an order: its event and its rollup row.
-fn credit(writes: &mut Vec<Write>, event_id: String, key: &RollupKey, cents: i64) {
+fn credit(writes: &mut Vec<Write>, event_id: EventId, key: &RollupKey, cents: UsdCents) {
     writes.push(Write::CreditOrder { event_id, cents });
-    writes.push(Write::Rollup { key: key.clone(), sums: [0, 0, 0, 0, cents] });
+    writes.push(Write::Rollup { key: key.clone(), sums: [0, 0, 0, 0, cents.cents()] });
 }
 
 /// Plans applying the refunds that waited for this order, now being stored.
 pub(crate) fn apply_waiting(
     writes: &mut Vec<Write>,
-    event_id: &str,
+    event_id: &EventId,
     multiplier: Option<Multiplier>,
     key: &RollupKey,
     waiting: Vec<(String, Decimal)>,
@@ -92,12 +92,12 @@ pub(crate) fn apply_waiting(
     if waiting.is_empty() {
         return Ok(());
     }
-    let mut total = 0i64;
+    let mut total = UsdCents::ZERO;
     for (refund_id, amount) in waiting {
         let cents = to_usd(amount, multiplier)?;
         writes.push(Write::RefundApplied { refund_id, usd_cents: cents });
         total = total.checked_add(cents.unwrap_or_default()).ok_or(Rejection::TotalOutOfRange)?;
     }
-    credit(writes, event_id.to_owned(), key, total);
+    credit(writes, event_id.clone(), key, total);
     Ok(())
 }

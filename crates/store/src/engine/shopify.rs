@@ -27,10 +27,10 @@ pub(crate) fn fingerprint(order: &ShopifyOrder, recorded: Option<String>) -> Opt
 /// A shop belongs to one company: connecting it to another is refused.
 pub(crate) fn may_connect(existing: Option<&ShopifyShop>, c: &ShopifyConnect) -> Result<(), Rejection> {
     match existing {
-        Some(shop) if shop.company_id != c.company => Err(Rejection::Invalid(format!(
-            "{} is connected to company {}; disconnect it there first",
-            c.shop_domain, shop.company_id
-        ))),
+        Some(shop) if shop.company_id != c.company => Err(Rejection::invalid(
+            Some("shop_domain"),
+            format!("{} is connected to company {}; disconnect it there first", c.shop_domain, shop.company_id),
+        )),
         _ => Ok(()),
     }
 }

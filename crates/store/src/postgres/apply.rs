@@ -33,7 +33,7 @@ impl Sink for Batch<'_> {
     fn count_visitor(&mut self, day: String, flags: VisitorFlags, delta: i64) -> Result<(), StoreError> {
         self.p.push(
             rollups::COUNT_VISITOR,
-            params![self.company.0.clone(), day, flags.seen, flags.assisted, flags.converted, delta],
+            params![self.company.to_string(), day, flags.seen, flags.assisted, flags.converted, delta],
         );
         Ok(())
     }
@@ -43,14 +43,14 @@ impl Sink for Batch<'_> {
             "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags)
              SELECT $1, $2, visitor_id, $4 FROM multi_visitors WHERE company_id = $1 AND fingerprint = $3
              ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
-            params![self.company.0.clone(), day, fingerprint, i16::from(flags.bits())],
+            params![self.company.to_string(), day, fingerprint, i16::from(flags.bits())],
         );
         Ok(())
     }
 
-    fn line_items(&mut self, event_id: String, items: Vec<NewLineItem>) -> Result<(), StoreError> {
+    fn line_items(&mut self, event_id: revtrace_core::EventId, items: Vec<NewLineItem>) -> Result<(), StoreError> {
         let positions: Vec<i64> = (0..items.len() as i64).collect();
-        let products: Vec<String> = items.iter().map(|i| i.product_id.clone()).collect();
+        let products: Vec<String> = items.iter().map(|i| i.product_id.to_string()).collect();
         let variants: Vec<Option<String>> = items.iter().map(|i| i.variant_id.clone()).collect();
         let skus: Vec<Option<String>> = items.iter().map(|i| i.sku.clone()).collect();
         let titles: Vec<Option<String>> = items.iter().map(|i| i.title.clone()).collect();
@@ -60,7 +60,7 @@ impl Sink for Batch<'_> {
             "INSERT INTO line_items (event_pk, position, product_id, variant_id, sku, title, quantity, unit_price)
              SELECT (SELECT event_pk FROM events WHERE event_id = $1), *
              FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::text[])",
-            params![event_id, positions, products, variants, skus, titles, quantities, prices],
+            params![event_id.into_string(), positions, products, variants, skus, titles, quantities, prices],
         );
         Ok(())
     }

@@ -86,7 +86,7 @@ impl Value {
 }
 
 fn convert(table: &str, column: &str, ty: &Type, raw: ValueRef<'_>) -> Result<Value, StoreError> {
-    let wrong = || StoreError::Corrupt(format!("{table}.{column}: {raw:?} does not fit {ty}"));
+    let wrong = || StoreError::corrupt(format!("{table}.{column}: {raw:?} does not fit {ty}"));
     Ok(match (raw, ty) {
         (ValueRef::Null, t) => Value::Null(t.clone()),
         (ValueRef::Integer(n), t) if *t == Type::BOOL => Value::Bool(n != 0),
@@ -110,9 +110,10 @@ pub async fn from_sqlite(path: &std::path::Path, store: &PgStore) -> Result<Copi
     let tx = client.transaction().await?;
     let existing: i64 = tx.query_one("SELECT count(*) FROM companies", &[]).await?.get(0);
     if existing > 0 {
-        return Err(crate::Rejection::Invalid(format!(
-            "the PostgreSQL database already holds {existing} companies; copy into an empty one"
-        ))
+        return Err(crate::Rejection::invalid(
+            None,
+            format!("the PostgreSQL database already holds {existing} companies; copy into an empty one"),
+        )
         .into());
     }
     // One snapshot of the source for every table.

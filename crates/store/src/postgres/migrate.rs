@@ -6,8 +6,11 @@ use deadpool_postgres::Object;
 use crate::StoreError;
 
 /// Each entry moves the schema up one version. Append only.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_schema.sql"), include_str!("migrations/0002_hardening.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_schema.sql"),
+    include_str!("migrations/0002_hardening.sql"),
+    include_str!("migrations/0003_answers_without_status.sql"),
+];
 
 pub(super) async fn run(client: &mut Object) -> Result<(), StoreError> {
     let tx = client.transaction().await?;
@@ -17,7 +20,7 @@ pub(super) async fn run(client: &mut Object) -> Result<(), StoreError> {
     tx.batch_execute("CREATE TABLE IF NOT EXISTS revtrace_schema (version BIGINT NOT NULL)").await?;
     let current: i64 = tx.query_one("SELECT coalesce(max(version), 0) FROM revtrace_schema", &[]).await?.get(0);
     if current > MIGRATIONS.len() as i64 {
-        return Err(StoreError::Config(format!(
+        return Err(StoreError::config(format!(
             "the database is at schema version {current}, newer than this build knows ({}); upgrade revtrace",
             MIGRATIONS.len()
         )));

@@ -76,7 +76,7 @@ pub(crate) use in_transaction;
 
 /// Whether running the transaction again may succeed.
 pub(crate) fn lost_race(error: &StoreError) -> bool {
-    let StoreError::Postgres(e) = error else { return false };
+    let Some(e) = error.postgres() else { return false };
     matches!(
         e.code(),
         Some(&SqlState::UNIQUE_VIOLATION)
@@ -161,12 +161,12 @@ impl PgStore {
         // leading columns, so no plan cached while a table was small can
         // scan it once it has grown (an `= ANY($2)` look-up did).
         let config: tokio_postgres::Config =
-            url.parse().map_err(|e: tokio_postgres::Error| StoreError::Config(format!("database URL: {e}")))?;
+            url.parse().map_err(|e: tokio_postgres::Error| StoreError::config(format!("database URL: {e}")))?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))
             .build()
-            .map_err(|e| StoreError::Config(format!("PostgreSQL pool: {e}")))?;
+            .map_err(|e| StoreError::config(format!("PostgreSQL pool: {e}")))?;
         {
             let mut client = pool.get().await?;
             migrate::run(&mut client).await?;

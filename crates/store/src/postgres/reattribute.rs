@@ -52,7 +52,7 @@ async fn replay_company(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<(), StoreError> {
     let tx = reader.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
-    let params: [&(dyn ToSql + Sync); 1] = [&company.0];
+    let params: [&(dyn ToSql + Sync); 1] = [&company.as_str()];
     let rows = tx.query_raw(sql::reattribute::EVENTS, params.iter().copied()).await?;
     pin_mut!(rows);
     while let Some(r) = rows.next().await {
@@ -90,10 +90,10 @@ pub(super) async fn all_by_fingerprint(
     company: &CompanyId,
 ) -> Result<HashMap<String, Vec<TicketHistory>>, StoreError> {
     let mut histories = crate::sql::reads::AllHistories::default();
-    for r in &super::all(c, crate::sql::reads::ALL_TICKETS, &[&company.0]).await? {
+    for r in &super::all(c, crate::sql::reads::ALL_TICKETS, &[&company.as_str()]).await? {
         histories.ticket(r)?;
     }
-    for r in &super::all(c, crate::sql::reads::ALL_MESSAGES, &[&company.0]).await? {
+    for r in &super::all(c, crate::sql::reads::ALL_MESSAGES, &[&company.as_str()]).await? {
         histories.message(r)?;
     }
     Ok(histories.by_fingerprint())

@@ -22,12 +22,12 @@ pub(super) fn push_upsert(p: &mut Pipeline, company: &CompanyId, key: &RollupKey
     p.push(
         UPSERT_ROLLUP,
         params![
-            company.0.clone(),
+            company.to_string(),
             key.day.clone(),
             key.cart_type.as_str(),
             key.attributed,
             key.ai_profile_id.clone(),
-            key.message_source.clone(),
+            key.source_column(),
             key.is_test,
             events,
             unconverted,

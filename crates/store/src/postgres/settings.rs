@@ -14,5 +14,5 @@ pub(super) async fn company_settings(
     c: &impl GenericClient,
     company: &CompanyId,
 ) -> Result<CompanySettings, StoreError> {
-    reads::settings(&all(c, reads::SETTINGS, &[&company.0]).await?, company)
+    reads::settings(&all(c, reads::SETTINGS, &[&company.as_str()]).await?, company)
 }

@@ -74,7 +74,14 @@ pub(crate) fn upsert_products(company: &CompanyId, products: &[Product], now_ms:
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (company_id, product_id) DO UPDATE SET title = excluded.title, image_url = excluded.image_url,
                 url = excluded.url, updated_at_ms = excluded.updated_at_ms",
-            args![company.0.clone(), p.product_id.clone(), p.title.clone(), p.image_url.clone(), p.url.clone(), now_ms],
+            args![
+                company.to_string(),
+                p.product_id.clone(),
+                p.title.clone(),
+                p.image_url.clone(),
+                p.url.clone(),
+                now_ms
+            ],
         );
     }
     batch
@@ -89,11 +96,11 @@ pub(crate) fn origins<R: Cells>(rows: &[R]) -> Result<Vec<String>, StoreError> {
 pub(crate) fn set_origins(company: &CompanyId, add: &[String], remove: &[String]) -> Batch {
     let mut batch = Batch::repeated(
         "INSERT INTO allowed_origins (company_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        add.iter().map(|origin| args![company.0.clone(), origin]),
+        add.iter().map(|origin| args![company.to_string(), origin]),
     );
     let removals = Batch::repeated(
         "DELETE FROM allowed_origins WHERE company_id = $1 AND origin = $2",
-        remove.iter().map(|origin| args![company.0.clone(), origin]),
+        remove.iter().map(|origin| args![company.to_string(), origin]),
     );
     batch.queries.extend(removals.queries);
     batch
@@ -119,7 +126,7 @@ pub(crate) fn secret_keys<R: Cells>(rows: &[R]) -> Result<Vec<SecretKeyInfo>, St
 
 /// The company's public key and rate, or a rejection for an unknown company.
 pub(crate) fn company_key<R: Cells>(rows: &[R], company: &CompanyId) -> Result<(String, Option<u32>), StoreError> {
-    let r = rows.first().ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()))?;
+    let r = rows.first().ok_or_else(|| crate::Rejection::UnknownCompany(company.clone()))?;
     Ok((r.text(0)?, r.opt_int(1)?.and_then(|n| u32::try_from(n).ok())))
 }
 
@@ -146,7 +153,7 @@ pub(crate) fn change_keys(
             plan.batch.push(
                 "INSERT INTO api_keys (key_sha256, company_id, key_prefix, created_at_ms, rate_per_minute)
                  VALUES ($1, $2, $3, $4, $5)",
-                args![sha256_hex(&key), company.0.clone(), &key[..10], now_ms, rate_arg(*rate_per_minute)],
+                args![sha256_hex(&key), company.to_string(), &key[..10], now_ms, rate_arg(*rate_per_minute)],
             );
             plan.added = Some(key);
         }
@@ -154,20 +161,20 @@ pub(crate) fn change_keys(
             let prefix = key_named(keys, prefix, true)?;
             plan.batch.push(
                 "DELETE FROM api_keys WHERE company_id = $1 AND key_prefix = $2",
-                args![company.0.clone(), prefix],
+                args![company.to_string(), prefix],
             );
         }
         KeyChange::SetKeyRate { prefix, rate_per_minute } => {
             let prefix = key_named(keys, prefix, false)?;
             plan.batch.push(
                 "UPDATE api_keys SET rate_per_minute = $3 WHERE company_id = $1 AND key_prefix = $2",
-                args![company.0.clone(), prefix, rate_arg(*rate_per_minute)],
+                args![company.to_string(), prefix, rate_arg(*rate_per_minute)],
             );
         }
         KeyChange::PublicRate(rate) => {
             plan.batch.push(
                 "UPDATE companies SET public_rate_per_minute = $2 WHERE company_id = $1",
-                args![company.0.clone(), rate_arg(*rate)],
+                args![company.to_string(), rate_arg(*rate)],
             );
             plan.public_rate = *rate;
         }
@@ -189,14 +196,14 @@ pub(crate) async fn change<D: Db>(
     now_ms: i64,
 ) -> Result<CompanyKeys, StoreError> {
     db.lock(&[keys_lock(company)]).await?;
-    let (company_key, public_rate) = company_key(&db.rows(COMPANY_KEY, args![company.0.clone()]).await?, company)?;
-    let keys = secret_keys(&db.rows(SECRET_KEYS, args![company.0.clone()]).await?)?;
+    let (company_key, public_rate) = company_key(&db.rows(COMPANY_KEY, args![company.to_string()]).await?, company)?;
+    let keys = secret_keys(&db.rows(SECRET_KEYS, args![company.to_string()]).await?)?;
     let plan = change_keys(company, &keys, public_rate, change, now_ms)?;
     db.exec(plan.batch).await?;
     Ok(CompanyKeys {
         company_key,
         public_rate_per_minute: plan.public_rate,
-        secret_keys: secret_keys(&db.rows(SECRET_KEYS, args![company.0.clone()]).await?)?,
+        secret_keys: secret_keys(&db.rows(SECRET_KEYS, args![company.to_string()]).await?)?,
         added: plan.added,
     })
 }
@@ -229,7 +236,7 @@ pub(crate) async fn store_products<D: Db>(
 }
 
 pub(crate) async fn allowed_origins<D: Db>(db: &D, company: &CompanyId) -> Result<Vec<String>, StoreError> {
-    origins(&db.rows(ORIGINS, args![company.0.clone()]).await?)
+    origins(&db.rows(ORIGINS, args![company.to_string()]).await?)
 }
 
 pub(crate) async fn change_origins<D: Db>(
@@ -252,12 +259,12 @@ pub(crate) fn key_named(
 ) -> Result<String, Rejection> {
     let matching: Vec<&crate::model::SecretKeyInfo> = keys.iter().filter(|k| k.prefix.starts_with(prefix)).collect();
     match matching.as_slice() {
-        [] => Err(Rejection::Invalid(format!("no secret key of this company starts with {prefix:?}"))),
-        [one] if revoking && keys.len() == 1 => Err(Rejection::Invalid(format!(
-            "{} is the company's only secret key; add another first (revtrace company keys add)",
-            one.prefix
-        ))),
+        [] => Err(Rejection::invalid(None, format!("no secret key of this company starts with {prefix:?}"))),
+        [one] if revoking && keys.len() == 1 => Err(Rejection::invalid(
+            None,
+            format!("{} is the company's only secret key; add another first (revtrace company keys add)", one.prefix),
+        )),
         [one] => Ok(one.prefix.clone()),
-        _ => Err(Rejection::Invalid(format!("several secret keys start with {prefix:?}; give more of it"))),
+        _ => Err(Rejection::invalid(None, format!("several secret keys start with {prefix:?}; give more of it"))),
     }
 }

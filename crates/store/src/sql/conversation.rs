@@ -18,8 +18,8 @@ pub(crate) struct Reads {
     items: usize,
 }
 
-pub(crate) fn push(batch: &mut Batch, company: &CompanyId, ticket_id: &str) -> Reads {
-    let key = || args![company.0.clone(), ticket_id];
+pub(crate) fn push(batch: &mut Batch, company: &CompanyId, ticket_id: &revtrace_core::TicketId) -> Reads {
+    let key = || args![company.to_string(), ticket_id];
     Reads {
         ticket: batch.push(
             "SELECT ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = $1 AND ticket_id = $2",
@@ -51,14 +51,14 @@ pub(crate) fn push(batch: &mut Batch, company: &CompanyId, ticket_id: &str) -> R
 }
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} {raw}"))
+    StoreError::corrupt(format!("{what} {raw}"))
 }
 
 /// The page from the rows of [`push`]; none for an unknown ticket.
 pub(crate) fn fold<R: Cells>(
     rows: &[Vec<R>],
     ix: &Reads,
-    ticket_id: &str,
+    ticket_id: &revtrace_core::TicketId,
 ) -> Result<Option<TicketRevenue>, StoreError> {
     let Some(t) = rows[ix.ticket].first() else {
         return Ok(None);
@@ -66,12 +66,12 @@ pub(crate) fn fold<R: Cells>(
     let channel_text = t.text(1)?;
     let channel = Channel::parse(&channel_text).ok_or_else(|| corrupt("channel", &channel_text))?;
     let facts =
-        TicketFacts { ticket_id: ticket_id.to_owned(), ai_profile_id: t.text(0)?, channel, fingerprint: t.text(2)? };
+        TicketFacts { ticket_id: ticket_id.clone(), ai_profile_id: t.text(0)?, channel, fingerprint: t.text(2)? };
     let messages = super::reads::messages(&rows[ix.messages])?;
     let mut items: std::collections::HashMap<i64, Vec<ProductView>> = std::collections::HashMap::new();
     for l in &rows[ix.items] {
         items.entry(l.int(0)?).or_default().push(ProductView {
-            product_id: l.text(1)?,
+            product_id: l.text(1)?.into(),
             variant_id: l.opt_text(2)?,
             // The catalog's title wins over the order's own.
             title: l.opt_text(4)?.or(l.opt_text(3)?),
@@ -96,7 +96,7 @@ pub(crate) fn fold<R: Cells>(
             items.remove(&event_pk).unwrap_or_default()
         } else {
             vec![ProductView {
-                product_id: r.opt_text(12)?.unwrap_or_default(),
+                product_id: r.opt_text(12)?.unwrap_or_default().into(),
                 variant_id: r.opt_text(13)?,
                 title: r.opt_text(16)?,
                 image_url: r.opt_text(17)?,
@@ -107,16 +107,16 @@ pub(crate) fn fold<R: Cells>(
         };
         tally.add(is_test, is_checkout, usd, refunded_cents, quantity);
         events.push(TicketEvent {
-            event_id: r.text(1)?,
+            event_id: r.text(1)?.into(),
             source_category: SourceCategory::parse(&source).ok_or_else(|| corrupt("source category", &source))?,
             cart_type,
             occurred_at: to_rfc3339(r.int(4)?),
             event_type: r.opt_text(5)?,
-            order_id: r.opt_text(6)?,
+            order_id: r.opt_text(6)?.map(Into::into),
             amount: r.text(7)?,
             currency: r.text(8)?,
-            usd_value: usd.map(|c| UsdCents(c).to_string()),
-            refunded_usd: UsdCents(refunded_cents).to_string(),
+            usd_value: usd.map(|c| UsdCents::new(c).to_string()),
+            refunded_usd: UsdCents::new(refunded_cents).to_string(),
             is_test,
             cancelled: r.flag(19)?,
             products,
@@ -127,7 +127,7 @@ pub(crate) fn fold<R: Cells>(
 
 /// A conversation's identity, for its revenue page.
 pub(crate) struct TicketFacts {
-    pub ticket_id: String,
+    pub ticket_id: revtrace_core::TicketId,
     pub ai_profile_id: String,
     pub channel: Channel,
     pub fingerprint: String,
@@ -162,10 +162,10 @@ impl TicketTally {
         self.unconverted += i64::from(usd.is_none());
         if is_checkout {
             self.orders += 1;
-            self.checkout.add(usd.unwrap_or_default());
-            self.refunded.add(refunded_cents);
+            self.checkout.add(UsdCents::new(usd.unwrap_or_default()));
+            self.refunded.add(UsdCents::new(refunded_cents));
         } else {
-            self.cart.add(usd.unwrap_or_default());
+            self.cart.add(UsdCents::new(usd.unwrap_or_default()));
             self.products += quantity.unwrap_or_default();
         }
     }

@@ -46,12 +46,12 @@ pub(crate) trait Db {
 
 /// The lock every write about one shopper takes.
 pub(crate) fn shopper_lock(company: &CompanyId, fingerprint: &str) -> String {
-    format!("shopper\u{0}{}\u{0}{fingerprint}", company.0)
+    format!("shopper\u{0}{}\u{0}{fingerprint}", company.as_str())
 }
 
 /// The lock every write about one order takes (the order, its refunds).
-pub(crate) fn order_lock(company: &CompanyId, order_id: &str) -> String {
-    format!("order\u{0}{}\u{0}{order_id}", company.0)
+pub(crate) fn order_lock(company: &CompanyId, order_id: &revtrace_core::OrderId) -> String {
+    format!("order\u{0}{}\u{0}{order_id}", company.as_str())
 }
 
 /// The lock a shop's connection takes.
@@ -61,7 +61,7 @@ pub(crate) fn shop_lock(shop_domain: &str) -> String {
 
 /// The lock a company's key changes take.
 pub(crate) fn keys_lock(company: &CompanyId) -> String {
-    format!("keys\u{0}{}", company.0)
+    format!("keys\u{0}{}", company.as_str())
 }
 
 /// Runs a future that never waits (a SQLite flow) to its end on this thread.

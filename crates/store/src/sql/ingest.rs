@@ -18,7 +18,7 @@ use crate::{
 /// idempotency id, the shoppers it is about, its order.
 fn locks_of(company: &CompanyId, idempotency: Option<&IdempotencyKey>, call: &Call) -> Vec<String> {
     let mut keys: Vec<String> = idempotency
-        .map(|k| format!("idempotency\u{0}{}\u{0}{}\u{0}{}", company.0, k.endpoint, k.id))
+        .map(|k| format!("idempotency\u{0}{}\u{0}{}\u{0}{}", company.as_str(), k.endpoint, k.id))
         .into_iter()
         .collect();
     match call {
@@ -57,7 +57,7 @@ pub(crate) async fn call<D: Db>(
     let mut batch = Batch::default();
     let replay = idempotency.map(|k| reads::push_replay(&mut batch, company, k));
     let cached = db.cached_settings(company)?;
-    let settings_at = cached.is_none().then(|| batch.push(reads::SETTINGS, super::args![company.0.clone()]));
+    let settings_at = cached.is_none().then(|| batch.push(reads::SETTINGS, super::args![company.to_string()]));
     let ix = match call {
         Call::Ticket(input) => Reads::Ticket(reads::push_ticket(&mut batch, company, input)),
         Call::Event(input) => Reads::Event(reads::push_event(&mut batch, company, input)?),
@@ -82,7 +82,7 @@ pub(crate) async fn call<D: Db>(
             engine::ingest::ticket(input, reads::ticket(input, settings, &rows, &ix)?)?
         }
         (Call::Event(input), Reads::Event(ix)) => {
-            let id = crate::clock::time_ordered_id("evt_", now_ms);
+            let id = crate::clock::time_ordered_id("evt_", now_ms).into();
             engine::ingest::event(input, reads::event(settings, &rows, &ix)?, id, now_ms)?
         }
         (Call::Visit { fingerprint, at_ms }, Reads::Visit(at)) => {

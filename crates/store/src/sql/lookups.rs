@@ -27,7 +27,7 @@ pub(crate) fn principal<R: Cells>(rows: &[R], kind: KeyKind) -> Result<Option<Pr
     rows.first()
         .map(|r| {
             Ok(Principal {
-                company_id: CompanyId(r.text(0)?),
+                company_id: CompanyId::new(r.text(0)?),
                 kind,
                 rate_per_minute: r.opt_int(1)?.and_then(|n| u32::try_from(n).ok()),
             })
@@ -35,17 +35,17 @@ pub(crate) fn principal<R: Cells>(rows: &[R], kind: KeyKind) -> Result<Option<Pr
         .transpose()
 }
 
-pub(crate) fn attribution_query(company: &CompanyId, event_id: &str) -> (&'static str, Vec<Arg>) {
+pub(crate) fn attribution_query(company: &CompanyId, event_id: &revtrace_core::EventId) -> (&'static str, Vec<Arg>) {
     (
         "SELECT event_id, cart_type, source_category, occurred_at_ms, user_fingerprint, user_faq_fingerprint, order_id,
                 reason, ticket_id, ai_profile_id, message_source, window_ms, candidates, decided_at_ms, decided_by
          FROM events WHERE company_id = $1 AND event_id = $2",
-        args![company.0.clone(), event_id],
+        args![company.to_string(), event_id],
     )
 }
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} {raw}"))
+    StoreError::corrupt(format!("{what} {raw}"))
 }
 
 /// A stored decision's receipt, from the row of [`attribution_query`].
@@ -67,23 +67,26 @@ pub(crate) fn attribution<R: Cells>(rows: &[R]) -> Result<Option<AttributionRece
         _ => None,
     };
     let candidates: Vec<Candidate> =
-        serde_json::from_str(&r.text(12)?).map_err(|e| StoreError::Corrupt(format!("candidates: {e}")))?;
+        serde_json::from_str(&r.text(12)?).map_err(|e| StoreError::corrupt(format!("candidates: {e}")))?;
     let winning_ticket = winner.as_ref().map(|w| w.ticket_id.clone());
     Ok(Some(AttributionReceipt {
-        event_id: r.text(0)?,
+        event_id: r.text(0)?.into(),
         cart_type: r.text(1)?,
         source_category,
         occurred_at: to_rfc3339(r.int(3)?),
         user_fingerprint: r.opt_text(4)?,
         user_faq_fingerprint: r.opt_text(5)?,
-        order_id: r.opt_text(6)?,
+        order_id: r.opt_text(6)?.map(Into::into),
         attributed: winner.is_some(),
         reason,
         winner,
         window_ms: r.int(11)?,
         candidates: candidate_views(candidates, winning_ticket.as_deref()),
         decided_at: to_rfc3339(r.int(13)?),
-        decided_by: r.text(14)?,
+        decided_by: {
+            let raw = r.text(14)?;
+            crate::model::DecidedBy::parse(&raw).ok_or_else(|| StoreError::corrupt(format!("decided_by {raw}")))?
+        },
     }))
 }
 
@@ -97,7 +100,7 @@ pub(crate) async fn find_principal<D: super::db::Db>(db: &D, key: &str) -> Resul
 pub(crate) async fn receipt<D: super::db::Db>(
     db: &D,
     company: &CompanyId,
-    event_id: &str,
+    event_id: &revtrace_core::EventId,
 ) -> Result<Option<AttributionReceipt>, StoreError> {
     let (sql, args) = attribution_query(company, event_id);
     attribution(&db.rows(sql, args).await?)
@@ -109,7 +112,7 @@ pub(crate) fn candidate_views(candidates: Vec<Candidate>, winning_ticket: Option
         .into_iter()
         .map(|c| CandidateView {
             winner: winning_ticket == Some(c.ticket_id.as_str()),
-            ticket_id: c.ticket_id,
+            ticket_id: c.ticket_id.into(),
             fingerprint: c.fingerprint,
             message_source: c.message_source,
             first_message_at: to_rfc3339(c.first_message_at_ms),

@@ -66,6 +66,49 @@ impl From<&String> for Arg {
     }
 }
 
+/// Ids bind as their text.
+macro_rules! id_args {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Self {
+                Arg::Text(v.into_string())
+            }
+        }
+
+        impl From<&$t> for Arg {
+            fn from(v: &$t) -> Self {
+                Arg::Text(v.as_str().to_owned())
+            }
+        }
+    )*};
+}
+
+id_args!(
+    revtrace_core::CompanyId,
+    revtrace_core::EventId,
+    revtrace_core::TicketId,
+    revtrace_core::OrderId,
+    revtrace_core::ProductId
+);
+
+impl From<revtrace_core::MessageSource> for Arg {
+    fn from(v: revtrace_core::MessageSource) -> Self {
+        Arg::Text(v.as_str().to_owned())
+    }
+}
+
+impl From<crate::model::DecidedBy> for Arg {
+    fn from(v: crate::model::DecidedBy) -> Self {
+        Arg::Text(v.as_str().to_owned())
+    }
+}
+
+impl From<revtrace_core::UsdCents> for Arg {
+    fn from(v: revtrace_core::UsdCents) -> Self {
+        Arg::Int(v.cents())
+    }
+}
+
 impl From<Decimal> for Arg {
     fn from(v: Decimal) -> Self {
         Arg::Text(v.to_string())
@@ -177,7 +220,7 @@ pub(crate) trait Cells {
 
     fn decimal(&self, i: usize) -> Result<Decimal, StoreError> {
         let raw = self.text(i)?;
-        raw.parse().map_err(|_| StoreError::Corrupt(format!("decimal {raw}")))
+        raw.parse().map_err(|_| StoreError::corrupt(format!("decimal {raw}")))
     }
 }
 
@@ -185,7 +228,7 @@ pub(crate) trait Cells {
 pub(crate) type SqliteRow = Vec<rusqlite::types::Value>;
 
 fn corrupt(what: &str, i: usize) -> StoreError {
-    StoreError::Corrupt(format!("column {i} is not {what}"))
+    StoreError::corrupt(format!("column {i} is not {what}"))
 }
 
 impl Cells for SqliteRow {

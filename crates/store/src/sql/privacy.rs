@@ -30,23 +30,23 @@ pub(crate) fn record(
     (
         "INSERT INTO privacy_requests (company_id, shop_domain, kind, payload, received_at_ms)
          VALUES ($1, $2, $3, $4, $5) RETURNING request_pk",
-        args![company.0.clone(), shop_domain, kind, payload.to_string(), now_ms],
+        args![company.to_string(), shop_domain, kind, payload.to_string(), now_ms],
     )
 }
 
 pub(crate) fn recorded<R: Cells>(rows: &[R]) -> Result<i64, StoreError> {
-    rows.first().ok_or_else(|| StoreError::Corrupt("a privacy request got no number".into()))?.int(0)
+    rows.first().ok_or_else(|| StoreError::corrupt("a privacy request got no number"))?.int(0)
 }
 
 pub(crate) fn request_query(company: &CompanyId, request: i64) -> (&'static str, Vec<Arg>) {
     (
         "SELECT payload FROM privacy_requests WHERE request_pk = $1 AND company_id = $2 AND kind = 'data_request'",
-        args![request, company.0.clone()],
+        args![request, company.to_string()],
     )
 }
 
 /// The order ids of a recorded `customers/data_request`.
-pub(crate) fn requested_orders<R: Cells>(rows: &[R]) -> Result<Option<Vec<String>>, StoreError> {
+pub(crate) fn requested_orders<R: Cells>(rows: &[R]) -> Result<Option<Vec<revtrace_core::OrderId>>, StoreError> {
     let Some(r) = rows.first() else {
         return Ok(None);
     };
@@ -56,16 +56,16 @@ pub(crate) fn requested_orders<R: Cells>(rows: &[R]) -> Result<Option<Vec<String
             .as_array()
             .into_iter()
             .flatten()
-            .map(|id| id.to_string().trim_matches('"').to_owned())
+            .map(|id| id.to_string().trim_matches('"').to_owned().into())
             .collect(),
     ))
 }
 
 /// One query per order: the fingerprints it was stored under.
-pub(crate) fn orders_fingerprints(company: &CompanyId, order_ids: &[String]) -> Batch {
+pub(crate) fn orders_fingerprints(company: &CompanyId, order_ids: &[revtrace_core::OrderId]) -> Batch {
     Batch::repeated(
         "SELECT user_fingerprint, user_faq_fingerprint FROM events WHERE company_id = $1 AND order_id = $2",
-        order_ids.iter().map(|order_id| args![company.0.clone(), order_id]),
+        order_ids.iter().map(|order_id| args![company.to_string(), order_id]),
     )
 }
 
@@ -82,17 +82,17 @@ pub(crate) fn fingerprints<R: Cells>(rows: &[Vec<R>]) -> Result<Vec<String>, Sto
 
 /// `customers/redact` drops the orders' cart tokens (then erases their
 /// fingerprints).
-pub(crate) fn clear_cart_tokens(company: &CompanyId, order_ids: &[String]) -> Batch {
+pub(crate) fn clear_cart_tokens(company: &CompanyId, order_ids: &[revtrace_core::OrderId]) -> Batch {
     Batch::repeated(
         "UPDATE events SET cart_token = NULL WHERE company_id = $1 AND order_id = $2",
-        order_ids.iter().map(|order_id| args![company.0.clone(), order_id]),
+        order_ids.iter().map(|order_id| args![company.to_string(), order_id]),
     )
 }
 
 pub(crate) const DAYS_OF: &str = "SELECT day FROM visitor_days WHERE company_id = $1 AND user_fingerprint = $2";
 
 pub(crate) fn days_args(company: &CompanyId, fingerprint: &str) -> Vec<Arg> {
-    args![company.0.clone(), fingerprint]
+    args![company.to_string(), fingerprint]
 }
 
 /// The events stored under a fingerprint (as user or FAQ fingerprint), found
@@ -109,13 +109,13 @@ pub(crate) fn events_on_days<R: Cells>(
     let mut batch = Batch::default();
     for r in days {
         let day = r.text(0)?;
-        let date: jiff::civil::Date = day.parse().map_err(|_| StoreError::Corrupt(format!("day {day}")))?;
+        let date: jiff::civil::Date = day.parse().map_err(|_| StoreError::corrupt(format!("day {day}")))?;
         let (from, to) = revtrace_core::time::day_bounds(date, timezone);
         batch.push(
             "SELECT event_pk, candidates, occurred_at_ms FROM events
              WHERE company_id = $1 AND occurred_at_ms >= $2 AND occurred_at_ms < $3
                AND (user_fingerprint = $4 OR user_faq_fingerprint = $4)",
-            args![company.0.clone(), from, to, fingerprint],
+            args![company.to_string(), from, to, fingerprint],
         );
     }
     Ok(batch)
@@ -139,7 +139,7 @@ pub(crate) fn erase<R: Cells>(
     let mut batch = Batch::default();
     for r in events.iter().flatten() {
         let mut candidates: Value =
-            serde_json::from_str(&r.text(1)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            serde_json::from_str(&r.text(1)?).map_err(|e| StoreError::corrupt(e.to_string()))?;
         for candidate in candidates.as_array_mut().into_iter().flatten() {
             if candidate["fingerprint"] == fingerprint {
                 candidate["fingerprint"] = json!(token);
@@ -147,18 +147,18 @@ pub(crate) fn erase<R: Cells>(
         }
         batch.push(EVENT_ERASE, args![r.int(0)?, fingerprint, token, candidates.to_string()]);
     }
-    let key = || args![company.0.clone(), fingerprint, token];
+    let key = || args![company.to_string(), fingerprint, token];
     batch.push(
         "UPDATE messages SET text = NULL, metadata = NULL, product_ids = NULL
          WHERE ticket_pk IN (SELECT ticket_pk FROM tickets WHERE company_id = $1 AND fingerprint = $2)",
-        args![company.0.clone(), fingerprint],
+        args![company.to_string(), fingerprint],
     );
     for sql in RENAMES {
         batch.push(sql, key());
     }
     batch.push(
         "DELETE FROM cart_tokens WHERE company_id = $1 AND user_fingerprint = $2",
-        args![company.0.clone(), fingerprint],
+        args![company.to_string(), fingerprint],
     );
     Ok(batch)
 }
@@ -195,7 +195,11 @@ pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
         order_id: r.opt_text(1)?,
         fingerprints: [r.opt_text(2)?, r.opt_text(3)?].into_iter().flatten().collect(),
         key: super::reads::order_key(r, 4)?,
-        contribution: Contribution { usd_cents: r.opt_int(9)?, quantity: 0, refunded_cents: r.int(10)? },
+        contribution: Contribution {
+            usd_cents: r.opt_int(9)?.map(revtrace_core::UsdCents::new),
+            quantity: 0,
+            refunded_cents: revtrace_core::UsdCents::new(r.int(10)?),
+        },
     })
 }
 
@@ -206,11 +210,11 @@ pub(crate) fn delete_order(company: &CompanyId, order: &ShopOrder) -> Batch {
     batch.push("DELETE FROM line_items WHERE event_pk = $1", args![order.event_pk]);
     batch.push(
         "DELETE FROM refunds WHERE company_id = $1 AND order_id = $2",
-        args![company.0.clone(), order.order_id.clone()],
+        args![company.to_string(), order.order_id.clone()],
     );
     batch.push(
         "DELETE FROM cancellations WHERE company_id = $1 AND order_id = $2",
-        args![company.0.clone(), order.order_id.clone()],
+        args![company.to_string(), order.order_id.clone()],
     );
     batch.push("DELETE FROM events WHERE event_pk = $1", args![order.event_pk]);
     batch
@@ -296,7 +300,7 @@ pub(crate) struct ExportReads {
 /// The export's reads of one fingerprint (its events come from
 /// [`events_on_days`], then [`push_event`]).
 pub(crate) fn push_export(batch: &mut Batch, company: &CompanyId, fingerprint: &str) -> ExportReads {
-    let key = || args![company.0.clone(), fingerprint];
+    let key = || args![company.to_string(), fingerprint];
     ExportReads {
         messages: batch.push(
             "SELECT t.ticket_id, t.channel, t.ai_profile_id, m.message_id, m.sent_at_ms, m.role, m.has_answer_found,
@@ -335,7 +339,7 @@ pub(crate) fn push_events<R: Cells>(
             "SELECT event_id, cart_type, source_category, occurred_at_ms, event_type, product_id, variant_id,
                     quantity_signed, order_id, amount, currency, usd_cents, reason, ticket_id, is_test
              FROM events WHERE company_id = $1 AND event_pk = $2",
-            args![company.0.clone(), event_pk],
+            args![company.to_string(), event_pk],
         );
     }
     Ok(())
@@ -363,7 +367,7 @@ pub(crate) fn person<R: Cells>(
 }
 
 pub(crate) fn document(company: &CompanyId, people: Vec<Value>) -> Value {
-    json!({"company_id": company.0, "fingerprints": people})
+    json!({"company_id": company.as_str(), "fingerprints": people})
 }
 
 // --- the flows, over either backend ---------------------------------------
@@ -404,7 +408,11 @@ pub(crate) async fn subject_fingerprints<D: Db>(
 
 /// `customers/redact`: drops the orders' cart tokens and erases their
 /// fingerprints (each under its shopper's lock).
-pub(crate) async fn redact_orders<D: Db>(db: &D, company: &CompanyId, order_ids: &[String]) -> Result<u64, StoreError> {
+pub(crate) async fn redact_orders<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    order_ids: &[revtrace_core::OrderId],
+) -> Result<u64, StoreError> {
     super::reads::company_settings(db, company).await?;
     db.exec(clear_cart_tokens(company, order_ids)).await?;
     let found = fingerprints(&db.all(orders_fingerprints(company, order_ids)).await?)?;
@@ -457,7 +465,7 @@ pub(crate) async fn redact_shop<D: Db>(
              FROM events WHERE shop_domain = $1 AND company_id = $2"
         }
     };
-    let found = db.rows(sql, args![shop_domain, company.0.clone()]).await?;
+    let found = db.rows(sql, args![shop_domain, company.to_string()]).await?;
     let orders = found.iter().map(shop_order).collect::<Result<Vec<_>, _>>()?;
     let mut erased: Vec<String> = Vec::new();
     for order in &orders {
@@ -468,7 +476,7 @@ pub(crate) async fn redact_shop<D: Db>(
                 erased.push(fingerprint.clone());
             }
         }
-        let writes = vec![crate::engine::Write::Rollup { key: order.key.clone(), sums: order.contribution.sums(-1) }];
+        let writes = vec![crate::engine::Write::Rollup { key: order.key.clone(), sums: order.contribution.sums(-1)? }];
         db.apply(company, writes, now_ms).await?;
         db.exec(delete_order(company, order)).await?;
     }

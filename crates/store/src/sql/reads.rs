@@ -39,11 +39,11 @@ impl Batch {
 }
 
 fn channel(raw: &str) -> Result<Channel, StoreError> {
-    Channel::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("channel {raw}")))
+    Channel::parse(raw).ok_or_else(|| StoreError::corrupt(format!("channel {raw}")))
 }
 
 fn role(raw: &str) -> Result<Role, StoreError> {
-    Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("role {raw}")))
+    Role::parse(raw).ok_or_else(|| StoreError::corrupt(format!("role {raw}")))
 }
 
 // --- the company and idempotency ids -------------------------------------
@@ -53,33 +53,27 @@ pub(crate) const SETTINGS: &str = "SELECT window_ms, timezone FROM companies WHE
 /// The company's settings, read in the caller's transaction; an unknown
 /// company is a rejection.
 pub(crate) async fn company_settings<D: super::db::Db>(db: &D, company: &CompanyId) -> Result<Settings, StoreError> {
-    settings(&db.rows(SETTINGS, args![company.0.clone()]).await?, company)
+    settings(&db.rows(SETTINGS, args![company.to_string()]).await?, company)
 }
 
 /// Settings from a row of [`SETTINGS`]; none means the company is unknown.
 pub(crate) fn settings<R: Cells>(rows: &[R], company: &CompanyId) -> Result<Settings, StoreError> {
-    let r = rows.first().ok_or_else(|| Rejection::UnknownCompany(company.0.clone()))?;
+    let r = rows.first().ok_or_else(|| Rejection::UnknownCompany(company.clone()))?;
     let tz = r.text(1)?;
-    let timezone = jiff::tz::TimeZone::get(&tz).map_err(|e| StoreError::Corrupt(format!("time zone {tz}: {e}")))?;
+    let timezone = jiff::tz::TimeZone::get(&tz).map_err(|e| StoreError::corrupt(format!("time zone {tz}: {e}")))?;
     Ok(Settings { window_ms: r.int(0)?, timezone })
 }
 
 pub(crate) fn push_replay(batch: &mut Batch, company: &CompanyId, key: &IdempotencyKey) -> usize {
     batch.push(
-        "SELECT request_sha256, status, body FROM idempotency_keys
+        "SELECT request_sha256, body FROM idempotency_keys
          WHERE company_id = $1 AND endpoint = $2 AND idempotency_id = $3",
-        args![company.0.clone(), key.endpoint, key.id.clone()],
+        args![company.to_string(), key.endpoint, key.id.clone()],
     )
 }
 
 pub(crate) fn stored_answer<R: Cells>(rows: &[R]) -> Result<Option<StoredAnswer>, StoreError> {
-    rows.first()
-        .map(|r| {
-            let status = r.int(1)?;
-            let status = u16::try_from(status).map_err(|_| StoreError::Corrupt(format!("status {status}")))?;
-            Ok(StoredAnswer { request_sha256: r.bytes(0)?, status, body: r.text(2)? })
-        })
-        .transpose()
+    rows.first().map(|r| Ok(StoredAnswer { request_sha256: r.bytes(0)?, body: r.text(1)? })).transpose()
 }
 
 // --- conversations --------------------------------------------------------
@@ -94,7 +88,7 @@ const HISTORY_OF: &str = "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.ch
      ORDER BY t.ticket_pk";
 
 pub(crate) fn push_history(batch: &mut Batch, company: &CompanyId, fingerprint: &str, upto_ms: i64) -> usize {
-    batch.push(HISTORY_OF, args![company.0.clone(), fingerprint, upto_ms])
+    batch.push(HISTORY_OF, args![company.to_string(), fingerprint, upto_ms])
 }
 
 /// Ticket histories from the rows of one [`push_history`] query.
@@ -193,7 +187,7 @@ const VISITOR_DAYS_OF: &str = "SELECT day, seen, assisted, converted, multi FROM
      WHERE company_id = $1 AND user_fingerprint = $2";
 
 pub(crate) fn push_visitor_days(batch: &mut Batch, company: &CompanyId, fingerprint: &str) -> usize {
-    batch.push(VISITOR_DAYS_OF, args![company.0.clone(), fingerprint])
+    batch.push(VISITOR_DAYS_OF, args![company.to_string(), fingerprint])
 }
 
 pub(crate) fn visitor_days<R: Cells>(fingerprint: &str, rows: &[R]) -> Result<VisitorDays, StoreError> {
@@ -218,7 +212,7 @@ pub(crate) fn order_key<R: Cells>(r: &R, at: usize) -> Result<RollupKey, StoreEr
         cart_type: crate::rows::CartType::Checkout,
         attributed: r.flag(at + 1)?,
         ai_profile_id: r.opt_text(at + 2)?.unwrap_or_default(),
-        message_source: r.opt_text(at + 3)?.unwrap_or_default(),
+        message_source: crate::rows::message_source(r.opt_text(at + 3)?)?,
         is_test: r.flag(at + 4)?,
     })
 }
@@ -236,12 +230,12 @@ pub(crate) fn push_ticket(batch: &mut Batch, company: &CompanyId, input: &Ticket
     TicketReads {
         stored: batch.push(
             "SELECT ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = $1 AND ticket_id = $2",
-            args![company.0.clone(), input.ticket_id.clone()],
+            args![company.to_string(), input.ticket_id.clone()],
         ),
         messages: batch.push(
             "SELECT m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
              FROM messages m JOIN tickets t ON t.ticket_pk = m.ticket_pk WHERE t.company_id = $1 AND t.ticket_id = $2",
-            args![company.0.clone(), input.ticket_id.clone()],
+            args![company.to_string(), input.ticket_id.clone()],
         ),
         days: push_visitor_days(batch, company, input.fingerprint.as_str()),
     }
@@ -305,18 +299,18 @@ pub(crate) fn push_event(batch: &mut Batch, company: &CompanyId, input: &EventIn
             net = Some(batch.push(
                 "SELECT net_quantity FROM cart_positions
                  WHERE company_id = $1 AND user_fingerprint = $2 AND product_id = $3 AND variant_key = $4",
-                args![company.0.clone(), fingerprint, product_id.clone(), variant_id.clone().unwrap_or_default()],
+                args![company.to_string(), fingerprint, product_id.clone(), variant_id.clone().unwrap_or_default()],
             ));
         }
         EventKind::Cart { .. } => {}
         EventKind::Checkout { order_id, .. } => {
             order = Some(batch.push(
                 "SELECT event_id FROM events WHERE company_id = $1 AND order_id = $2",
-                args![company.0.clone(), order_id.clone()],
+                args![company.to_string(), order_id.clone()],
             ));
             waiting = Some(batch.push(
                 "SELECT refund_id, amount FROM refunds WHERE company_id = $1 AND order_id = $2 AND NOT applied",
-                args![company.0.clone(), order_id.clone()],
+                args![company.to_string(), order_id.clone()],
             ));
         }
     }
@@ -367,16 +361,16 @@ pub(crate) fn push_refund(batch: &mut Batch, company: &CompanyId, input: &Refund
     RefundReads {
         known: batch.push(
             "SELECT 1 FROM refunds WHERE company_id = $1 AND refund_id = $2",
-            args![company.0.clone(), input.refund_id.clone()],
+            args![company.to_string(), input.refund_id.clone()],
         ),
         order: batch.push(
             "SELECT event_id, amount, usd_multiplier, day, attributed, ai_profile_id, message_source, is_test
              FROM events WHERE company_id = $1 AND order_id = $2",
-            args![company.0.clone(), input.order_id.clone()],
+            args![company.to_string(), input.order_id.clone()],
         ),
         before: batch.push(
             "SELECT amount FROM refunds WHERE company_id = $1 AND order_id = $2",
-            args![company.0.clone(), input.order_id.clone()],
+            args![company.to_string(), input.order_id.clone()],
         ),
     }
 }
@@ -385,7 +379,7 @@ pub(crate) fn refund<R: Cells>(rows: &[Vec<R>], ix: &RefundReads) -> Result<Refu
     let known = !rows[ix.known].is_empty();
     let order = match rows[ix.order].first() {
         Some(r) if !known => Some(StoredOrder {
-            event_id: r.text(0)?,
+            event_id: r.text(0)?.into(),
             amount: r.decimal(1)?,
             multiplier: r.opt_text(2)?.as_deref().map(parse_multiplier).transpose()?,
             key: order_key(r, 3)?,

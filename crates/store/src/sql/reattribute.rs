@@ -12,8 +12,8 @@ pub(crate) async fn scope<D: Db>(db: &D, options: &ReattributeOptions) -> Result
     let mut batch = Batch::default();
     match &options.company {
         Some(id) => {
-            batch.push(super::reads::SETTINGS, args![id.0.clone()]);
-            batch.push("SELECT count(*) FROM events WHERE company_id = $1", args![id.0.clone()]);
+            batch.push(super::reads::SETTINGS, args![id]);
+            batch.push("SELECT count(*) FROM events WHERE company_id = $1", args![id]);
         }
         None => {
             batch.push("SELECT company_id FROM companies ORDER BY company_id", Vec::new());
@@ -26,7 +26,7 @@ pub(crate) async fn scope<D: Db>(db: &D, options: &ReattributeOptions) -> Result
             super::reads::settings(&found[0], id)?;
             vec![id.clone()]
         }
-        None => found[0].iter().map(|r| r.text(0).map(CompanyId)).collect::<Result<_, _>>()?,
+        None => found[0].iter().map(|r| r.text(0).map(CompanyId::new)).collect::<Result<_, _>>()?,
     };
     let total = found[1].first().map(|r| r.int(0)).transpose()?.unwrap_or_default();
     Ok((companies, u64::try_from(total).unwrap_or_default()))
@@ -49,8 +49,10 @@ pub(crate) fn set_window(company: &CompanyId, options: &ReattributeOptions) -> O
     match (options.window_ms, options.dry_run) {
         (Some(window_ms), false) => {
             let mut batch = Batch::default();
-            batch
-                .push("UPDATE companies SET window_ms = $1 WHERE company_id = $2", args![window_ms, company.0.clone()]);
+            batch.push(
+                "UPDATE companies SET window_ms = $1 WHERE company_id = $2",
+                args![window_ms, company.to_string()],
+            );
             Some(batch)
         }
         _ => None,
@@ -89,9 +91,9 @@ pub(crate) async fn rewrite_chunk<D: Db>(
     let mut writes = Vec::with_capacity(chunk.len() * 3);
     for w in chunk {
         let found = db.rows(rollup_of, args![w.event_pk]).await?;
-        let row = found.first().ok_or_else(|| StoreError::Corrupt(format!("event {} vanished", w.event_pk)))?;
+        let row = found.first().ok_or_else(|| StoreError::corrupt(format!("event {} vanished", w.event_pk)))?;
         let (was, contribution) = reattribute::rollup_of(row)?;
-        writes.extend(reattribute::rewrite(w.clone(), was, contribution, window_ms, now_ms));
+        writes.extend(reattribute::rewrite(w.clone(), was, contribution, window_ms, now_ms)?);
     }
     db.apply(company, writes, now_ms).await
 }

@@ -19,7 +19,7 @@ use crate::{
 };
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} {raw}"))
+    StoreError::corrupt(format!("{what} {raw}"))
 }
 
 pub(crate) const PROFILE: &str = "SELECT name, timezone, window_ms FROM companies WHERE company_id = $1";
@@ -50,7 +50,7 @@ pub(crate) fn overview<R: Cells>(
         return Ok(None);
     };
     Ok(Some(CompanyOverview {
-        company_id: company.0.clone(),
+        company_id: company.to_string(),
         name: profile.name,
         timezone: profile.timezone,
         ai_profiles: ai_profiles.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
@@ -60,7 +60,7 @@ pub(crate) fn overview<R: Cells>(
 
 /// The arguments of a rollup read over `from..=to`.
 pub(crate) fn rollup_args(company: &CompanyId, from: jiff::civil::Date, to: jiff::civil::Date) -> Vec<Arg> {
-    args![company.0.clone(), from.to_string(), to.to_string()]
+    args![company.to_string(), from.to_string(), to.to_string()]
 }
 
 /// A rollup row from `day, cart_type, attributed, ai_profile_id,
@@ -94,7 +94,7 @@ pub(crate) const VISITOR_COUNTS: &str =
      WHERE company_id = $1 AND day BETWEEN $2 AND $3 GROUP BY seen, assisted, converted";
 
 pub(crate) fn range_args(company: &CompanyId, range: &DayRange) -> Vec<Arg> {
-    args![company.0.clone(), range.from.to_string(), range.to.to_string()]
+    args![company.to_string(), range.from.to_string(), range.to.to_string()]
 }
 
 /// Distinct visitors of a range, split by whether a grounded AI answer
@@ -164,7 +164,7 @@ pub(crate) fn top_args(
     let (from, _) = revtrace_core::time::day_bounds(range.from, timezone);
     let (_, to) = revtrace_core::time::day_bounds(range.to, timezone);
     args![
-        company.0.clone(),
+        company.to_string(),
         from,
         to,
         filter.include_test,
@@ -180,7 +180,7 @@ pub(crate) fn conversations<R: Cells>(rows: &[R]) -> Result<Vec<ConversationRow>
         .map(|r| {
             let source = r.text(2)?;
             Ok(ConversationRow {
-                ticket_id: r.text(0)?,
+                ticket_id: r.text(0)?.into(),
                 ai_profile_id: r.text(1)?,
                 message_source: MessageSource::parse(&source).ok_or_else(|| corrupt("message source", &source))?,
                 events: r.int(3)?,
@@ -205,11 +205,11 @@ pub(crate) const EXPORT: &str = "SELECT company_id, event_id, occurred_at_ms, da
 pub(crate) fn export_args(company: &CompanyId, timezone: &jiff::tz::TimeZone, range: &DayRange) -> Vec<Arg> {
     let (lo, _) = revtrace_core::time::day_bounds(range.from, timezone);
     let (_, hi) = revtrace_core::time::day_bounds(range.to, timezone);
-    args![company.0.clone(), lo, hi]
+    args![company.to_string(), lo, hi]
 }
 
 pub(crate) fn export_row<R: Cells>(r: &R) -> Result<ExportRow, StoreError> {
-    let usd = |cents: i64| UsdCents(cents).to_string();
+    let usd = |cents: i64| UsdCents::new(cents).to_string();
     Ok(ExportRow {
         company_id: r.text(0)?,
         event_id: r.text(1)?,
@@ -243,7 +243,7 @@ use super::db::{Db, Dialect};
 use crate::model::TicketRevenue;
 
 pub(crate) async fn company_profile<D: Db>(db: &D, company: &CompanyId) -> Result<Option<CompanyProfile>, StoreError> {
-    profile(&db.rows(PROFILE, args![company.0.clone()]).await?)
+    profile(&db.rows(PROFILE, args![company.to_string()]).await?)
 }
 
 /// The rollup rows of the days `from..=to`, ordered by day, and whether the
@@ -272,7 +272,7 @@ pub(crate) async fn rollups<D: Db>(
     };
     let mut batch = super::reads::Batch::default();
     batch.push(sql, rollup_args(company, from, to));
-    batch.push(HAS_CHECKOUT_DATA, args![company.0.clone()]);
+    batch.push(HAS_CHECKOUT_DATA, args![company.to_string()]);
     let found = db.all(batch).await?;
     let rows = found[0].iter().map(rollup_row).collect::<Result<Vec<_>, _>>()?;
     Ok((rows, has_checkout_data(&found[1])?))
@@ -293,7 +293,7 @@ pub(crate) async fn visitors<D: Db>(db: &D, company: &CompanyId, range: &DayRang
                     range_args(company, range),
                 )
                 .await?;
-            let corrupt_pack = || StoreError::Corrupt("a visitor pack is not hex".into());
+            let corrupt_pack = || StoreError::corrupt("a visitor pack is not hex");
             let mut days: Vec<(u32, u8)> = Vec::new();
             for r in &packs {
                 let pack = r.text(0)?;
@@ -322,7 +322,7 @@ pub(crate) async fn visitors<D: Db>(db: &D, company: &CompanyId, range: &DayRang
                 )
                 .await?;
             for r in &multi {
-                let bits = u8::try_from(r.int(0)?).map_err(|_| StoreError::Corrupt("visitor flags".into()))?;
+                let bits = u8::try_from(r.int(0)?).map_err(|_| StoreError::corrupt("visitor flags"))?;
                 tally.add(VisitorFlags::from_bits(bits), r.int(1)?);
             }
         }
@@ -335,9 +335,9 @@ pub(crate) async fn company_overview<D: Db>(
     company: &CompanyId,
 ) -> Result<Option<CompanyOverview>, StoreError> {
     let mut batch = super::reads::Batch::default();
-    batch.push(PROFILE, args![company.0.clone()]);
-    batch.push(AI_PROFILES, args![company.0.clone()]);
-    batch.push(HAS_CHECKOUT_DATA, args![company.0.clone()]);
+    batch.push(PROFILE, args![company.to_string()]);
+    batch.push(AI_PROFILES, args![company.to_string()]);
+    batch.push(HAS_CHECKOUT_DATA, args![company.to_string()]);
     let found = db.all(batch).await?;
     overview(company, profile(&found[0])?, &found[1], &found[2])
 }
@@ -358,7 +358,7 @@ pub(crate) async fn top_conversations<D: Db>(
 pub(crate) async fn ticket_revenue<D: Db>(
     db: &D,
     company: &CompanyId,
-    ticket_id: &str,
+    ticket_id: &revtrace_core::TicketId,
 ) -> Result<Option<TicketRevenue>, StoreError> {
     let mut batch = super::reads::Batch::default();
     let ix = super::conversation::push(&mut batch, company, ticket_id);

@@ -40,11 +40,11 @@ pub(crate) fn store<R: Cells>(
     let basis = r.text(3)?;
     Ok(Some(ShopifyShop {
         shop_domain: shop_domain.to_owned(),
-        company_id: CompanyId(r.text(0)?),
+        company_id: CompanyId::new(r.text(0)?),
         ai_profile_id: r.text(1)?,
         fingerprint_property: r.text(2)?,
         revenue_basis: RevenueBasis::parse(&basis)
-            .ok_or_else(|| StoreError::Corrupt(format!("revenue basis {basis}")))?,
+            .ok_or_else(|| StoreError::corrupt(format!("revenue basis {basis}")))?,
         secrets: rows[ix.secrets].iter().map(|s| s.text(0)).collect::<Result<_, _>>()?,
     }))
 }
@@ -63,7 +63,7 @@ pub(crate) fn connect(c: &ShopifyConnect, now_ms: i64) -> Batch {
             revenue_basis = coalesce($5, shopify_stores.revenue_basis)",
         args![
             c.shop_domain.clone(),
-            c.company.0.clone(),
+            c.company.to_string(),
             c.ai_profile_id.clone(),
             c.fingerprint_property.clone(),
             c.revenue_basis.map(RevenueBasis::as_str),
@@ -101,12 +101,12 @@ pub(crate) fn delivery_outcome(d: &ShopifyDelivery, status: &str) -> Batch {
     batch
 }
 
-pub(crate) fn cancel(company: &CompanyId, order_id: &str, at_ms: i64) -> Batch {
+pub(crate) fn cancel(company: &CompanyId, order_id: &revtrace_core::OrderId, at_ms: i64) -> Batch {
     let mut batch = Batch::default();
     batch.push(
         "INSERT INTO cancellations (company_id, order_id, cancelled_at_ms) VALUES ($1, $2, $3)
          ON CONFLICT (company_id, order_id) DO NOTHING",
-        args![company.0.clone(), order_id, at_ms],
+        args![company.to_string(), order_id, at_ms],
     );
     batch
 }
@@ -115,7 +115,7 @@ pub(crate) fn cancel(company: &CompanyId, order_id: &str, at_ms: i64) -> Batch {
 pub(crate) fn token_query(company: &CompanyId, cart_token: &str) -> (&'static str, Vec<Arg>) {
     (
         "SELECT user_fingerprint FROM cart_tokens WHERE company_id = $1 AND cart_token = $2",
-        args![company.0.clone(), cart_token],
+        args![company.to_string(), cart_token],
     )
 }
 
@@ -125,7 +125,7 @@ pub(crate) fn token_fingerprint<R: Cells>(rows: &[R]) -> Result<Option<String>, 
 
 /// The shop and the amount in the buyer's currency, on the order's event.
 pub(crate) fn presentment(
-    event_id: &str,
+    event_id: &revtrace_core::EventId,
     shop_domain: &str,
     presentment: Option<&(String, rust_decimal::Decimal)>,
 ) -> Batch {
@@ -160,7 +160,7 @@ pub(crate) async fn connect_shop<D: Db>(db: &D, c: &ShopifyConnect, now_ms: i64)
     db.lock(&[shop_lock(&c.shop_domain)]).await?;
     engine::shopify::may_connect(shop(db, &c.shop_domain).await?.as_ref(), c)?;
     db.exec(connect(c, now_ms)).await?;
-    shop(db, &c.shop_domain).await?.ok_or_else(|| StoreError::Corrupt("the shop just connected is missing".into()))
+    shop(db, &c.shop_domain).await?.ok_or_else(|| StoreError::corrupt("the shop just connected is missing"))
 }
 
 /// Records a verified delivery and acts on it, in the caller's transaction:

@@ -7,7 +7,7 @@ use super::{Arg, args};
 use crate::{
     StoreError,
     engine::{NewEvent, NewLineItem, VisitorWrite, Write},
-    model::CompanyId,
+    model::{CompanyId, EventId},
     rows::{RollupKey, VisitorFlags},
 };
 
@@ -24,7 +24,7 @@ pub(crate) trait Sink {
     fn mirror(&mut self, fingerprint: String, day: String, flags: VisitorFlags) -> Result<(), StoreError>;
     /// Stores the line items of the order written by the statement just
     /// before (SQLite reads its row id from the connection).
-    fn line_items(&mut self, event_id: String, items: Vec<NewLineItem>) -> Result<(), StoreError>;
+    fn line_items(&mut self, event_id: EventId, items: Vec<NewLineItem>) -> Result<(), StoreError>;
 }
 
 /// Writes a plan through `sink`, in order. `now_ms` stamps the rows that
@@ -35,7 +35,7 @@ pub(crate) fn apply(
     writes: Vec<Write>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    let company = || company.0.clone();
+    let company = || company.to_string();
     for write in writes {
         match write {
             Write::Ticket { ticket_id, ai_profile_id, channel, fingerprint } => sink.exec(
@@ -107,7 +107,7 @@ pub(crate) fn apply(
             Write::Redecided { rewrite: w, window_ms, decided_at_ms } => sink.exec(
                 "UPDATE events SET reason = $2, attributed = $3, ticket_id = $4, ai_profile_id = $5,
                     message_source = $6, candidates = $7, window_ms = $8, decided_at_ms = $9,
-                    decided_by = 'reattribute'
+                    decided_by = $10
                  WHERE event_pk = $1",
                 args![
                     w.event_pk,
@@ -118,14 +118,15 @@ pub(crate) fn apply(
                     w.message_source,
                     w.candidates,
                     window_ms,
-                    decided_at_ms
+                    decided_at_ms,
+                    crate::model::DecidedBy::Reattribute
                 ],
             )?,
-            Write::Answer { endpoint, id, request_sha256, status, body } => sink.exec(
-                "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, status, body,
+            Write::Answer { endpoint, id, request_sha256, body } => sink.exec(
+                "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, body,
                     created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                args![company(), endpoint, id, request_sha256, status, body, now_ms],
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                args![company(), endpoint, id, request_sha256, body, now_ms],
             )?,
         }
     }
@@ -141,7 +142,7 @@ fn insert_event(sink: &mut impl Sink, company: String, e: NewEvent) -> Result<Ve
             reason, attributed, ticket_id, ai_profile_id, message_source, window_ms, candidates, decided_at_ms, decided_by,
             rate_source)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-            $23, $24, $25, $26, $27, $28, $29, $30, 'ingest', $31)",
+            $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
         args![
             e.event_id,
             company,
@@ -173,6 +174,7 @@ fn insert_event(sink: &mut impl Sink, company: String, e: NewEvent) -> Result<Ve
             e.window_ms,
             e.candidates,
             e.decided_at_ms,
+            crate::model::DecidedBy::Ingest,
             e.rate_source
         ],
     )?;

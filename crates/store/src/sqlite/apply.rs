@@ -37,7 +37,7 @@ impl Sink for Writer<'_> {
         rollups::mirror_day(self.conn, self.company, &day, id, flags)
     }
 
-    fn line_items(&mut self, _event_id: String, items: Vec<NewLineItem>) -> Result<(), StoreError> {
+    fn line_items(&mut self, _event_id: revtrace_core::EventId, items: Vec<NewLineItem>) -> Result<(), StoreError> {
         // The event row is the last this connection inserted (`writes`
         // stores an order's lines right after it).
         let event_pk = self.conn.last_insert_rowid();
@@ -49,7 +49,7 @@ impl Sink for Writer<'_> {
             insert.execute(params![
                 event_pk,
                 position as i64,
-                item.product_id,
+                item.product_id.as_str(),
                 item.variant_id,
                 item.sku,
                 item.title,

@@ -28,6 +28,6 @@ pub(super) fn spawn(path: &Path) -> Result<mpsc::Sender<()>, StoreError> {
                 }
             }
         })
-        .map_err(StoreError::Thread)?;
+        .map_err(StoreError::thread)?;
     Ok(stop)
 }

@@ -86,9 +86,9 @@ impl SqliteStore {
         // The writer commits without flushing; the syncer flushes the WAL and
         // only then answers, so disk waits overlap the next batch's work.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let syncer = syncer::spawn(&path).map_err(StoreError::Thread)?;
+        let syncer = syncer::spawn(&path).map_err(StoreError::thread)?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        writer::spawn(conn, rx, syncer, clock.clone()).map_err(StoreError::Thread)?;
+        writer::spawn(conn, rx, syncer, clock.clone()).map_err(StoreError::thread)?;
         let checkpoints = checkpoint::spawn(&path)?;
         let manager = SqliteConnectionManager::file(&path).with_init(|c: &mut Connection| configure(c));
         let readers = r2d2::Pool::builder().max_size(READERS).min_idle(Some(1)).build(manager)?;
@@ -131,18 +131,17 @@ impl SqliteStore {
             f(conn, companies, now).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>)
         });
         match self.write(Command::Flow(flow)).await? {
-            Reply::Flow(answer) => answer
-                .downcast::<T>()
-                .map(|v| *v)
-                .map_err(|_| StoreError::Corrupt("a flow answered another type".into())),
+            Reply::Flow(answer) => {
+                answer.downcast::<T>().map(|v| *v).map_err(|_| StoreError::corrupt("a flow answered another type"))
+            }
             _ => Err(unexpected("flow")),
         }
     }
 
     async fn write(&self, command: Command) -> Result<Reply, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.inner.writer.send(Job { command, reply }).await.map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        self.inner.writer.send(Job { command, reply }).await.map_err(|_| StoreError::closed())?;
+        answer.await.map_err(|_| StoreError::closed())?
     }
 
     async fn read<T: Send + 'static>(
@@ -159,7 +158,7 @@ impl SqliteStore {
 }
 
 fn unexpected(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("the writer answered a call with an unexpected {what} reply"))
+    StoreError::corrupt(format!("the writer answered a call with an unexpected {what} reply"))
 }
 
 /// `sql`'s flows on this backend (see `store_impl`): reads on a pooled

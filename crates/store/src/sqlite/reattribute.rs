@@ -50,7 +50,7 @@ fn replay_company(
     clock: &dyn crate::Clock,
 ) -> Result<(), StoreError> {
     let mut stmt = read.prepare(sqlite_text(sql::reattribute::EVENTS))?;
-    let mut rows = stmt.query(rusqlite::params![company.0])?;
+    let mut rows = stmt.query(rusqlite::params![company.as_str()])?;
     while let Some(r) = rows.next()? {
         let stored = StoredDecision {
             event_pk: r.get(0)?,
@@ -95,12 +95,12 @@ pub(super) fn all_by_fingerprint(
     // Mapped row by row as SQLite steps: a large history is never held twice.
     let mut all = crate::sql::reads::AllHistories::default();
     let mut tickets = conn.prepare(sqlite_text(crate::sql::reads::ALL_TICKETS))?;
-    let mut rows = tickets.query(rusqlite::params![company.0])?;
+    let mut rows = tickets.query(rusqlite::params![company.as_str()])?;
     while let Some(r) = rows.next()? {
         all.ticket(r)?;
     }
     let mut messages = conn.prepare(sqlite_text(crate::sql::reads::ALL_MESSAGES))?;
-    let mut rows = messages.query(rusqlite::params![company.0])?;
+    let mut rows = messages.query(rusqlite::params![company.as_str()])?;
     while let Some(r) = rows.next()? {
         all.message(r)?;
     }

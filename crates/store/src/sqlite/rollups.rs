@@ -35,12 +35,12 @@ pub(super) fn upsert(
     )?;
     for shard in 0..MAX_SHARDS {
         let written = statement.execute(params![
-            company.0,
+            company.as_str(),
             key.day,
             key.cart_type.as_str(),
             key.attributed,
             key.ai_profile_id,
-            key.message_source,
+            key.source_column(),
             key.is_test,
             shard,
             events,
@@ -68,7 +68,7 @@ pub(super) fn count_visitor(
         "INSERT INTO visitor_counts (company_id, day, seen, assisted, converted, visitors) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (company_id, day, seen, assisted, converted) DO UPDATE SET visitors = visitors + excluded.visitors",
     )?
-    .execute(params![company.0, day, f.seen, f.assisted, f.converted, delta])?;
+    .execute(params![company.as_str(), day, f.seen, f.assisted, f.converted, delta])?;
     Ok(())
 }
 
@@ -80,7 +80,7 @@ pub(super) fn multi_visitor_id(conn: &Connection, company: &CompanyId, fingerpri
              ON CONFLICT (company_id, fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint
              RETURNING visitor_id",
         )?
-        .query_row(params![company.0, fingerprint], |r| r.get(0))?)
+        .query_row(params![company.as_str(), fingerprint], |r| r.get(0))?)
 }
 
 pub(super) fn mirror_day(
@@ -94,7 +94,7 @@ pub(super) fn mirror_day(
         "INSERT INTO multi_visitor_days (company_id, day, visitor_id, flags) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (company_id, day, visitor_id) DO UPDATE SET flags = excluded.flags",
     )?
-    .execute(params![company.0, day, id, flags.bits()])?;
+    .execute(params![company.as_str(), day, id, flags.bits()])?;
     // The day's pack, rebuilt from its (few hundred at most) mirrored rows.
     conn.prepare_cached(
         "INSERT INTO multi_visitor_packs (company_id, day, pack)
@@ -104,6 +104,6 @@ pub(super) fn mirror_day(
          WHERE true GROUP BY company_id, day
          ON CONFLICT (company_id, day) DO UPDATE SET pack = excluded.pack",
     )?
-    .execute(params![company.0, day])?;
+    .execute(params![company.as_str(), day])?;
     Ok(())
 }

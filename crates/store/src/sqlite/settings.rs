@@ -15,7 +15,7 @@ use crate::{
 pub(super) use crate::engine::Settings as CompanySettings;
 
 pub(super) fn company_settings(conn: &Connection, company: &CompanyId) -> Result<CompanySettings, StoreError> {
-    reads::settings(&one_query(conn, reads::SETTINGS, args![company.0.clone()])?, company)
+    reads::settings(&one_query(conn, reads::SETTINGS, args![company.to_string()])?, company)
 }
 
 /// Company settings read once per write batch: every call of a batch sees
@@ -25,10 +25,10 @@ pub(super) struct Companies(HashMap<String, CompanySettings>);
 
 impl Companies {
     pub fn get(&mut self, conn: &Connection, company: &CompanyId) -> Result<&CompanySettings, StoreError> {
-        if !self.0.contains_key(&company.0) {
+        if !self.0.contains_key(company.as_str()) {
             let settings = company_settings(conn, company)?;
-            self.0.insert(company.0.clone(), settings);
+            self.0.insert(company.to_string(), settings);
         }
-        self.0.get(&company.0).ok_or_else(|| crate::Rejection::UnknownCompany(company.0.clone()).into())
+        self.0.get(company.as_str()).ok_or_else(|| crate::Rejection::UnknownCompany(company.clone()).into())
     }
 }

@@ -42,7 +42,7 @@ pub(super) fn spawn(database: &Path) -> io::Result<mpsc::Sender<Answers>> {
             for (reply, result) in ready.into_iter().flatten() {
                 let answer = match &flushed {
                     Ok(()) => result,
-                    Err(error) => Err(StoreError::CommitFailed(format!("cannot flush the WAL: {error}"))),
+                    Err(error) => Err(StoreError::commit_failed(format!("cannot flush the WAL: {error}"))),
                 };
                 let _ = reply.send(answer);
             }

@@ -139,7 +139,7 @@ fn commit(
         Ok(()) => {
             if let Err(std::sync::mpsc::SendError(answers)) = syncer.send(answers) {
                 for (reply, _) in answers {
-                    let _ = reply.send(Err(StoreError::CommitFailed("the WAL syncer has stopped".into())));
+                    let _ = reply.send(Err(StoreError::commit_failed("the WAL syncer has stopped")));
                 }
             }
         }
@@ -147,7 +147,7 @@ fn commit(
             tracing::error!(%error, calls = answers.len(), "group commit failed; every call of the batch is refused");
             let unanswered = answers.into_iter().map(|(reply, _)| reply).chain(waiting.map(|job| job.reply));
             for reply in unanswered {
-                let _ = reply.send(Err(StoreError::CommitFailed(error.to_string())));
+                let _ = reply.send(Err(StoreError::commit_failed(error.to_string())));
             }
         }
     }

@@ -110,8 +110,8 @@ fn respond<T: serde::Serialize>(outcome: IngestOutcome<T>, status: StatusCode) -
     match outcome {
         IngestOutcome::Created(_) if status == StatusCode::NO_CONTENT => status.into_response(),
         IngestOutcome::Created(value) => (status, Json(value)).into_response(),
-        IngestOutcome::Replayed { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        // Ids are scoped to their endpoint, and an endpoint answers one status.
+        IngestOutcome::Replayed { body } => {
             if body.is_empty() {
                 status.into_response()
             } else {
@@ -163,7 +163,7 @@ pub async fn tickets(
         });
     }
     let input = TicketInput {
-        ticket_id: body.ticket_id,
+        ticket_id: body.ticket_id.into(),
         ai_profile_id: body.ai_profile_id,
         channel: body.channel,
         fingerprint: fingerprint("fingerprint", &body.fingerprint)?,
@@ -198,7 +198,7 @@ pub async fn cart_events(
     };
     let kind = EventKind::Cart {
         event_type: body.event_type,
-        product_id: body.product_id.0.clone(),
+        product_id: body.product_id.0.clone().into(),
         variant_id: body.variant_id.as_ref().map(|v| v.0.clone()),
         quantity,
         unit_price: amount("unit_price", body.unit_price)?,
@@ -224,7 +224,7 @@ pub async fn checkout_events(
     let mut line_items = Vec::with_capacity(body.line_items.len());
     for (i, item) in std::mem::take(&mut body.line_items).into_iter().enumerate() {
         line_items.push(LineItem {
-            product_id: item.product_id.0,
+            product_id: item.product_id.0.into(),
             variant_id: item.variant_id.map(|v| v.0),
             sku: item.sku,
             title: item.title,
@@ -239,7 +239,7 @@ pub async fn checkout_events(
         currency: &body.currency,
     };
     let kind = EventKind::Checkout {
-        order_id: body.order_id.0.clone(),
+        order_id: body.order_id.0.clone().into(),
         order_value: amount("order_value", body.order_value)?,
         line_items,
     };
@@ -315,7 +315,7 @@ pub async fn refunds(
     }
     let input = RefundInput {
         refund_id: body.refund_id.0,
-        order_id: body.order_id.0,
+        order_id: body.order_id.0.into(),
         amount: refund_amount,
         occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
         within_order_value: true,

@@ -116,14 +116,14 @@ fn action(store: &ShopifyShop, topic: &str, body: &[u8], now_ms: i64) -> Result<
         "orders/cancelled" => {
             let order: payloads::Order = parse(body)?;
             let at = order.cancelled_at.as_deref().map(|t| instant("cancelled_at", t)).transpose()?;
-            ShopifyAction::Cancel { order_id: order.id.0, at_ms: at.unwrap_or(now_ms) }
+            ShopifyAction::Cancel { order_id: order.id.0.into(), at_ms: at.unwrap_or(now_ms) }
         }
         "customers/redact" => {
             let payload: serde_json::Value = parse(body)?;
             let request: payloads::CustomerRequest = serde_json::from_value(payload.clone())
                 .map_err(|e| ApiError::invalid_field("orders_to_redact", e.to_string()))?;
             ShopifyAction::RedactCustomer {
-                order_ids: request.orders_to_redact.into_iter().map(|i| i.0).collect(),
+                order_ids: request.orders_to_redact.into_iter().map(|i| i.0.into()).collect(),
                 payload,
             }
         }
@@ -165,7 +165,7 @@ fn order(store: &ShopifyShop, o: payloads::Order, now_ms: i64) -> Result<Shopify
         let product_id =
             item.product_id.or_else(|| item.variant_id.clone()).map(|id| id.0).unwrap_or_else(|| format!("line-{i}"));
         line_items.push(LineItem {
-            product_id,
+            product_id: product_id.into(),
             variant_id: item.variant_id.map(|v| v.0),
             sku: item.sku.filter(|s| !s.is_empty()),
             title: item.title.or(item.name),
@@ -187,7 +187,7 @@ fn order(store: &ShopifyShop, o: payloads::Order, now_ms: i64) -> Result<Shopify
             user_faq_fingerprint: None,
             currency,
             is_test: o.test,
-            kind: EventKind::Checkout { order_id: o.id.0, order_value: value, line_items },
+            kind: EventKind::Checkout { order_id: o.id.0.into(), order_value: value, line_items },
         },
         cart_token,
         property_fingerprint,
@@ -236,5 +236,5 @@ fn refund(store: &ShopifyShop, r: payloads::Refund, now_ms: i64) -> Result<Refun
     // no refund can exceed; on `subtotal_price` a refund may include shipping
     // the subtotal leaves out, so it is taken as Shopify reports it.
     let within_order_value = store.revenue_basis == RevenueBasis::TotalPrice;
-    Ok(RefundInput { refund_id: r.id.0, order_id: r.order_id.0, amount, occurred_at_ms: at, within_order_value })
+    Ok(RefundInput { refund_id: r.id.0, order_id: r.order_id.0.into(), amount, occurred_at_ms: at, within_order_value })
 }
