@@ -8,6 +8,7 @@
 pub mod attribution;
 pub mod cart;
 pub mod ecb;
+pub mod experiment;
 pub mod fingerprint;
 pub mod ids;
 pub mod money;

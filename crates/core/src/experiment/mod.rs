@@ -1,0 +1,9 @@
+//! Revenue experiments (SPEC §11): the assignment of visitors to arms and the
+//! statistics that compare the arms. Attribution says what happened;
+//! an experiment says what the assistant caused.
+
+pub mod assign;
+pub mod stats;
+
+pub use assign::{BUCKETS, arm_of, bucket};
+pub use stats::{Degenerate, Interval, Lift, Method, Moments, Statistic, compare, srm_p_value};
