@@ -12,6 +12,8 @@ const BACKEND: helpers::Backend = helpers::Backend::Postgres;
 
 #[path = "api/browser.rs"]
 mod browser;
+#[path = "api/experiments.rs"]
+mod experiments;
 #[path = "api/exports.rs"]
 mod exports;
 #[path = "api/hardening.rs"]

@@ -108,6 +108,11 @@ impl From<Rejection> for ApiError {
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_exceeds_order", message)
             },
             Rejection::UnknownCompany(_) => ApiError::unauthorized(message),
+            Rejection::UnknownExperiment { .. } => ApiError::not_found(message),
+            Rejection::DuplicateExperiment { .. } => ApiError {
+                field: Some("key".into()),
+                ..ApiError::new(StatusCode::CONFLICT, "duplicate_experiment", message)
+            },
             Rejection::TotalOutOfRange => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "total_out_of_range", message)
             }

@@ -63,7 +63,7 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    use routes::{catalog, company, dashboard, exports, ingest, ops, receipts, reports, shopify, tickets};
+    use routes::{catalog, company, dashboard, experiments, exports, ingest, ops, receipts, reports, shopify, tickets};
     Router::new()
         .route("/analytics/tickets", post(ingest::tickets))
         .route("/analytics/cart_events", post(ingest::cart_events))
@@ -71,6 +71,10 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/cart_tokens", post(ingest::cart_tokens))
         .route("/analytics/visits", post(ingest::visits))
         .route("/analytics/refunds", post(ingest::refunds))
+        .route("/analytics/assignments", post(ingest::assignments))
+        .route("/v1/experiments", post(experiments::create).get(experiments::list))
+        .route("/v1/experiments/{key}", get(experiments::results))
+        .route("/v1/experiments/{key}/end", post(experiments::end))
         .route("/webhooks/shopify", post(shopify::webhook).layer(DefaultBodyLimit::max(shopify::MAX_WEBHOOK_BYTES)))
         .route("/v1/events/{event_id}/attribution", get(receipts::event_attribution))
         .route("/v1/revenue-impact", get(reports::revenue_impact))

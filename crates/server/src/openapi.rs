@@ -5,14 +5,17 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::routes::{catalog, company, dashboard, exports, ingest, ops, receipts, reports, shopify, tickets};
+use crate::routes::{
+    catalog, company, dashboard, experiments, exports, ingest, ops, receipts, reports, shopify, tickets,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "revtrace", description = "Attribution of AI shopping-assistant conversations to cart and checkout revenue."),
     paths(
         ingest::tickets, ingest::cart_events, ingest::checkout_events, ingest::cart_tokens, ingest::visits,
-        ingest::refunds,
+        ingest::refunds, ingest::assignments,
+        experiments::create, experiments::list, experiments::results, experiments::end,
         receipts::event_attribution, reports::revenue_impact, reports::revenue_impact_daily, tickets::ticket_revenue,
         exports::revenue_impact_export, catalog::upsert_products, shopify::webhook, company::company,
         tickets::top_conversations, dashboard::page, dashboard::sdk,
@@ -22,6 +25,7 @@ use crate::routes::{catalog, company, dashboard, exports, ingest, ops, receipts,
     tags(
         (name = "ingest", description = "Conversation tickets and commerce events; public company key or secret key"),
         (name = "reports", description = "Reads; secret key as Bearer"),
+        (name = "experiments", description = "Holdouts and A/B splits: assignments (public or secret key) and results (secret key)"),
         (name = "shopify", description = "Shopify webhooks, signed with the shop's secret"),
         (name = "dashboard", description = "The web dashboard and the browser script"),
         (name = "operations", description = "Health, readiness, metrics"),

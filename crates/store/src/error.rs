@@ -18,6 +18,10 @@ pub enum Rejection {
     DuplicateRefund { refund_id: String },
     #[error("refunds of order {order_id} would exceed its value of {order_value}")]
     RefundExceedsOrder { order_id: OrderId, order_value: String },
+    #[error("an experiment with key {key} already exists")]
+    DuplicateExperiment { key: String },
+    #[error("no experiment {key} in this company")]
+    UnknownExperiment { key: String },
     #[error("unknown company {0}")]
     UnknownCompany(CompanyId),
     /// A stored total (one day's rollup row, in USD cents) would leave `i64`.
@@ -41,6 +45,7 @@ impl Rejection {
             Self::TicketConflict { field, .. } => Some(field),
             Self::RefundExceedsOrder { .. } => Some("amount"),
             Self::Invalid { field, .. } => *field,
+            Self::DuplicateExperiment { .. } => Some("key"),
             _ => None,
         }
     }

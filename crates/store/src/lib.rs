@@ -180,6 +180,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ReattributeReport, StoreError>;
 
     /// Whether the store answers (readiness).
+    /// Records a visitor's exposure (the earliest kept) and answers its arm.
+    async fn assign(
+        &self,
+        company: &CompanyId,
+        assignment: AssignmentInput,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<IngestOutcome<Assignment>, StoreError>;
+
+    /// Stores a new experiment, already validated (`NewExperiment::validate`).
+    async fn create_experiment(&self, company: &CompanyId, experiment: Experiment) -> Result<(), StoreError>;
+
+    /// The company's experiments with their exposed visitors per arm.
+    async fn experiments(&self, company: &CompanyId) -> Result<Vec<ExperimentVisitors>, StoreError>;
+
+    /// An experiment with its arms' sums, up to its end (or now).
+    async fn experiment_outcomes(
+        &self,
+        company: &CompanyId,
+        key: &str,
+    ) -> Result<Option<(Experiment, Vec<ArmOutcome>)>, StoreError>;
+
+    /// Ends an experiment at `at_ms` (now when `None`).
+    async fn end_experiment(
+        &self,
+        company: &CompanyId,
+        key: &str,
+        at_ms: Option<i64>,
+    ) -> Result<Option<Experiment>, StoreError>;
+
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// The clock every call of this store reads "now" from.

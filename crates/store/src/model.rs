@@ -736,3 +736,36 @@ pub struct ConversationRow {
     /// RFC 3339: the latest of those events.
     pub last_event_at: String,
 }
+
+pub use revtrace_core::experiment::{Arm, ArmOutcome, Experiment, Kind as ExperimentKind, Status as ExperimentStatus};
+
+/// `POST /analytics/assignments`: which arm a visitor is in, at a time.
+#[derive(Clone, Debug)]
+pub struct AssignmentInput {
+    pub experiment: String,
+    pub fingerprint: Fingerprint,
+    pub occurred_at_ms: i64,
+}
+
+/// The answer to an assignment: the arm, or `arm: null` (the default
+/// experience, the assistant shown) outside the experiment's window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assignment {
+    pub experiment: String,
+    pub arm: Option<String>,
+    /// False: hide the assistant for this visitor.
+    pub assistant: bool,
+    /// The AI profile the assistant should run for this arm, if it names one.
+    pub ai_profile_id: Option<String>,
+    /// RFC 3339: the earliest time this visitor was assigned; null when the
+    /// call was outside the window.
+    pub exposed_at: Option<String>,
+}
+
+/// An experiment with its exposed visitors per arm (in the arms' order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExperimentVisitors {
+    pub experiment: Experiment,
+    pub visitors: Vec<u64>,
+}

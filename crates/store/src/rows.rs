@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use crate::{
     Rejection, StoreError,
     model::{
-        CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput, RefundReceipt, TicketInput, TicketSummary,
+        Assignment, AssignmentInput, CartTokenInput, EventInput, EventReceipt, IngestOutcome, RefundInput,
+        RefundReceipt, TicketInput, TicketSummary,
     },
 };
 
@@ -129,6 +130,7 @@ pub(crate) enum Ingested {
     Ticket(TicketSummary),
     Event(EventReceipt),
     Refund(RefundReceipt),
+    Assignment(Assignment),
     NoContent,
     /// A retry with a known idempotency id: the original answer, verbatim.
     Replayed {
@@ -155,6 +157,13 @@ impl Ingested {
     pub(crate) fn into_refund(self) -> Result<IngestOutcome<RefundReceipt>, StoreError> {
         match self {
             Self::Refund(receipt) => Ok(IngestOutcome::Created(receipt)),
+            other => other.into_replayed(),
+        }
+    }
+
+    pub(crate) fn into_assignment(self) -> Result<IngestOutcome<Assignment>, StoreError> {
+        match self {
+            Self::Assignment(answer) => Ok(IngestOutcome::Created(answer)),
             other => other.into_replayed(),
         }
     }
@@ -198,6 +207,7 @@ impl Ingested {
             Self::Ticket(summary) => json(serde_json::to_string(summary))?,
             Self::Event(receipt) => json(serde_json::to_string(receipt))?,
             Self::Refund(receipt) => json(serde_json::to_string(receipt))?,
+            Self::Assignment(answer) => json(serde_json::to_string(answer))?,
             Self::NoContent => String::new(),
             Self::Replayed { body } => body.clone(),
         })
@@ -225,6 +235,7 @@ pub(crate) enum Call {
     CartToken(CartTokenInput),
     Visit { fingerprint: String, at_ms: i64 },
     Refund(RefundInput),
+    Assignment(AssignmentInput),
 }
 
 impl Call {
@@ -240,6 +251,7 @@ impl Call {
             Call::CartToken(_) => "cart_tokens",
             Call::Visit { .. } => "visits",
             Call::Refund(_) => "refunds",
+            Call::Assignment(_) => "assignments",
         }
     }
 }

@@ -250,6 +250,52 @@ macro_rules! impl_store {
                 self.run_reattribute(options, progress).await
             }
 
+            async fn assign(
+                &self,
+                company: &$crate::CompanyId,
+                assignment: $crate::AssignmentInput,
+                idempotency: Option<$crate::IdempotencyKey>,
+            ) -> Result<$crate::IngestOutcome<$crate::Assignment>, $crate::StoreError> {
+                self.ingest(company, idempotency, $crate::rows::Call::Assignment(assignment)).await?.into_assignment()
+            }
+
+            async fn create_experiment(
+                &self,
+                company: &$crate::CompanyId,
+                experiment: $crate::Experiment,
+            ) -> Result<(), $crate::StoreError> {
+                let company = company.clone();
+                write_db!(self, db, now => $crate::sql::experiments::create(db, &company, &experiment, now).await)
+            }
+
+            async fn experiments(
+                &self,
+                company: &$crate::CompanyId,
+            ) -> Result<Vec<$crate::ExperimentVisitors>, $crate::StoreError> {
+                let company = company.clone();
+                read_db!(self, db => $crate::sql::experiments::list(db, &company).await)
+            }
+
+            async fn experiment_outcomes(
+                &self,
+                company: &$crate::CompanyId,
+                key: &str,
+            ) -> Result<Option<($crate::Experiment, Vec<$crate::ArmOutcome>)>, $crate::StoreError> {
+                let (company, key) = (company.clone(), key.to_owned());
+                let now = self.inner.clock.now_ms();
+                read_db!(self, db => $crate::sql::experiments::outcomes(db, &company, &key, now).await)
+            }
+
+            async fn end_experiment(
+                &self,
+                company: &$crate::CompanyId,
+                key: &str,
+                at_ms: Option<i64>,
+            ) -> Result<Option<$crate::Experiment>, $crate::StoreError> {
+                let (company, key) = (company.clone(), key.to_owned());
+                write_db!(self, db, now => $crate::sql::experiments::end(db, &company, &key, at_ms.unwrap_or(now)).await)
+            }
+
             async fn ping(&self) -> Result<(), $crate::StoreError> {
                 read_db!(self, db => $crate::sql::db::Db::rows(db, "SELECT 1", Vec::new()).await.map(drop))
             }

@@ -9,6 +9,7 @@ const BACKEND: helpers::Backend = helpers::Backend::Sqlite;
 
 mod browser;
 mod cli;
+mod experiments;
 mod exports;
 mod hardening;
 mod helpers;

@@ -3,7 +3,11 @@
 //! an experiment says what the assistant caused.
 
 pub mod assign;
+pub mod definition;
+pub mod results;
 pub mod stats;
 
 pub use assign::{BUCKETS, arm_of, bucket};
+pub use definition::{Arm, ArmsSpec, Experiment, InvalidExperiment, Kind, NewExperiment, Status, is_slug};
+pub use results::{Analysis, ArmOutcome, ExperimentResults, results};
 pub use stats::{Degenerate, Interval, Lift, Method, Moments, Statistic, compare, srm_p_value};

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod company;
 pub mod dashboard;
+pub mod experiments;
 pub mod exports;
 pub mod ingest;
 pub mod ops;

@@ -8,6 +8,7 @@
 //! A new rule goes here; a backend that needs a new fact reads it and passes
 //! it in. docs/architecture.md walks one ingest call through both sides.
 
+pub(crate) mod experiments;
 pub(crate) mod ingest;
 pub(crate) mod reattribute;
 pub(crate) mod refunds;
@@ -61,6 +62,8 @@ pub(crate) enum Write {
     CreditOrder { event_id: EventId, cents: UsdCents },
     /// A stored event decided again (`reattribute`).
     Redecided { rewrite: reattribute::Rewrite, window_ms: i64, decided_at_ms: i64 },
+    /// A visitor's exposure to an experiment: `new`, or moved earlier.
+    Exposure { experiment: String, fingerprint: String, arm: String, exposed_at_ms: i64, new: bool },
     /// The answer a retry with this idempotency id gets.
     Answer { endpoint: &'static str, id: String, request_sha256: [u8; 32], body: String },
 }

@@ -40,6 +40,9 @@ pub(crate) const TABLES: &[&str] = &[
     "cancellations",
     "privacy_requests",
     "allowed_origins",
+    "experiments",
+    "experiment_arms",
+    "exposures",
 ];
 
 /// Identity columns whose sequences must continue after the copied ids.

@@ -31,6 +31,7 @@ fn locks_of(company: &CompanyId, idempotency: Option<&IdempotencyKey>, call: &Ca
         }
         Call::Visit { fingerprint, .. } => keys.push(shopper_lock(company, fingerprint)),
         Call::Refund(r) => keys.push(order_lock(company, &r.order_id)),
+        Call::Assignment(a) => keys.push(shopper_lock(company, a.fingerprint.as_str())),
         Call::CartToken(_) => {}
     }
     keys
@@ -43,6 +44,7 @@ enum Reads {
     Visit(usize),
     CartToken,
     Refund(reads::RefundReads),
+    Assignment(super::experiments::AssignmentReads),
 }
 
 /// Runs one ingest call. A known idempotency id gets its stored answer (or
@@ -64,6 +66,7 @@ pub(crate) async fn call<D: Db>(
         Call::Visit { fingerprint, .. } => Reads::Visit(reads::push_visitor_days(&mut batch, company, fingerprint)),
         Call::CartToken(_) => Reads::CartToken,
         Call::Refund(input) => Reads::Refund(reads::push_refund(&mut batch, company, input)),
+        Call::Assignment(input) => Reads::Assignment(super::experiments::push_assignment(&mut batch, company, input)),
     };
     let keys = if D::LOCKS { locks_of(company, idempotency, call) } else { Vec::new() };
     let rows = db.all_locked(&keys, batch).await?;
@@ -90,6 +93,9 @@ pub(crate) async fn call<D: Db>(
         }
         (Call::CartToken(input), Reads::CartToken) => engine::ingest::cart_token(input),
         (Call::Refund(input), Reads::Refund(ix)) => engine::refunds::record(input, reads::refund(&rows, &ix)?)?,
+        (Call::Assignment(input), Reads::Assignment(ix)) => {
+            engine::experiments::assign(input, super::experiments::assignment(&rows, &ix)?)?
+        }
         _ => unreachable!("every call reads its own facts"),
     };
     let Plan { writes, answer } = engine::ingest::remember(plan, idempotency)?;

@@ -6,6 +6,7 @@
 pub(crate) mod admin;
 pub(crate) mod conversation;
 pub(crate) mod db;
+pub(crate) mod experiments;
 pub(crate) mod ingest;
 pub(crate) mod lookups;
 pub(crate) mod privacy;
@@ -40,7 +41,7 @@ macro_rules! from_int {
         }
     )*};
 }
-from_int!(i64, i32, i16, u16, u8);
+from_int!(i64, i32, i16, u32, u16, u8);
 
 impl From<bool> for Arg {
     fn from(v: bool) -> Self {
@@ -217,6 +218,8 @@ pub(crate) trait Cells {
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError>;
     /// A sum that may pass i64: an integer, or its exact decimal text.
     fn wide(&self, i: usize) -> Result<i128, StoreError>;
+    /// A double (a sum of squares for a variance); NULL reads as 0.
+    fn float(&self, i: usize) -> Result<f64, StoreError>;
 
     fn decimal(&self, i: usize) -> Result<Decimal, StoreError> {
         let raw = self.text(i)?;
@@ -280,6 +283,15 @@ impl Cells for SqliteRow {
             _ => Err(corrupt("a sum", i)),
         }
     }
+
+    fn float(&self, i: usize) -> Result<f64, StoreError> {
+        match self.get(i) {
+            Some(rusqlite::types::Value::Real(v)) => Ok(*v),
+            Some(rusqlite::types::Value::Integer(v)) => Ok(*v as f64),
+            Some(rusqlite::types::Value::Null) => Ok(0.0),
+            _ => Err(corrupt("a number", i)),
+        }
+    }
 }
 
 /// A row still in its statement: mapped while SQLite steps, nothing kept.
@@ -319,6 +331,15 @@ impl Cells for rusqlite::Row<'_> {
                 std::str::from_utf8(v).ok().and_then(|t| t.parse().ok()).ok_or_else(|| corrupt("a sum", i))
             }
             _ => Err(corrupt("a sum", i)),
+        }
+    }
+
+    fn float(&self, i: usize) -> Result<f64, StoreError> {
+        match self.get_ref(i)? {
+            rusqlite::types::ValueRef::Real(v) => Ok(v),
+            rusqlite::types::ValueRef::Integer(v) => Ok(v as f64),
+            rusqlite::types::ValueRef::Null => Ok(0.0),
+            _ => Err(corrupt("a number", i)),
         }
     }
 }
@@ -369,6 +390,10 @@ impl Cells for tokio_postgres::Row {
         } else {
             Ok(i128::from(self.int(i)?))
         }
+    }
+
+    fn float(&self, i: usize) -> Result<f64, StoreError> {
+        Ok(self.try_get::<_, Option<f64>>(i)?.unwrap_or(0.0))
     }
 }
 

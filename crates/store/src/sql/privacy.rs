@@ -171,11 +171,12 @@ pub(crate) const EVENT_ERASE: &str = "UPDATE events SET cart_token = NULL, candi
      WHERE event_pk = $1";
 
 /// Every column that holds a fingerprint outside `events`, renamed on erase.
-pub(crate) const RENAMES: [&str; 4] = [
+pub(crate) const RENAMES: [&str; 5] = [
     "UPDATE tickets SET fingerprint = $3 WHERE company_id = $1 AND fingerprint = $2",
     "UPDATE visitor_days SET user_fingerprint = $3 WHERE company_id = $1 AND user_fingerprint = $2",
     "UPDATE multi_visitors SET fingerprint = $3 WHERE company_id = $1 AND fingerprint = $2",
     "UPDATE cart_positions SET user_fingerprint = $3 WHERE company_id = $1 AND user_fingerprint = $2",
+    "UPDATE exposures SET fingerprint = $3 WHERE company_id = $1 AND fingerprint = $2",
 ];
 
 /// A shop's order, as `shop/redact` reads it: `event_pk, order_id,

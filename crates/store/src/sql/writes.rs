@@ -122,6 +122,16 @@ pub(crate) fn apply(
                     crate::model::DecidedBy::Reattribute
                 ],
             )?,
+            Write::Exposure { experiment, fingerprint, arm, exposed_at_ms, new: true } => sink.exec(
+                "INSERT INTO exposures (company_id, experiment_key, fingerprint, arm, exposed_at_ms)
+                 VALUES ($1, $2, $3, $4, $5)",
+                args![company(), experiment, fingerprint, arm, exposed_at_ms],
+            )?,
+            Write::Exposure { experiment, fingerprint, exposed_at_ms, new: false, .. } => sink.exec(
+                "UPDATE exposures SET exposed_at_ms = $4
+                 WHERE company_id = $1 AND experiment_key = $2 AND fingerprint = $3",
+                args![company(), experiment, fingerprint, exposed_at_ms],
+            )?,
             Write::Answer { endpoint, id, request_sha256, body } => sink.exec(
                 "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, body,
                     created_at_ms)

@@ -17,6 +17,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0005_hardening.sql"), backfill: Some(exact_rollups) },
     Migration { sql: include_str!("migrations/0006_schema_parity.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0007_answers_without_status.sql"), backfill: None },
+    Migration { sql: include_str!("migrations/0008_experiments.sql"), backfill: None },
 ];
 
 pub(super) fn run(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -137,6 +137,23 @@ pub struct VisitBody {
 }
 
 #[derive(Deserialize, ToSchema)]
+pub struct AssignmentBody {
+    /// The public company key (browser); or send a secret key as Bearer.
+    pub company_key: Option<String>,
+    /// The experiment's key.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$", example = "ai-holdout")]
+    pub experiment: String,
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$", example = "FP-8a3c")]
+    pub fingerprint: String,
+    /// RFC 3339, default now; at most 5 minutes in the future. Whether the
+    /// visitor is in the experiment's window is decided by this time.
+    pub occurred_at: Option<Instant>,
+    /// Retry-safe id (or the `Idempotency-Key` header).
+    #[schema(min_length = 1, max_length = 255)]
+    pub idempotency_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct RefundBody {
     /// Your id for this refund, unique per company (Shopify's refund id, say).
     pub refund_id: IdText,

@@ -11,8 +11,8 @@ use axum::{
 };
 use revtrace_core::{CartEventType, Fingerprint};
 use revtrace_store::{
-    CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome, KeyKind, LineItem,
-    MessageInput, Principal, RefundInput, RefundReceipt, SourceCategory, TicketInput, TicketSummary,
+    Assignment, AssignmentInput, CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, IngestOutcome,
+    KeyKind, LineItem, MessageInput, Principal, RefundInput, RefundReceipt, SourceCategory, TicketInput, TicketSummary,
 };
 
 use crate::{
@@ -25,7 +25,8 @@ mod bodies;
 mod fields;
 
 pub use bodies::{
-    CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, RefundBody, TicketBody, VisitBody,
+    AssignmentBody, CartEventBody, CartTokenBody, CheckoutEventBody, LineItemBody, MessageBody, RefundBody, TicketBody,
+    VisitBody,
 };
 pub use fields::strip_cart_key;
 use fields::{
@@ -321,4 +322,36 @@ pub async fn refunds(
         within_order_value: true,
     };
     Ok(respond(state.store.record_refund(&principal.company_id, input, key).await?, StatusCode::CREATED))
+}
+
+/// Which arm of an experiment a visitor is in (SPEC §11). The first call
+/// records the exposure; later calls answer the same arm and keep the
+/// earliest time. Outside the experiment's window: `arm: null`, the
+/// assistant shown, nothing recorded.
+#[utoipa::path(post, path = "/analytics/assignments", tag = "experiments", request_body = AssignmentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe id; same as body idempotency_id")),
+    responses((status = 200, body = Assignment),
+        (status = 404, description = "no such experiment", body = ErrorBody),
+        (status = 400, description = "malformed JSON", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = ErrorBody)))]
+pub async fn assignments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody { value: body, raw }: JsonBody<AssignmentBody>,
+) -> Result<Response, ApiError> {
+    let Caller { principal, key, now } =
+        caller(&state, &headers, body.company_key.as_deref(), body.idempotency_id.as_deref(), &raw).await?;
+    if !revtrace_core::experiment::is_slug(&body.experiment) {
+        return Err(ApiError::invalid_field(
+            "experiment",
+            "an experiment key is 1–64 lower-case letters, digits, '-' or '_'",
+        ));
+    }
+    let input = AssignmentInput {
+        experiment: body.experiment,
+        fingerprint: fingerprint("fingerprint", &body.fingerprint)?,
+        occurred_at_ms: instant("occurred_at", body.occurred_at, now)?,
+    };
+    Ok(respond(state.store.assign(&principal.company_id, input, key).await?, StatusCode::OK))
 }
