@@ -8,6 +8,12 @@
  *   and `revtrace('sendCheckoutEvent', {order_id, order_value, currency, line_items})`
  *   add the fingerprint themselves and return a promise of the answer.
  * - A visit ping is sent once per session.
+ * - `revtrace('assign', 'ai-holdout')` returns a promise of the visitor's
+ *   arm in an experiment, `{experiment, arm, assistant, ai_profile_id,
+ *   exposed_at}`, and records the exposure; the answer is kept for the
+ *   session (one call per experiment). A widget hides itself when
+ *   `assistant` is false and runs `ai_profile_id` when one is given; if the
+ *   promise rejects (revtrace unreachable), it keeps its default experience.
  * - With `data-shopify`, the theme's Ajax Cart calls (/cart/add.js, change.js,
  *   update.js, clear.js, through fetch or XMLHttpRequest) are watched: added
  *   items carry the fingerprint as a line-item property, every change of the
@@ -81,7 +87,28 @@
       return enqueue('/analytics/checkout_events', body);
     },
     visit: function () { return enqueue('/analytics/visits', { user_fingerprint: fingerprint() }); },
+    assign: assign,
   };
+
+  // One answer per experiment and session: the arm never changes, and the
+  // widget can ask on every page without a request each time.
+  var assignments = {};
+  function assign(key) {
+    if (typeof key !== 'string' || !key) return Promise.reject(new Error('revtrace: assign needs an experiment key'));
+    var stored = null;
+    try { stored = JSON.parse(sessionStorage.getItem('revtrace.assign.' + key)); } catch (e) { /* none kept */ }
+    if (stored) return Promise.resolve(stored);
+    if (!assignments[key]) {
+      assignments[key] = send('/analytics/assignments', { experiment: key, fingerprint: fingerprint() }).then(
+        function (answer) {
+          try { sessionStorage.setItem('revtrace.assign.' + key, JSON.stringify(answer)); } catch (e) { /* page only */ }
+          return answer;
+        },
+        function (error) { delete assignments[key]; throw error; }
+      );
+    }
+    return assignments[key];
+  }
 
   function revtrace(command, payload) {
     var run = commands[command];

@@ -5,6 +5,8 @@
 //   node drive.mjs storefront STORE_URL
 //   node drive.mjs dashboard APP_URL SECRET_KEY FROM TO
 //   node drive.mjs conversation APP_URL SECRET_KEY TICKET_ID
+//   node drive.mjs assign STORE_URL EXPERIMENT
+//   node drive.mjs experiments APP_URL SECRET_KEY KEY SHOTS_DIR
 import { chromium } from 'playwright-core';
 
 const [scenario, ...args] = process.argv.slice(2);
@@ -40,6 +42,46 @@ try {
       await page.waitForFunction((b) => document.body.dataset.done === b, button);
       await settle();
     }
+  } else if (scenario === 'assign') {
+    // The widget vendor's snippet: ask for the arm, then hide the assistant
+    // or switch its profile. A reload asks again, within the same session.
+    const [url, key] = args;
+    const ask = () => page.evaluate((k) => window.revtrace('assign', k), key);
+    await page.goto(url);
+    await page.waitForFunction(() => window.revtrace && window.revtrace.loaded);
+    out.first = await ask();
+    out.again = await ask();
+    await page.reload();
+    await page.waitForFunction(() => window.revtrace && window.revtrace.loaded);
+    out.reloaded = await ask();
+    out.fingerprint = await page.evaluate(() => window.revtrace('fingerprint'));
+    out.unknown = await page.evaluate(() => window.revtrace('assign', 'nope').then(() => 'resolved', (e) => e.message));
+    await settle();
+  } else if (scenario === 'experiments') {
+    // The list, then one experiment, at a desktop's width and a phone's.
+    const [url, key, experiment, shots] = args;
+    await signIn(url, key);
+    await page.goto(url + '#/experiments');
+    await page.waitForSelector('#experiments [data-experiment], #experiments [data-empty]');
+    out.list = await page.$$eval('#experiments tr[data-experiment]', (rows) =>
+      rows.map((r) => ({ key: r.dataset.experiment, cells: [...r.cells].map((c) => c.textContent) })));
+    out.current = await page.getAttribute('#pages a[data-page=experiments]', 'aria-current');
+    await page.click(`tr[data-experiment="${experiment}"] a`);
+    await page.waitForSelector('#experiments [data-arm]');
+    out.arms = await page.$$eval('#experiments tr[data-arm]', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    out.headlines = await page.$$eval('[data-incremental]', (n) => n.map((x) => x.textContent));
+    out.srm = await page.$$eval('[data-srm]', (n) => n.map((x) => x.textContent));
+    out.forest = await page.$$eval('[data-comparison] .forest .dot', (n) => n.length);
+    out.not_estimable = await page.$$eval('[data-comparison] .forest .note', (n) => n.length);
+    for (const [width, height] of [[1280, 900], [390, 844]]) {
+      await page.setViewportSize({ width, height });
+      await page.waitForTimeout(200);
+      out['overflow_' + width] = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      if (shots) await page.screenshot({ path: `${shots}/experiment-${width}.png`, fullPage: true });
+    }
+    await page.goto(url + '#/experiments/nope');
+    await page.waitForSelector('#experiments .error');
+    out.missing = await page.textContent('#experiments .error');
   } else if (scenario === 'dashboard') {
     const [url, key, from, to] = args;
     await signIn(url, key);

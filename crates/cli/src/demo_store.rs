@@ -1,7 +1,10 @@
 //! The demo store: a skincare shop's last DAYS days, deterministic for a
 //! given day — visitors, conversations on three surfaces, carts, orders in
 //! USD, EUR and JPY, refunds, a baseline of unassisted orders, and the
-//! README's moisturizer journey (FP-8a3c, TK-2291, order 1001, $48) yesterday.
+//! README's moisturizer journey (FP-8a3c, TK-2291, order 1001, $48) yesterday,
+//! and two experiments: a running 10 % holdout (those visitors never see the
+//! assistant) and a finished A/B test of a concise against the detailed
+//! advisor profile over the first 30 days.
 //! Everything goes through the Store trait, so the rules decide every event.
 
 use std::sync::Arc;
@@ -112,11 +115,25 @@ fn price_in(usd: &str, rate: Decimal, currency: Currency) -> Decimal {
     if currency.as_str() == "JPY" { value.round() } else { value.round_dp(2) }
 }
 
-fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
+/// The demo's experiments.
+const HOLDOUT: &str = "ai-holdout";
+const PROFILES: &str = "concise-vs-detailed";
+
+/// What the experiments decided for a visitor: whether the assistant is
+/// shown, and the advisor profile the A/B test gave it.
+struct Treatment {
+    assistant: bool,
+    advisor: Option<String>,
+}
+
+fn visit(dice: &mut Dice, n: u64, start: i64, span: i64, treat: &dyn Fn(&str, i64) -> Treatment) -> Visit {
     let fingerprint = format!("fp-demo-{n:05}");
     let at = start + dice.below(span as u64) as i64;
-    let talked = dice.chance(42);
+    let treatment = treat(&fingerprint, at);
+    // Held-out visitors never see the assistant: no conversation at all.
+    let talked = dice.chance(42) && treatment.assistant;
     let grounded = talked && dice.chance(82);
+    let concise = treatment.advisor.as_deref() == Some("skincare-advisor-concise");
     let ticket = talked.then(|| {
         let surface = dice.below(100);
         let (channel, nudge) = match surface {
@@ -124,7 +141,8 @@ fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
             55..=79 => (Channel::Faq, false),
             _ => (Channel::Chat, true),
         };
-        let profile = if channel == Channel::Faq { "faq-assistant" } else { "skincare-advisor" };
+        let advisor = treatment.advisor.clone().unwrap_or_else(|| "skincare-advisor".into());
+        let profile = if channel == Channel::Faq { "faq-assistant".to_owned() } else { advisor };
         let mut first = message("q", at, Role::Shopper, None, "Which product suits dry, sensitive skin?");
         if nudge {
             first.role = Role::Ai;
@@ -144,7 +162,7 @@ fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
         ));
         TicketInput {
             ticket_id: format!("TK-{}", 5000 + n).into(),
-            ai_profile_id: Some(profile.into()),
+            ai_profile_id: Some(profile),
             channel,
             fingerprint: fp(&fingerprint),
             messages,
@@ -171,7 +189,12 @@ fn visit(dice: &mut Dice, n: u64, start: i64, span: i64) -> Visit {
             events.push(cart_event(&fingerprint, t, currency, CartEventType::ItemRemoved, item, quantity, rate));
         }
     }
-    let buys = if grounded { 55 } else { 30 };
+    // The concise advisor converts a little better: the A/B test's finding.
+    let buys = match (grounded, concise) {
+        (true, true) => 62,
+        (true, false) => 55,
+        _ => 30,
+    };
     let mut refund = None;
     if !cart.is_empty() && dice.chance(buys) {
         t += 10 * 60_000 + dice.below(3 * HOUR as u64) as i64;
@@ -294,6 +317,42 @@ pub struct Filled {
     pub events: usize,
 }
 
+/// The running holdout (since the first day) and the A/B test that ran over
+/// the first 30 days (or half the range, when shorter).
+fn experiments(
+    start: i64,
+    days: i64,
+) -> (revtrace_core::experiment::Experiment, revtrace_core::experiment::Experiment) {
+    use revtrace_core::experiment::{Arm, ArmsSpec, NewExperiment};
+    let holdout = NewExperiment {
+        key: HOLDOUT.into(),
+        name: "AI assistant holdout (10 %)".into(),
+        arms: ArmsSpec::Holdout { holdout_pct: 10 },
+        starts_at_ms: start,
+        ends_at_ms: None,
+        revenue_cap_cents: Some(100_000),
+    };
+    let advisor = |name: &str, profile: &str| Arm {
+        name: name.into(),
+        weight: 1,
+        assistant: true,
+        ai_profile_id: Some(profile.into()),
+    };
+    let profiles = NewExperiment {
+        key: PROFILES.into(),
+        name: "Concise vs detailed advisor".into(),
+        arms: ArmsSpec::Ab {
+            arms: vec![advisor("detailed", "skincare-advisor"), advisor("concise", "skincare-advisor-concise")],
+            control: "detailed".into(),
+        },
+        starts_at_ms: start,
+        ends_at_ms: Some(start + (days / 2).clamp(1, 30) * DAY),
+        revenue_cap_cents: None,
+    };
+    let valid = |e: NewExperiment| e.validate().expect("the demo's experiments follow the rules");
+    (valid(holdout), valid(profiles))
+}
+
 /// Fills an empty store with the demo company; `now_ms` anchors the days.
 pub async fn fill(store: Arc<dyn Store>, now_ms: i64, days: i64, visitors: u64) -> anyhow::Result<Filled> {
     let credentials = store
@@ -331,7 +390,21 @@ pub async fn fill(store: Arc<dyn Store>, now_ms: i64, days: i64, visitors: u64) 
     let start = today - days * DAY;
     // The same visitors for the same day, wherever it runs.
     let mut dice = Dice(0x5EED ^ (today / DAY) as u64);
-    let mut visits: Vec<Visit> = (0..visitors).map(|n| visit(&mut dice, n, start, days * DAY - 6 * HOUR)).collect();
+    let (holdout, profiles) = experiments(start, days);
+    for experiment in [&holdout, &profiles] {
+        store.create_experiment(&company, experiment.clone()).await.context("storing a demo experiment")?;
+    }
+    // What the widget would be told: the holdout hides the assistant; the
+    // A/B test, while it runs, picks the advisor of the others.
+    let treat = |fingerprint: &str, at: i64| {
+        let assistant = holdout.arm_for(fingerprint).assistant;
+        let advisor = (assistant && profiles.is_open_at(at))
+            .then(|| profiles.arm_for(fingerprint).ai_profile_id.clone())
+            .flatten();
+        Treatment { assistant, advisor }
+    };
+    let mut visits: Vec<Visit> =
+        (0..visitors).map(|n| visit(&mut dice, n, start, days * DAY - 6 * HOUR, &treat)).collect();
     visits.push(moisturizer_journey(today - DAY));
     visits.sort_by_key(|v| v.at);
 
@@ -350,8 +423,19 @@ pub async fn fill(store: Arc<dyn Store>, now_ms: i64, days: i64, visitors: u64) 
         let calls = chunk.iter().map(|v| {
             let (store, company) = (store.clone(), company.clone());
             let (fingerprint, at, list) = (v.fingerprint.clone(), v.at, v.events.clone());
+            let shown = treat(&fingerprint, at).assistant;
             async move {
-                store.record_visit(&company, fingerprint, at, None).await?;
+                // The page asks for the arms before anything else happens.
+                let assign = |experiment: &str| revtrace_store::AssignmentInput {
+                    experiment: experiment.into(),
+                    fingerprint: fp(&fingerprint),
+                    occurred_at_ms: at,
+                };
+                store.assign(&company, assign(HOLDOUT), None).await?;
+                if shown {
+                    store.assign(&company, assign(PROFILES), None).await?;
+                }
+                store.record_visit(&company, fingerprint.clone(), at, None).await?;
                 for event in list {
                     store.ingest_event(&company, event, None).await?;
                 }

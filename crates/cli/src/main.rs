@@ -43,6 +43,9 @@ enum Command {
     /// Manage the product catalog (titles, images, links).
     #[command(subcommand)]
     Products(commands::products::Command),
+    /// Holdouts and A/B splits: what the assistant caused, with honest statistics.
+    #[command(subcommand)]
+    Experiment(commands::experiment::Command),
     /// Recompute every attribution decision from stored history (after late data or a window change).
     Reattribute(commands::reattribute::Args),
     /// Write a company's reporting table (one row per commerce event) as NDJSON, CSV or Parquet.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             Command::Company(cmd) => commands::company::run(cmd).await,
             Command::Rates(cmd) => commands::rates::run(cmd).await,
             Command::Products(cmd) => commands::products::run(cmd).await,
+            Command::Experiment(cmd) => commands::experiment::run(cmd).await,
             Command::Reattribute(args) => commands::reattribute::run(args).await,
             Command::Export(args) => commands::export::run(args).await,
             Command::Shopify(cmd) => commands::shopify::run(cmd).await,

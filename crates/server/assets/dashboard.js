@@ -57,6 +57,7 @@
   function showSignIn(message) {
     $('app').hidden = true;
     $('sign-out').hidden = true;
+    $('pages').hidden = true;
     $('company').textContent = '';
     $('sign-in').hidden = false;
     $('sign-in-error').textContent = message || '';
@@ -80,6 +81,7 @@
     $('sign-in').hidden = true;
     $('app').hidden = false;
     $('sign-out').hidden = false;
+    $('pages').hidden = false;
     $('company').textContent = state.company.name + ' · ' + state.company.timezone;
     const profile = $('profile');
     profile.replaceChildren(el('option', { value: '', text: 'All AI profiles' }),
@@ -306,15 +308,154 @@
       el('section', { class: 'timeline' }, events.length ? events : el('p', { text: 'No attributed events yet.' })));
   }
 
+  // ---- experiments ---------------------------------------------------------
+
+  const STATUS = { scheduled: 'Scheduled', running: 'Running', ended: 'Ended' };
+  const METRICS = [
+    ['conversion_rate', 'Conversion rate'],
+    ['revenue_per_visitor_usd', 'Revenue per visitor'],
+    ['orders_per_visitor', 'Orders per visitor'],
+    ['average_order_value_usd', 'Average order value'],
+    ['cart_gmv_per_visitor_usd', 'Cart GMV per visitor'],
+  ];
+  // Days and times in the company's zone, with the month spelled out.
+  const day = (iso) => iso ? new Date(iso).toLocaleDateString('en-US',
+    { timeZone: state.company.timezone, year: 'numeric', month: 'short', day: 'numeric' }) : 'open-ended';
+  const signedPct = (v) => v === null || v === undefined ? '—'
+    : (v > 0 ? '+' : '') + (v * 100).toFixed(Math.abs(v) >= 1 ? 0 : 1) + ' %';
+
+  function srmWarning(srm) {
+    if (!srm.warning) return null;
+    return el('p', { class: 'warning', role: 'alert', 'data-srm': 'warning',
+      text: 'Visitors are not split the way the weights say (sample ratio mismatch, p = '
+        + srm.p_value.toExponential(1) + '). Usually a widget ignores its arm or some pages never ask for it. '
+        + 'Fix that before trusting these numbers.' });
+  }
+
+  async function renderExperiments(view) {
+    view.replaceChildren(el('p', { class: 'loading', text: 'Loading experiments…' }));
+    let list;
+    try {
+      list = (await api('/v1/experiments')).experiments;
+    } catch (error) {
+      return view.replaceChildren(el('p', { class: 'error', role: 'alert', text: 'Could not load the experiments: ' + error.message }));
+    }
+    const header = el('div', { class: 'panel' }, el('h1', { text: 'Experiments' }),
+      el('p', { class: 'muted', text: 'Attribution says what happened after a conversation. An experiment says what the assistant caused: some visitors do not see it, or see another AI profile, and their orders are compared.' }));
+    if (!list.length) {
+      return view.replaceChildren(header, el('div', { class: 'panel empty', 'data-empty': 'experiments' },
+        el('h2', { text: 'No experiments yet' }),
+        el('p', { text: 'Start a holdout: a tenth of the visitors see no assistant.' }),
+        el('pre', {}, el('code', { text: 'revtrace experiment add ai-holdout --company ' + state.company.company_id + ' --holdout-pct 10' })),
+        el('p', {}, 'Then let the widget ask for the arm: ', el('code', { text: "revtrace('assign', 'ai-holdout')" }), ' (see docs/experiments.md).')));
+    }
+    const rows = list.map((e) => el('tr', { 'data-experiment': e.key },
+      el('td', {}, el('a', { href: '#/experiments/' + encodeURIComponent(e.key), text: e.name }), el('div', { class: 'muted', text: e.key })),
+      el('td', { text: e.kind === 'holdout' ? 'Holdout' : 'A/B test' }),
+      el('td', {}, el('span', { class: 'pill status-' + e.status, text: STATUS[e.status] })),
+      el('td', { text: day(e.starts_at) + ' – ' + day(e.ends_at) }),
+      el('td', { text: e.arms.map((a) => a.name + ' ' + count(a.visitors)).join(' · ') }),
+      el('td', {}, e.srm.warning ? el('span', { class: 'pill bad', text: '⚠ split mismatch' }) : el('span', { class: 'muted', text: 'split OK' }))));
+    view.replaceChildren(header, el('div', { class: 'panel' }, el('table', { class: 'experiments' },
+      el('thead', {}, el('tr', {}, ['Experiment', 'Kind', 'Status', 'Dates', 'Visitors per arm', 'Split'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, rows))));
+  }
+
+  // A forest plot: each metric's relative lift with its interval, around 0,
+  // drawn in HTML so its text keeps its size on a phone.
+  function forest(comparison, alpha) {
+    const items = METRICS.map(([k, label]) => [label, comparison.metrics[k]]);
+    const bounds = items.flatMap(([, m]) => [m.relative.ci_low, m.relative.ci_high]).filter((v) => v !== null && isFinite(v));
+    const widest = Math.max(0, ...bounds.map(Math.abs));
+    const reach = [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 25, 50, 100].find((r) => r >= widest) || widest;
+    const at = (v) => (50 + (Math.max(-reach, Math.min(reach, v)) / reach) * 50).toFixed(2) + '%';
+    const rows = items.map(([label, m]) => {
+      const r = m.relative;
+      if (r.estimate === null) {
+        return el('div', { class: 'forest-row' }, el('div', { class: 'forest-label', text: label }),
+          el('div', { class: 'track' }, el('div', { class: 'zero', style: 'left:50%' }),
+            el('span', { class: 'note', title: m.note, text: 'not estimable yet' })),
+          el('div', { class: 'forest-value', text: '—' }));
+      }
+      const side = r.ci_low > 0 ? 'up' : r.ci_high < 0 ? 'down' : 'flat';
+      const from = at(r.ci_low), to = at(r.ci_high);
+      return el('div', { class: 'forest-row', title: `${signedPct(r.ci_low)} to ${signedPct(r.ci_high)}, p = ${r.p_value.toFixed(3)}` },
+        el('div', { class: 'forest-label', text: label }),
+        el('div', { class: 'track' }, el('div', { class: 'zero', style: 'left:50%' }),
+          el('div', { class: 'ci ' + side, style: `left:${from};width:calc(${to} - ${from})` }),
+          el('div', { class: 'dot ' + side, style: `left:${at(r.estimate)}` })),
+        el('div', { class: 'forest-value ' + side, text: signedPct(r.estimate) }));
+    });
+    const axis = el('div', { class: 'forest-row axis' }, el('div'),
+      el('div', { class: 'track ticks' }, [-reach, -reach / 2, 0, reach / 2, reach].map((t) =>
+        el('span', { style: `left:${at(t)}`, text: signedPct(t) }))), el('div'));
+    return el('div', { class: 'forest', role: 'img',
+      'aria-label': `Relative lift of ${comparison.arm} against ${comparison.against}, ${Math.round((1 - alpha) * 100)} % intervals` },
+      rows, axis);
+  }
+
+  async function renderExperiment(view, key) {
+    view.replaceChildren(el('p', { class: 'loading', text: 'Loading the experiment…' }));
+    let r;
+    try {
+      r = await api('/v1/experiments/' + encodeURIComponent(key));
+    } catch (error) {
+      return view.replaceChildren(el('a', { class: 'back', href: '#/experiments', text: '← Experiments' }),
+        el('p', { class: 'error', role: 'alert', text: error.status === 404 ? 'No experiment ' + key + ' in this company.' : 'Could not load the experiment: ' + error.message }));
+    }
+    const arms = r.arms.map((a) => el('tr', { 'data-arm': a.name },
+      el('td', {}, a.name + (a.name === r.control ? ' (control)' : ''), el('div', { class: 'muted',
+        text: a.assistant ? (a.ai_profile_id ? 'profile ' + a.ai_profile_id : 'assistant shown') : 'assistant hidden' })),
+      el('td', { class: 'num', text: count(a.visitors) }),
+      el('td', { class: 'num', text: a.conversion_rate === null ? '—' : (a.conversion_rate * 100).toFixed(2) + ' %' }),
+      el('td', { class: 'num', text: count(a.orders) }),
+      el('td', { class: 'num', text: usd(a.revenue_usd) }),
+      el('td', { class: 'num', text: a.revenue_per_visitor_usd === null ? '—' : usd(a.revenue_per_visitor_usd) }),
+      el('td', { class: 'num', text: usd(a.attributed_revenue_usd) }),
+      el('td', { class: 'num', text: count(a.visitors_with_tickets) })));
+    const comparisons = r.comparisons.map((c) => {
+      const inc = c.incremental_revenue_usd;
+      const summary = inc.estimate === null
+        ? `Attributed ${usd(c.attributed_revenue_usd)} — incremental revenue cannot be estimated yet (too few orders).`
+        : `Attributed ${usd(c.attributed_revenue_usd)} — incremental ${usd(inc.estimate)} (${usd(inc.ci_low)} to ${usd(inc.ci_high)})`;
+      return el('div', { class: 'panel', 'data-comparison': c.arm },
+        el('h2', { text: `${c.arm} against ${c.against}` }),
+        el('p', { class: 'headline', 'data-incremental': c.arm, text: summary }),
+        c.incremental_share_of_attributed_pct === null ? null
+          : el('p', { class: 'muted', text: `The assistant caused about ${c.incremental_share_of_attributed_pct.toFixed(0)} % of what attribution credits to this arm.` }),
+        forest(c, r.alpha),
+        el('p', { class: 'muted', text: `Dots are the relative lift; lines the ${Math.round((1 - r.alpha) * 100)} % interval${r.sequential ? ' (sequential: valid however often you look)' : ''}. A line clear of 0 is a real difference.` }));
+    });
+    view.replaceChildren(
+      el('a', { class: 'back', href: '#/experiments', text: '← Experiments' }),
+      el('div', { class: 'panel' },
+        el('h1', { text: r.name }),
+        el('p', {}, el('span', { class: 'pill status-' + r.status, text: STATUS[r.status] }),
+          ` ${r.kind === 'holdout' ? 'Holdout' : 'A/B test'} · ${day(r.starts_at)} – ${day(r.ends_at)} · control ${r.control}`
+          + (r.revenue_cap_usd ? ` · revenue capped at ${usd(r.revenue_cap_usd)} per visitor` : '')),
+        srmWarning(r.srm)),
+      el('div', { class: 'panel scroll' }, el('table', { class: 'arms' },
+        el('thead', {}, el('tr', {}, ['Arm', 'Visitors', 'Converted', 'Orders', 'Revenue', 'Per visitor', 'Attributed', 'With a conversation']
+          .map((h, i) => el('th', { class: i ? 'num' : null, text: h })))),
+        el('tbody', {}, arms))),
+      ...comparisons);
+  }
+
   // ---- routing -------------------------------------------------------------
 
   function route() {
     if (!state.company) return;
-    const match = location.hash.match(/^#\/tickets\/(.+)$/);
-    $('overview').hidden = !!match;
-    $('conversation').hidden = !match;
-    document.querySelector('.filters').hidden = !!match;
-    if (match) renderConversation(decodeURIComponent(match[1]));
+    const ticket = location.hash.match(/^#\/tickets\/(.+)$/);
+    const experiment = location.hash.match(/^#\/experiments(?:\/(.+))?$/);
+    $('overview').hidden = !!(ticket || experiment);
+    $('conversation').hidden = !ticket;
+    $('experiments').hidden = !experiment;
+    document.querySelector('.filters').hidden = !!(ticket || experiment);
+    document.querySelectorAll('#pages a').forEach((a) =>
+      a.setAttribute('aria-current', (a.dataset.page === 'experiments') === !!experiment ? 'page' : 'false'));
+    if (ticket) renderConversation(decodeURIComponent(ticket[1]));
+    else if (experiment && experiment[1]) renderExperiment($('experiments'), decodeURIComponent(experiment[1]));
+    else if (experiment) renderExperiments($('experiments'));
     else renderOverview();
   }
   window.addEventListener('hashchange', route);

@@ -282,8 +282,7 @@ macro_rules! impl_store {
                 key: &str,
             ) -> Result<Option<($crate::Experiment, Vec<$crate::ArmOutcome>)>, $crate::StoreError> {
                 let (company, key) = (company.clone(), key.to_owned());
-                let now = self.inner.clock.now_ms();
-                read_db!(self, db => $crate::sql::experiments::outcomes(db, &company, &key, now).await)
+                read_db!(self, db => $crate::sql::experiments::outcomes(db, &company, &key).await)
             }
 
             async fn end_experiment(

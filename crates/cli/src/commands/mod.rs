@@ -3,6 +3,7 @@
 pub mod company;
 pub mod copy;
 pub mod demo;
+pub mod experiment;
 pub mod export;
 pub mod privacy;
 pub mod products;

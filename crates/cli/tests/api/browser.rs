@@ -327,6 +327,86 @@ async fn the_script_turns_a_theme_cart_into_cart_events() {
 }
 
 #[tokio::test]
+async fn the_script_answers_an_experiment_arm_once_per_session() {
+    if !browser_ready("the_script_answers_an_experiment_arm_once_per_session") {
+        return;
+    }
+    let Some(app) = spawn_app().await else { return };
+    let (store_url, _shop) = spawn_storefront(&app).await;
+    let allowed = app.cli(&["company", "origins", "--company", &app.company_id, "--add", &store_url]);
+    assert!(allowed.status.success(), "{allowed:?}");
+    let holdout = json!({"key": "ai-holdout", "name": "AI holdout", "kind": "holdout", "holdout_pct": 50,
+                         "starts_at": "2026-01-01T00:00:00Z"});
+    assert_eq!(app.ingest_secret("/v1/experiments", &holdout, &[]).await.status, 201);
+
+    let seen = drive(&["assign", &store_url, "ai-holdout"]).await;
+    let fingerprint = seen["fingerprint"].as_str().unwrap();
+    let arm = ["holdout", "assisted"][revtrace_core::experiment::arm_of(
+        &[50, 50],
+        revtrace_core::experiment::bucket("ai-holdout", fingerprint),
+    )
+    .unwrap()];
+    assert_eq!(seen["first"]["arm"], arm, "{seen}");
+    assert_eq!(seen["first"]["assistant"], arm == "assisted");
+    assert_eq!((&seen["again"], &seen["reloaded"]), (&seen["first"], &seen["first"]), "one answer per session");
+    assert_ne!(seen["unknown"], "resolved", "an unknown experiment rejects the promise");
+    let stored = app.db.rows("SELECT fingerprint, arm FROM exposures").await;
+    assert_eq!(stored, vec![vec![json!(fingerprint), json!(arm)]]);
+}
+
+#[tokio::test]
+async fn the_experiments_page_shows_arms_lifts_and_the_split_warning() {
+    if !browser_ready("the_experiments_page_shows_arms_lifts_and_the_split_warning") {
+        return;
+    }
+    let Some(app) = spawn_app().await else { return };
+    let holdout = json!({"key": "ai-holdout", "name": "AI holdout", "kind": "holdout", "holdout_pct": 50,
+                         "starts_at": "2026-09-01T00:00:00Z", "ends_at": "2026-10-01T00:00:00Z"});
+    assert_eq!(app.ingest_secret("/v1/experiments", &holdout, &[]).await.status, 201);
+    // Assisted visitors buy more often; only assisted ones are sent at first
+    // (a leaking widget), so the split is visibly off.
+    for i in 0..400 {
+        let fp = format!("FP-{i}");
+        let arm = revtrace_core::experiment::arm_of(&[50, 50], revtrace_core::experiment::bucket("ai-holdout", &fp));
+        if arm == Some(0) && i % 3 != 0 {
+            continue;
+        }
+        app.ingest(
+            "/analytics/assignments",
+            json!({"experiment": "ai-holdout", "fingerprint": fp,
+                                                     "occurred_at": "2026-09-10T10:00:00Z"}),
+        )
+        .await;
+        if i % (if arm == Some(1) { 3 } else { 5 }) == 0 {
+            app.checkout(order(Some(&fp), &format!("O-{i}"), &format!("{}.00", 20 + i % 50), "2026-09-10T12:00:00Z"))
+                .await;
+        }
+    }
+    let shots = std::env::var("REVTRACE_SHOTS").ok();
+    let seen = drive(&["experiments", &app.base, &app.secret_key, "ai-holdout", shots.as_deref().unwrap_or("")]).await;
+    assert_eq!(seen["current"], "page", "{seen}");
+    let list = seen["list"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list[0]["cells"][2].as_str().unwrap().contains("Ended"), "{seen}");
+    assert!(list[0]["cells"][5].as_str().unwrap().contains("split mismatch"), "{seen}");
+    let api = app.get("/v1/experiments/ai-holdout", Some(&app.secret_key)).await.body;
+    let arms = seen["arms"].as_array().unwrap();
+    assert_eq!(arms.len(), 2);
+    for (row, arm) in arms.iter().zip(api["arms"].as_array().unwrap()) {
+        assert!(row[0].as_str().unwrap().starts_with(arm["name"].as_str().unwrap()));
+        assert_eq!(row[1].as_str().unwrap().replace(',', ""), arm["visitors"].to_string());
+        assert_eq!(row[3].as_str().unwrap().replace(',', ""), arm["orders"].to_string());
+    }
+    let headline = seen["headlines"][0].as_str().unwrap();
+    assert!(headline.starts_with("Attributed $0.00 — incremental $"), "{headline}");
+    assert!(seen["srm"][0].as_str().unwrap().contains("not split the way the weights say"), "{seen}");
+    // No cart events: cart GMV per visitor has no variance and says so.
+    assert_eq!((seen["forest"].clone(), seen["not_estimable"].clone()), (json!(4), json!(1)), "one row per metric");
+    assert_eq!((seen["overflow_1280"].clone(), seen["overflow_390"].clone()), (json!(false), json!(false)));
+    assert_eq!(seen["missing"], "No experiment nope in this company.");
+}
+
+#[tokio::test]
 async fn the_dashboard_shows_what_the_api_reports() {
     if !browser_ready("the_dashboard_shows_what_the_api_reports") {
         return;

@@ -31,6 +31,10 @@ fn every_command_explains_itself() {
         vec!["privacy", "export", "--help"],
         vec!["privacy", "erase", "--help"],
         vec!["copy", "--help"],
+        vec!["experiment", "add", "--help"],
+        vec!["experiment", "list", "--help"],
+        vec!["experiment", "show", "--help"],
+        vec!["experiment", "end", "--help"],
     ] {
         let out = revtrace().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -308,4 +312,52 @@ async fn the_demo_store_is_full_and_holds_the_moisturizer_journey() {
             .unwrap()
     };
     assert_eq!(totals(&db), totals(&again));
+}
+
+#[test]
+fn experiments_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let out = run_cli(&db, &["company", "add", "--name", "Glow", "--json"]);
+    let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let company = creds["company_id"].as_str().unwrap();
+    let add = |extra: &[&str]| {
+        let mut args = vec!["experiment", "add", "--company", company];
+        args.extend_from_slice(extra);
+        run_cli(&db, &args)
+    };
+    let out = add(&["ai-holdout", "--holdout-pct", "10", "--starts-at", "2026-09-01T00:00:00Z"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("holdout (10), assisted (90)"));
+    let out = add(&["profiles", "--arm", "concise:1:concise-v2", "--arm", "detailed:1", "--control", "detailed"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Refusals are one line naming the flag.
+    for (extra, flag) in [
+        (vec!["h2", "--holdout-pct", "0"], "--holdout-pct"),
+        (vec!["ab", "--arm", "a", "--arm", "b:1", "--control", "b"], "--arm"),
+        (vec!["ab", "--arm", "a:1", "--arm", "b:1", "--control", "c"], "--control"),
+        (vec!["ab", "--arm", "a:1", "--arm", "b:0", "--control", "a"], "--arm [1].weight"),
+        (vec!["h3", "--holdout-pct", "5", "--starts-at", "yesterday"], "--starts-at"),
+        (vec!["ai-holdout", "--holdout-pct", "5"], "already exists"),
+    ] {
+        let out = add(&extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(flag) && err.lines().count() == 1, "{extra:?}: {err}");
+    }
+
+    let out = run_cli(&db, &["experiment", "list", "--company", company]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ai-holdout") && text.contains("profiles") && text.contains("holdout 0"), "{text}");
+    let out = run_cli(&db, &["experiment", "show", "ai-holdout", "--company", company, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((results["key"].as_str(), results["arms"].as_array().map(Vec::len)), (Some("ai-holdout"), Some(2)));
+    let out = run_cli(&db, &["experiment", "show", "profiles", "--company", company]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("concise vs detailed") && text.contains("not estimable"), "{text}");
+    let out = run_cli(&db, &["experiment", "end", "profiles", "--company", company, "--at", "2030-01-01T00:00:00Z"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ends at 2030-01-01T00:00:00Z"), "{out:?}");
+    let out = run_cli(&db, &["experiment", "show", "nope", "--company", company]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no experiment nope"));
 }

@@ -11,6 +11,87 @@ use crate::{
     rows::Ingested,
 };
 
+/// What an event or a refund moves in each exposure that holds it (SPEC
+/// §11: a visitor's own non-test events from its exposure to the end).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub orders: i64,
+    /// Net of refunds, uncapped (the cap applies when results are read).
+    pub revenue_cents: i64,
+    pub cart_cents: i64,
+    pub attributed_cents: i64,
+    /// Events without a USD rate.
+    pub unconverted: i64,
+}
+
+impl Outcome {
+    fn add(mut self, other: Outcome) -> Result<Self, Rejection> {
+        let sum = |a: i64, b: i64| a.checked_add(b).ok_or(Rejection::TotalOutOfRange);
+        self.orders = sum(self.orders, other.orders)?;
+        self.revenue_cents = sum(self.revenue_cents, other.revenue_cents)?;
+        self.cart_cents = sum(self.cart_cents, other.cart_cents)?;
+        self.attributed_cents = sum(self.attributed_cents, other.attributed_cents)?;
+        self.unconverted = sum(self.unconverted, other.unconverted)?;
+        Ok(self)
+    }
+
+    /// The same movement taken back.
+    pub fn negated(self) -> Self {
+        Self {
+            orders: -self.orders,
+            revenue_cents: -self.revenue_cents,
+            cart_cents: -self.cart_cents,
+            attributed_cents: -self.attributed_cents,
+            unconverted: -self.unconverted,
+        }
+    }
+
+    /// A refund of `cents` on an order (attributed or not).
+    pub fn refund(cents: i64, attributed: bool) -> Self {
+        Self { revenue_cents: -cents, attributed_cents: if attributed { -cents } else { 0 }, ..Self::default() }
+    }
+}
+
+/// A stored or new event, as an outcome.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OutcomeEvent {
+    pub checkout: bool,
+    pub usd_cents: Option<i64>,
+    pub refunded_cents: i64,
+    pub attributed: bool,
+    pub occurred_at_ms: i64,
+}
+
+impl OutcomeEvent {
+    pub fn outcome(&self) -> Outcome {
+        let usd = self.usd_cents.unwrap_or(0);
+        let unconverted = i64::from(self.usd_cents.is_none());
+        if self.checkout {
+            let net = usd - self.refunded_cents;
+            Outcome {
+                orders: 1,
+                revenue_cents: net,
+                attributed_cents: if self.attributed { net } else { 0 },
+                unconverted,
+                ..Outcome::default()
+            }
+        } else {
+            Outcome { cart_cents: usd, unconverted, ..Outcome::default() }
+        }
+    }
+}
+
+/// The write that moves every exposure holding an event of `fingerprint` at
+/// `at_ms` (test events and events without a fingerprint move none).
+pub(crate) fn moved(fingerprint: Option<&str>, is_test: bool, at_ms: i64, outcome: Outcome) -> Option<Write> {
+    match fingerprint {
+        Some(f) if !is_test && outcome != Outcome::default() => {
+            Some(Write::Outcome { fingerprint: f.to_owned(), at_ms, outcome })
+        }
+        _ => None,
+    }
+}
+
 /// A visitor's stored exposure.
 pub(crate) struct StoredExposure {
     pub arm: String,
@@ -21,6 +102,9 @@ pub(crate) struct StoredExposure {
 pub(crate) struct AssignmentFacts {
     pub experiment: Option<Experiment>,
     pub stored: Option<StoredExposure>,
+    /// The visitor's own non-test events.
+    pub events: Vec<OutcomeEvent>,
+    pub with_ticket: bool,
 }
 
 pub(crate) fn assign(input: &AssignmentInput, facts: AssignmentFacts) -> Result<Plan, StoreError> {
@@ -40,10 +124,29 @@ pub(crate) fn assign(input: &AssignmentInput, facts: AssignmentFacts) -> Result<
     // Arms cannot change once the experiment has started, so the stored arm
     // is the hash's; the stored one is answered all the same.
     let hashed = experiment.arm_for(input.fingerprint.as_str()).name.clone();
-    let (arm_name, exposed_at_ms, writes) = match facts.stored {
-        None => (hashed, at_ms, vec![exposure(&experiment, input, at_ms, true)]),
-        Some(s) if at_ms < s.exposed_at_ms => (s.arm, at_ms, vec![exposure(&experiment, input, at_ms, false)]),
-        Some(s) => (s.arm, s.exposed_at_ms, Vec::new()),
+    // A new or earlier exposure starts from the visitor's events since then.
+    let outcome = || {
+        facts
+            .events
+            .iter()
+            .filter(|e| e.occurred_at_ms >= at_ms && experiment.ends_at_ms.is_none_or(|end| e.occurred_at_ms <= end))
+            .try_fold(Outcome::default(), |sum, e| sum.add(e.outcome()))
+    };
+    let write = |new| -> Result<Write, Rejection> {
+        Ok(Write::Exposure {
+            experiment: experiment.key.clone(),
+            fingerprint: input.fingerprint.as_str().to_owned(),
+            arm: hashed.clone(),
+            exposed_at_ms: at_ms,
+            outcome: outcome()?,
+            with_ticket: facts.with_ticket,
+            new,
+        })
+    };
+    let (arm_name, exposed_at_ms, writes) = match &facts.stored {
+        None => (hashed.clone(), at_ms, vec![write(true)?]),
+        Some(s) if at_ms < s.exposed_at_ms => (s.arm.clone(), at_ms, vec![write(false)?]),
+        Some(s) => (s.arm.clone(), s.exposed_at_ms, Vec::new()),
     };
     let arm = experiment
         .arms
@@ -58,16 +161,6 @@ pub(crate) fn assign(input: &AssignmentInput, facts: AssignmentFacts) -> Result<
         exposed_at: Some(to_rfc3339(exposed_at_ms)),
     };
     Ok(Plan { writes, answer: Ingested::Assignment(answer) })
-}
-
-fn exposure(experiment: &Experiment, input: &AssignmentInput, at_ms: i64, new: bool) -> Write {
-    Write::Exposure {
-        experiment: experiment.key.clone(),
-        fingerprint: input.fingerprint.as_str().to_owned(),
-        arm: experiment.arm_for(input.fingerprint.as_str()).name.clone(),
-        exposed_at_ms: at_ms,
-        new,
-    }
 }
 
 /// A new experiment's key is unique per company.
@@ -133,7 +226,8 @@ mod tests {
 
     #[test]
     fn the_earliest_exposure_is_kept_and_nothing_outside_the_window() {
-        let facts = |stored| AssignmentFacts { experiment: Some(holdout()), stored };
+        let facts =
+            |stored| AssignmentFacts { experiment: Some(holdout()), stored, events: Vec::new(), with_ticket: false };
         let outside = assign(&call(2_001), facts(None)).unwrap();
         assert!(outside.writes.is_empty());
         assert_eq!((answer(&outside).arm.as_deref(), answer(&outside).assistant), (None, true));
@@ -160,7 +254,10 @@ mod tests {
 
     #[test]
     fn an_unknown_experiment_is_refused() {
-        let refused = assign(&call(1_500), AssignmentFacts { experiment: None, stored: None });
+        let refused = assign(
+            &call(1_500),
+            AssignmentFacts { experiment: None, stored: None, events: Vec::new(), with_ticket: false },
+        );
         assert!(matches!(refused, Err(StoreError::Rejected(Rejection::UnknownExperiment { .. }))));
     }
 }

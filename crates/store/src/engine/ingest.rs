@@ -4,8 +4,8 @@
 //! waited for their order), cart tokens and visits.
 
 use revtrace_core::{
-    AttributionInput, Currency, EventId, MessageFact, Multiplier, Role, TicketHistory, TicketId, UsdCents, attribute,
-    classify, qualifies, signed_quantity, ticket::nudge_id_of, time::to_rfc3339, usd_cents,
+    AttributionInput, Currency, EventId, Fingerprint, MessageFact, Multiplier, Role, TicketHistory, TicketId, UsdCents,
+    attribute, classify, qualifies, signed_quantity, ticket::nudge_id_of, time::to_rfc3339, usd_cents,
 };
 use rust_decimal::Decimal;
 
@@ -83,12 +83,16 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
                 return Err(conflict("ai_profile_id").into());
             }
         }
-        None => writes.push(Write::Ticket {
-            ticket_id: input.ticket_id.clone(),
-            ai_profile_id: input.ai_profile_id.clone().unwrap_or_else(|| "default".to_owned()),
-            channel: input.channel,
-            fingerprint: input.fingerprint.as_str().to_owned(),
-        }),
+        None => {
+            writes.push(Write::Ticket {
+                ticket_id: input.ticket_id.clone(),
+                ai_profile_id: input.ai_profile_id.clone().unwrap_or_else(|| "default".to_owned()),
+                channel: input.channel,
+                fingerprint: input.fingerprint.as_str().to_owned(),
+            });
+            // An exposed visitor with a conversation: contamination in a hidden arm.
+            writes.push(Write::TicketSeen { fingerprint: input.fingerprint.as_str().to_owned() });
+        }
     }
     for m in &input.messages {
         if messages.iter().any(|f| f.message_id == m.message_id) {
@@ -280,6 +284,16 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, no
     let contribution =
         Contribution { usd_cents: usd, quantity: quantity_signed.unwrap_or_default(), refunded_cents: UsdCents::ZERO };
     writes.push(Write::Rollup { key: key.clone(), sums: contribution.sums(1)? });
+    // The exposures this visitor's event counts in (SPEC §11).
+    let own = input.user_fingerprint.as_ref().map(Fingerprint::as_str);
+    let outcome = super::experiments::OutcomeEvent {
+        checkout,
+        usd_cents: usd.map(UsdCents::cents),
+        refunded_cents: 0,
+        attributed: decision.attributed(),
+        occurred_at_ms: input.occurred_at_ms,
+    };
+    writes.extend(super::experiments::moved(own, input.is_test, input.occurred_at_ms, outcome.outcome()));
     // A test order sets no flag, but its row lets privacy requests find it.
     let flags = VisitorFlags { seen: !input.is_test, converted: checkout && !input.is_test, assisted: false };
     for days in &mut visitors {
@@ -287,7 +301,9 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, no
     }
     if checkout {
         let multiplier = rate.as_ref().map(|r| r.multiplier);
-        refunds::apply_waiting(&mut writes, &event_id, multiplier, &key, waiting_refunds)?;
+        let order =
+            refunds::OrderOwner { fingerprint: own, occurred_at_ms: input.occurred_at_ms, is_test: input.is_test };
+        refunds::apply_waiting(&mut writes, &event_id, multiplier, &key, order, waiting_refunds)?;
     }
     if let EventKind::Cart { product_id, variant_id, .. } = &input.kind {
         writes.push(Write::CartPosition {

@@ -62,8 +62,21 @@ pub(crate) enum Write {
     CreditOrder { event_id: EventId, cents: UsdCents },
     /// A stored event decided again (`reattribute`).
     Redecided { rewrite: reattribute::Rewrite, window_ms: i64, decided_at_ms: i64 },
-    /// A visitor's exposure to an experiment: `new`, or moved earlier.
-    Exposure { experiment: String, fingerprint: String, arm: String, exposed_at_ms: i64, new: bool },
+    /// A visitor's exposure to an experiment with its outcome so far: `new`,
+    /// or moved earlier (its outcome counted again from then).
+    Exposure {
+        experiment: String,
+        fingerprint: String,
+        arm: String,
+        exposed_at_ms: i64,
+        outcome: experiments::Outcome,
+        with_ticket: bool,
+        new: bool,
+    },
+    /// Moves every exposure of `fingerprint` that holds an event at `at_ms`.
+    Outcome { fingerprint: String, at_ms: i64, outcome: experiments::Outcome },
+    /// A ticket is now stored under `fingerprint`.
+    TicketSeen { fingerprint: String },
     /// The answer a retry with this idempotency id gets.
     Answer { endpoint: &'static str, id: String, request_sha256: [u8; 32], body: String },
 }

@@ -77,7 +77,7 @@ pub(crate) fn redecide(
 /// The rollup row of one event, read again when its decision is written.
 pub(crate) const ROLLUP_OF: &str =
     "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents,
-        quantity_signed, refunded_cents FROM events WHERE event_pk = $1";
+        quantity_signed, refunded_cents, user_fingerprint, occurred_at_ms FROM events WHERE event_pk = $1";
 
 /// A company's replay as it scans its events: decides each again, counts it
 /// and collects the changed ones until a chunk is ready to write.
@@ -118,8 +118,7 @@ impl Replay<'_> {
 /// replay moves with it).
 pub(crate) fn rewrite(
     w: Rewrite,
-    was: RollupKey,
-    contribution: Contribution,
+    (was, contribution, owner): (RollupKey, Contribution, Owner),
     window_ms: i64,
     now_ms: i64,
 ) -> Result<Vec<Write>, crate::Rejection> {
@@ -130,6 +129,22 @@ pub(crate) fn rewrite(
         ..was.clone()
     };
     let mut writes = Vec::with_capacity(3);
+    // A checkout that changed sides moves its net revenue in the
+    // attributed part of the visitor's exposures.
+    if was.attributed != now_key.attributed && was.cart_type == crate::rows::CartType::Checkout {
+        let net =
+            contribution.usd_cents.map_or(0, revtrace_core::UsdCents::cents) - contribution.refunded_cents.cents();
+        let outcome = super::experiments::Outcome {
+            attributed_cents: if now_key.attributed { net } else { -net },
+            ..Default::default()
+        };
+        writes.extend(super::experiments::moved(
+            owner.fingerprint.as_deref(),
+            was.is_test,
+            owner.occurred_at_ms,
+            outcome,
+        ));
+    }
     if now_key != was {
         writes.push(Write::Rollup { key: was, sums: contribution.sums(-1)? });
         writes.push(Write::Rollup { key: now_key, sums: contribution.sums(1)? });
@@ -138,10 +153,17 @@ pub(crate) fn rewrite(
     Ok(writes)
 }
 
-/// The rollup row an event counts in and what it adds there, from
-/// `day, cart_type, attributed, ai_profile_id, message_source, is_test,
-/// usd_cents, quantity_signed, refunded_cents`.
-pub(crate) fn rollup_of<R: Cells>(r: &R) -> Result<(RollupKey, Contribution), StoreError> {
+/// Whose event it is and when, for the exposures it counts in.
+pub(crate) struct Owner {
+    pub fingerprint: Option<String>,
+    pub occurred_at_ms: i64,
+}
+
+/// The rollup row an event counts in, what it adds there and whose it is,
+/// from `day, cart_type, attributed, ai_profile_id, message_source,
+/// is_test, usd_cents, quantity_signed, refunded_cents, user_fingerprint,
+/// occurred_at_ms`.
+pub(crate) fn rollup_of<R: Cells>(r: &R) -> Result<(RollupKey, Contribution, Owner), StoreError> {
     Ok((
         RollupKey {
             day: r.text(0)?,
@@ -156,5 +178,6 @@ pub(crate) fn rollup_of<R: Cells>(r: &R) -> Result<(RollupKey, Contribution), St
             quantity: r.opt_int(7)?.unwrap_or_default(),
             refunded_cents: revtrace_core::UsdCents::new(r.int(8)?),
         },
+        Owner { fingerprint: r.opt_text(9)?, occurred_at_ms: r.int(10)? },
     ))
 }

@@ -15,8 +15,18 @@ use crate::{
 };
 
 /// What a refund needs to know about its stored order.
+/// Whose order it is, for the exposures its refunds move.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OrderOwner<'a> {
+    pub fingerprint: Option<&'a str>,
+    pub occurred_at_ms: i64,
+    pub is_test: bool,
+}
+
 pub(crate) struct StoredOrder {
     pub event_id: EventId,
+    pub user_fingerprint: Option<String>,
+    pub occurred_at_ms: i64,
     pub amount: Decimal,
     pub multiplier: Option<Multiplier>,
     pub key: RollupKey,
@@ -63,8 +73,13 @@ pub(crate) fn record(input: &RefundInput, facts: RefundFacts) -> Result<Plan, St
         usd_cents: usd,
         applied,
     }];
-    if let (Some(order), Some(cents)) = (facts.order, usd) {
-        credit(&mut writes, order.event_id, &order.key, cents);
+    if let (Some(order), Some(cents)) = (&facts.order, usd) {
+        let owner = OrderOwner {
+            fingerprint: order.user_fingerprint.as_deref(),
+            occurred_at_ms: order.occurred_at_ms,
+            is_test: order.key.is_test,
+        };
+        credit(&mut writes, order.event_id.clone(), &order.key, owner, cents);
     }
     let answer = Ingested::Refund(RefundReceipt {
         refund_id: input.refund_id.clone(),
@@ -76,9 +91,11 @@ pub(crate) fn record(input: &RefundInput, facts: RefundFacts) -> Result<Plan, St
 }
 
 /// Counts `cents` of refunds on an order: its event and its rollup row.
-fn credit(writes: &mut Vec<Write>, event_id: EventId, key: &RollupKey, cents: UsdCents) {
+fn credit(writes: &mut Vec<Write>, event_id: EventId, key: &RollupKey, owner: OrderOwner<'_>, cents: UsdCents) {
     writes.push(Write::CreditOrder { event_id, cents });
     writes.push(Write::Rollup { key: key.clone(), sums: [0, 0, 0, 0, cents.cents()] });
+    let outcome = super::experiments::Outcome::refund(cents.cents(), key.attributed);
+    writes.extend(super::experiments::moved(owner.fingerprint, owner.is_test, owner.occurred_at_ms, outcome));
 }
 
 /// Plans applying the refunds that waited for this order, now being stored.
@@ -87,6 +104,7 @@ pub(crate) fn apply_waiting(
     event_id: &EventId,
     multiplier: Option<Multiplier>,
     key: &RollupKey,
+    owner: OrderOwner<'_>,
     waiting: Vec<(String, Decimal)>,
 ) -> Result<(), StoreError> {
     if waiting.is_empty() {
@@ -98,6 +116,6 @@ pub(crate) fn apply_waiting(
         writes.push(Write::RefundApplied { refund_id, usd_cents: cents });
         total = total.checked_add(cents.unwrap_or_default()).ok_or(Rejection::TotalOutOfRange)?;
     }
-    credit(writes, event_id.clone(), key, total);
+    credit(writes, event_id.clone(), key, owner, total);
     Ok(())
 }

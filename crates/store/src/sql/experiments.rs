@@ -1,13 +1,14 @@
 //! Experiments on both backends: definitions and their arms, the facts an
-//! assignment needs, and the per-arm sums their results are computed from
-//! (one query: each exposed visitor's outcome, then the arms' sums).
+//! assignment needs, and the arms' sums their results are computed from.
+//! Each exposure keeps its visitor's outcome in step with its events (see
+//! `engine::experiments::Outcome`), so results read the exposures alone.
 
 use revtrace_core::experiment::{Arm, ArmOutcome, Experiment, Kind};
 
 use super::{Cells, args, db::Db, reads::Batch};
 use crate::{
     StoreError,
-    engine::experiments::{self, AssignmentFacts, StoredExposure},
+    engine::experiments::{self, AssignmentFacts, OutcomeEvent, StoredExposure},
     model::{AssignmentInput, CompanyId, ExperimentVisitors},
 };
 
@@ -69,6 +70,8 @@ pub(crate) fn experiment<R: Cells>(rows: &[Vec<R>], ix: &DefinitionReads) -> Res
 pub(crate) struct AssignmentReads {
     definition: DefinitionReads,
     stored: usize,
+    events: usize,
+    tickets: usize,
 }
 
 pub(crate) fn push_assignment(batch: &mut Batch, company: &CompanyId, input: &AssignmentInput) -> AssignmentReads {
@@ -79,6 +82,15 @@ pub(crate) fn push_assignment(batch: &mut Batch, company: &CompanyId, input: &As
              WHERE company_id = $1 AND experiment_key = $2 AND fingerprint = $3",
             args![company, input.experiment.clone(), input.fingerprint.as_str()],
         ),
+        events: batch.push(
+            "SELECT cart_type, usd_cents, refunded_cents, attributed, occurred_at_ms FROM events
+             WHERE company_id = $1 AND user_fingerprint = $2 AND NOT is_test",
+            args![company, input.fingerprint.as_str()],
+        ),
+        tickets: batch.push(
+            "SELECT 1 FROM tickets WHERE company_id = $1 AND fingerprint = $2 LIMIT 1",
+            args![company, input.fingerprint.as_str()],
+        ),
     }
 }
 
@@ -87,7 +99,24 @@ pub(crate) fn assignment<R: Cells>(rows: &[Vec<R>], ix: &AssignmentReads) -> Res
         .first()
         .map(|r| Ok::<_, StoreError>(StoredExposure { arm: r.text(0)?, exposed_at_ms: r.int(1)? }))
         .transpose()?;
-    Ok(AssignmentFacts { experiment: experiment(rows, &ix.definition)?, stored })
+    let events = rows[ix.events]
+        .iter()
+        .map(|r| {
+            Ok::<_, StoreError>(OutcomeEvent {
+                checkout: crate::rows::CartType::parse(&r.text(0)?)? == crate::rows::CartType::Checkout,
+                usd_cents: r.opt_int(1)?,
+                refunded_cents: r.int(2)?,
+                attributed: r.flag(3)?,
+                occurred_at_ms: r.int(4)?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(AssignmentFacts {
+        experiment: experiment(rows, &ix.definition)?,
+        stored,
+        events,
+        with_ticket: !rows[ix.tickets].is_empty(),
+    })
 }
 
 /// Stores a new experiment (its key unique per company).
@@ -175,49 +204,51 @@ pub(crate) async fn end<D: Db>(
     let ix = push_definition(&mut batch, company, key);
     let Some(mut found) = experiment(&db.all(batch).await?, &ix)? else { return Ok(None) };
     let ends_at_ms = experiments::end(&found, at_ms)?;
+    if found.ends_at_ms == Some(ends_at_ms) {
+        return Ok(Some(found));
+    }
     let mut update = Batch::default();
     update.push(
         "UPDATE experiments SET ends_at_ms = $3 WHERE company_id = $1 AND experiment_key = $2",
         args![company, key, ends_at_ms],
     );
+    // Events after the new end leave the outcomes: counted again up to it.
+    update.push(RECOUNT, args![company, key, ends_at_ms]);
     db.exec(update).await?;
     found.ends_at_ms = Some(ends_at_ms);
     Ok(Some(found))
 }
 
-/// Each exposed visitor's outcome (SPEC §11: its own non-test events from its
-/// exposure to the end), then the arms' sums. Money in cents, exact; squares
-/// and products as doubles. `$3` is the end, `$4` the per-visitor cap.
-const OUTCOMES: &str = "SELECT arm, count(*), CAST(sum(converted) AS BIGINT), CAST(sum(orders) AS BIGINT),
-        sum(CAST(orders AS DOUBLE PRECISION) * orders),
+/// Every exposure's outcome of an experiment, counted again from the
+/// visitor's events up to `$3`.
+const RECOUNT: &str = "UPDATE exposures SET (orders, revenue_cents, cart_cents, attributed_cents, unconverted) = (
+        SELECT CAST(coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN 1 ELSE 0 END), 0) AS BIGINT),
+            CAST(coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN coalesce(e.usd_cents, 0) - e.refunded_cents
+                ELSE 0 END), 0) AS BIGINT),
+            CAST(coalesce(sum(CASE WHEN e.cart_type = 'CART_EVENT' THEN coalesce(e.usd_cents, 0) ELSE 0 END), 0)
+                AS BIGINT),
+            CAST(coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' AND e.attributed
+                THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END), 0) AS BIGINT),
+            CAST(coalesce(sum(CASE WHEN e.usd_cents IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT)
+        FROM events e
+        WHERE e.company_id = exposures.company_id AND e.user_fingerprint = exposures.fingerprint AND NOT e.is_test
+          AND e.occurred_at_ms >= exposures.exposed_at_ms AND e.occurred_at_ms <= $3)
+     WHERE company_id = $1 AND experiment_key = $2";
+
+/// The arms' sums over their exposures, each visitor's revenue capped at
+/// `$3` (and its attributed part at most that). Money in cents, exact;
+/// squares and products as doubles.
+const OUTCOMES: &str = "SELECT arm, count(*), CAST(sum(CASE WHEN orders > 0 THEN 1 ELSE 0 END) AS BIGINT),
+        CAST(sum(orders) AS BIGINT), sum(CAST(orders AS DOUBLE PRECISION) * orders),
         CAST(sum(revenue) AS TEXT), sum(CAST(revenue AS DOUBLE PRECISION) * revenue),
         sum(CAST(revenue AS DOUBLE PRECISION) * orders),
-        CAST(sum(cart) AS TEXT), sum(CAST(cart AS DOUBLE PRECISION) * cart),
-        CAST(sum(CASE WHEN attributed < revenue THEN attributed ELSE revenue END) AS TEXT),
-        CAST(sum(with_ticket) AS BIGINT), CAST(sum(unconverted) AS BIGINT)
+        CAST(sum(cart_cents) AS TEXT), sum(CAST(cart_cents AS DOUBLE PRECISION) * cart_cents),
+        CAST(sum(CASE WHEN attributed_cents < revenue THEN attributed_cents ELSE revenue END) AS TEXT),
+        CAST(sum(CASE WHEN with_ticket THEN 1 ELSE 0 END) AS BIGINT), CAST(sum(unconverted) AS BIGINT)
      FROM (
-        SELECT arm, converted, orders, cart, attributed, with_ticket, unconverted,
-               CASE WHEN net > $4 THEN $4 ELSE net END AS revenue
-        FROM (
-            SELECT x.arm AS arm,
-                CASE WHEN sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN 1 ELSE 0 END) > 0 THEN 1 ELSE 0 END AS converted,
-                CAST(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN 1 ELSE 0 END) AS BIGINT) AS orders,
-                CAST(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END)
-                    AS BIGINT) AS net,
-                CAST(sum(CASE WHEN e.cart_type = 'CART_EVENT' THEN coalesce(e.usd_cents, 0) ELSE 0 END) AS BIGINT)
-                    AS cart,
-                CAST(sum(CASE WHEN e.cart_type = 'CHECKOUT' AND e.attributed
-                    THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END) AS BIGINT) AS attributed,
-                CASE WHEN EXISTS (SELECT 1 FROM tickets t WHERE t.company_id = $1 AND t.fingerprint = x.fingerprint)
-                    THEN 1 ELSE 0 END AS with_ticket,
-                CAST(sum(CASE WHEN e.event_pk IS NOT NULL AND e.usd_cents IS NULL THEN 1 ELSE 0 END) AS BIGINT)
-                    AS unconverted
-            FROM exposures x
-            LEFT JOIN events e ON e.company_id = x.company_id AND e.user_fingerprint = x.fingerprint
-                AND e.occurred_at_ms >= x.exposed_at_ms AND e.occurred_at_ms <= $3 AND NOT e.is_test
-            WHERE x.company_id = $1 AND x.experiment_key = $2
-            GROUP BY x.arm, x.fingerprint
-        ) visitors
+        SELECT arm, orders, cart_cents, attributed_cents, unconverted, with_ticket,
+               CASE WHEN revenue_cents > $3 THEN $3 ELSE revenue_cents END AS revenue
+        FROM exposures WHERE company_id = $1 AND experiment_key = $2
      ) capped
      GROUP BY arm";
 
@@ -239,20 +270,18 @@ fn outcome<R: Cells>(r: &R) -> Result<ArmOutcome, StoreError> {
     })
 }
 
-/// An experiment and its arms' sums (in the arms' order) up to its end, or
-/// `now_ms` while it runs; `None` when there is no such experiment.
+/// An experiment and its arms' sums (in the arms' order); `None` when
+/// there is no such experiment.
 pub(crate) async fn outcomes<D: Db>(
     db: &D,
     company: &CompanyId,
     key: &str,
-    now_ms: i64,
 ) -> Result<Option<(Experiment, Vec<ArmOutcome>)>, StoreError> {
     let mut batch = Batch::default();
     let ix = push_definition(&mut batch, company, key);
     let Some(found) = experiment(&db.all(batch).await?, &ix)? else { return Ok(None) };
-    let end = found.ends_at_ms.unwrap_or(now_ms);
     let cap = found.revenue_cap_cents.unwrap_or(i64::MAX);
-    let rows = db.rows(OUTCOMES, args![company, key, end, cap]).await?;
+    let rows = db.rows(OUTCOMES, args![company, key, cap]).await?;
     let mut sums: Vec<(String, ArmOutcome)> =
         rows.iter().map(|r| Ok::<_, StoreError>((r.text(0)?, outcome(r)?))).collect::<Result<_, _>>()?;
     let per_arm = found

@@ -186,6 +186,8 @@ pub(crate) struct ShopOrder {
     pub event_pk: i64,
     pub order_id: Option<String>,
     pub fingerprints: Vec<String>,
+    pub user_fingerprint: Option<String>,
+    pub occurred_at_ms: i64,
     pub key: RollupKey,
     pub contribution: Contribution,
 }
@@ -195,6 +197,8 @@ pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
         event_pk: r.int(0)?,
         order_id: r.opt_text(1)?,
         fingerprints: [r.opt_text(2)?, r.opt_text(3)?].into_iter().flatten().collect(),
+        user_fingerprint: r.opt_text(2)?,
+        occurred_at_ms: r.int(11)?,
         key: super::reads::order_key(r, 4)?,
         contribution: Contribution {
             usd_cents: r.opt_int(9)?.map(revtrace_core::UsdCents::new),
@@ -457,27 +461,45 @@ pub(crate) async fn redact_shop<D: Db>(
         // The shop's partial index, which SQLite's planner may pass over.
         Dialect::Sqlite => {
             "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
-                    message_source, is_test, usd_cents, refunded_cents
+                    message_source, is_test, usd_cents, refunded_cents, occurred_at_ms
              FROM events INDEXED BY events_by_shop WHERE shop_domain = $1 AND company_id = $2"
         }
         Dialect::Postgres => {
             "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
-                    message_source, is_test, usd_cents, refunded_cents
+                    message_source, is_test, usd_cents, refunded_cents, occurred_at_ms
              FROM events WHERE shop_domain = $1 AND company_id = $2"
         }
     };
     let found = db.rows(sql, args![shop_domain, company.to_string()]).await?;
     let orders = found.iter().map(shop_order).collect::<Result<Vec<_>, _>>()?;
-    let mut erased: Vec<String> = Vec::new();
+    let mut erased: Vec<(String, String)> = Vec::new();
     for order in &orders {
         for fingerprint in &order.fingerprints {
-            if !erased.contains(fingerprint) {
+            if !erased.iter().any(|(f, _)| f == fingerprint) {
                 db.lock(&[shopper_lock(company, fingerprint)]).await?;
-                erase_fingerprint(db, company, fingerprint).await?;
-                erased.push(fingerprint.clone());
+                let token = erase_fingerprint(db, company, fingerprint).await?;
+                erased.push((fingerprint.clone(), token));
             }
         }
-        let writes = vec![crate::engine::Write::Rollup { key: order.key.clone(), sums: order.contribution.sums(-1)? }];
+        let mut writes =
+            vec![crate::engine::Write::Rollup { key: order.key.clone(), sums: order.contribution.sums(-1)? }];
+        // The order leaves its visitor's exposures (now under the erased name).
+        let owner = order.user_fingerprint.as_ref().and_then(|f| erased.iter().find(|(old, _)| old == f));
+        let outcome = crate::engine::experiments::OutcomeEvent {
+            checkout: true,
+            usd_cents: order.contribution.usd_cents.map(revtrace_core::UsdCents::cents),
+            refunded_cents: order.contribution.refunded_cents.cents(),
+            attributed: order.key.attributed,
+            occurred_at_ms: order.occurred_at_ms,
+        }
+        .outcome()
+        .negated();
+        writes.extend(crate::engine::experiments::moved(
+            owner.map(|(_, token)| token.as_str()),
+            order.key.is_test,
+            order.occurred_at_ms,
+            outcome,
+        ));
         db.apply(company, writes, now_ms).await?;
         db.exec(delete_order(company, order)).await?;
     }

@@ -364,7 +364,8 @@ pub(crate) fn push_refund(batch: &mut Batch, company: &CompanyId, input: &Refund
             args![company.to_string(), input.refund_id.clone()],
         ),
         order: batch.push(
-            "SELECT event_id, amount, usd_multiplier, day, attributed, ai_profile_id, message_source, is_test
+            "SELECT event_id, amount, usd_multiplier, day, attributed, ai_profile_id, message_source, is_test,
+                user_fingerprint, occurred_at_ms
              FROM events WHERE company_id = $1 AND order_id = $2",
             args![company.to_string(), input.order_id.clone()],
         ),
@@ -380,6 +381,8 @@ pub(crate) fn refund<R: Cells>(rows: &[Vec<R>], ix: &RefundReads) -> Result<Refu
     let order = match rows[ix.order].first() {
         Some(r) if !known => Some(StoredOrder {
             event_id: r.text(0)?.into(),
+            user_fingerprint: r.opt_text(8)?,
+            occurred_at_ms: r.int(9)?,
             amount: r.decimal(1)?,
             multiplier: r.opt_text(2)?.as_deref().map(parse_multiplier).transpose()?,
             key: order_key(r, 3)?,

@@ -85,15 +85,15 @@ pub(crate) async fn rewrite_chunk<D: Db>(
         // An ingest refund on the event waits for this transaction.
         super::db::Dialect::Postgres => {
             "SELECT day, cart_type, attributed, ai_profile_id, message_source, is_test, usd_cents,
-                quantity_signed, refunded_cents FROM events WHERE event_pk = $1 FOR UPDATE"
+                quantity_signed, refunded_cents, user_fingerprint, occurred_at_ms
+             FROM events WHERE event_pk = $1 FOR UPDATE"
         }
     };
     let mut writes = Vec::with_capacity(chunk.len() * 3);
     for w in chunk {
         let found = db.rows(rollup_of, args![w.event_pk]).await?;
         let row = found.first().ok_or_else(|| StoreError::corrupt(format!("event {} vanished", w.event_pk)))?;
-        let (was, contribution) = reattribute::rollup_of(row)?;
-        writes.extend(reattribute::rewrite(w.clone(), was, contribution, window_ms, now_ms)?);
+        writes.extend(reattribute::rewrite(w.clone(), reattribute::rollup_of(row)?, window_ms, now_ms)?);
     }
     db.apply(company, writes, now_ms).await
 }

@@ -122,15 +122,63 @@ pub(crate) fn apply(
                     crate::model::DecidedBy::Reattribute
                 ],
             )?,
-            Write::Exposure { experiment, fingerprint, arm, exposed_at_ms, new: true } => sink.exec(
-                "INSERT INTO exposures (company_id, experiment_key, fingerprint, arm, exposed_at_ms)
-                 VALUES ($1, $2, $3, $4, $5)",
-                args![company(), experiment, fingerprint, arm, exposed_at_ms],
-            )?,
-            Write::Exposure { experiment, fingerprint, exposed_at_ms, new: false, .. } => sink.exec(
-                "UPDATE exposures SET exposed_at_ms = $4
+            Write::Exposure { experiment, fingerprint, arm, exposed_at_ms, outcome: o, with_ticket, new: true } => sink
+                .exec(
+                    "INSERT INTO exposures (company_id, experiment_key, fingerprint, arm, exposed_at_ms, orders,
+                        revenue_cents, cart_cents, attributed_cents, unconverted, with_ticket)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    args![
+                        company(),
+                        experiment,
+                        fingerprint,
+                        arm,
+                        exposed_at_ms,
+                        o.orders,
+                        o.revenue_cents,
+                        o.cart_cents,
+                        o.attributed_cents,
+                        o.unconverted,
+                        with_ticket
+                    ],
+                )?,
+            Write::Exposure { experiment, fingerprint, exposed_at_ms, outcome: o, new: false, .. } => sink.exec(
+                "UPDATE exposures SET exposed_at_ms = $4, orders = $5, revenue_cents = $6, cart_cents = $7,
+                    attributed_cents = $8, unconverted = $9
                  WHERE company_id = $1 AND experiment_key = $2 AND fingerprint = $3",
-                args![company(), experiment, fingerprint, exposed_at_ms],
+                args![
+                    company(),
+                    experiment,
+                    fingerprint,
+                    exposed_at_ms,
+                    o.orders,
+                    o.revenue_cents,
+                    o.cart_cents,
+                    o.attributed_cents,
+                    o.unconverted
+                ],
+            )?,
+            // Every exposure of the visitor whose window holds the event.
+            Write::Outcome { fingerprint, at_ms, outcome: o } => sink.exec(
+                "UPDATE exposures SET orders = orders + $4, revenue_cents = revenue_cents + $5,
+                    cart_cents = cart_cents + $6, attributed_cents = attributed_cents + $7,
+                    unconverted = unconverted + $8
+                 WHERE company_id = $1 AND fingerprint = $2 AND exposed_at_ms <= $3
+                   AND experiment_key IN (SELECT experiment_key FROM experiments
+                       WHERE company_id = $1 AND (ends_at_ms IS NULL OR ends_at_ms >= $3))",
+                args![
+                    company(),
+                    fingerprint,
+                    at_ms,
+                    o.orders,
+                    o.revenue_cents,
+                    o.cart_cents,
+                    o.attributed_cents,
+                    o.unconverted
+                ],
+            )?,
+            Write::TicketSeen { fingerprint } => sink.exec(
+                "UPDATE exposures SET with_ticket = TRUE WHERE company_id = $1 AND fingerprint = $2 AND NOT with_ticket",
+                args![company(), fingerprint],
             )?,
             Write::Answer { endpoint, id, request_sha256, body } => sink.exec(
                 "INSERT INTO idempotency_keys (company_id, endpoint, idempotency_id, request_sha256, body,

@@ -33,10 +33,24 @@ CREATE TABLE exposures (
     fingerprint    TEXT NOT NULL,
     arm            TEXT NOT NULL,
     exposed_at_ms  INTEGER NOT NULL,
+    -- The visitor's outcome so far (SPEC §11), kept in step with its events
+    -- from exposed_at_ms to the experiment's end: net revenue in USD cents
+    -- (uncapped; the cap applies when results are read), cart GMV, the
+    -- attributed part of the revenue, events without a rate.
+    orders           INTEGER NOT NULL DEFAULT 0,
+    revenue_cents    INTEGER NOT NULL DEFAULT 0,
+    cart_cents       INTEGER NOT NULL DEFAULT 0,
+    attributed_cents INTEGER NOT NULL DEFAULT 0,
+    unconverted      INTEGER NOT NULL DEFAULT 0,
+    -- Any ticket is stored under the fingerprint.
+    with_ticket      INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (company_id, experiment_key, fingerprint),
     FOREIGN KEY (company_id, experiment_key, arm) REFERENCES experiment_arms (company_id, experiment_key, name)
 ) WITHOUT ROWID;
 
--- An exposed visitor's outcome events: its own events from its exposure on.
+-- A visitor's exposures, moved by each of its events, refunds and tickets.
+CREATE INDEX exposures_by_fingerprint ON exposures (company_id, fingerprint);
+
+-- A new exposure's outcome so far: the visitor's own events from then on.
 CREATE INDEX events_by_fingerprint ON events (company_id, user_fingerprint, occurred_at_ms)
     WHERE user_fingerprint IS NOT NULL;
