@@ -54,18 +54,23 @@ conn.executemany(
     exposures())
 # What the service keeps in step with each event: every exposure's outcome
 # (the store's own recount statement) and whether the visitor has a ticket.
-conn.execute("""UPDATE exposures SET (orders, revenue_cents, cart_cents, attributed_cents, unconverted) = (
-        SELECT coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN 1 ELSE 0 END), 0),
-            coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN coalesce(e.usd_cents, 0) - e.refunded_cents
-                ELSE 0 END), 0),
-            coalesce(sum(CASE WHEN e.cart_type = 'CART_EVENT' THEN coalesce(e.usd_cents, 0) ELSE 0 END), 0),
-            coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' AND e.attributed
-                THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END), 0),
-            coalesce(sum(CASE WHEN e.usd_cents IS NULL THEN 1 ELSE 0 END), 0)
-        FROM events e
-        WHERE e.company_id = exposures.company_id AND e.user_fingerprint = exposures.fingerprint AND NOT e.is_test
-          AND e.occurred_at_ms >= exposures.exposed_at_ms)
-     WHERE company_id = ? AND experiment_key = ?""", (company, KEY))
+conn.execute("""UPDATE exposures SET orders = s.orders, revenue_cents = s.revenue, cart_cents = s.cart,
+        attributed_cents = s.attributed, unconverted = s.unconverted
+     FROM (
+        SELECT x.fingerprint AS fp,
+            sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN 1 ELSE 0 END) AS orders,
+            sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END) AS revenue,
+            sum(CASE WHEN e.cart_type = 'CART_EVENT' THEN coalesce(e.usd_cents, 0) ELSE 0 END) AS cart,
+            sum(CASE WHEN e.cart_type = 'CHECKOUT' AND e.attributed
+                THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END) AS attributed,
+            sum(CASE WHEN e.usd_cents IS NULL THEN 1 ELSE 0 END) AS unconverted
+        FROM events e JOIN exposures x
+          ON x.company_id = e.company_id AND x.experiment_key = ? AND x.fingerprint = e.user_fingerprint
+        WHERE e.company_id = ? AND NOT e.is_test AND e.occurred_at_ms >= x.exposed_at_ms
+        GROUP BY x.fingerprint
+     ) s
+     WHERE exposures.company_id = ? AND exposures.experiment_key = ? AND exposures.fingerprint = s.fp""",
+             (KEY, company, company, KEY))
 conn.execute("""UPDATE exposures SET with_ticket = 1 WHERE company_id = ? AND EXISTS (
         SELECT 1 FROM tickets t WHERE t.company_id = exposures.company_id AND t.fingerprint = exposures.fingerprint)""",
              (company,))

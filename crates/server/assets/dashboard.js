@@ -422,7 +422,9 @@
         el('h2', { text: `${c.arm} against ${c.against}` }),
         el('p', { class: 'headline', 'data-incremental': c.arm, text: summary }),
         c.incremental_share_of_attributed_pct === null ? null
-          : el('p', { class: 'muted', text: `The assistant caused about ${c.incremental_share_of_attributed_pct.toFixed(0)} % of what attribution credits to this arm.` }),
+          : el('p', { class: 'muted', text: r.kind === 'holdout'
+            ? `The assistant caused about ${c.incremental_share_of_attributed_pct.toFixed(0)} % of what attribution credits to it.`
+            : `Incremental revenue is about ${c.incremental_share_of_attributed_pct.toFixed(0)} % of what attribution credits to this arm.` }),
         forest(c, r.alpha),
         el('p', { class: 'muted', text: `Dots are the relative lift; lines the ${Math.round((1 - r.alpha) * 100)} % interval${r.sequential ? ' (sequential: valid however often you look)' : ''}. A line clear of 0 is a real difference.` }));
     });

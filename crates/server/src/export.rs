@@ -16,7 +16,7 @@ use parquet::{
     file::{properties::WriterProperties, writer::SerializedFileWriter},
     schema::parser::parse_message_type,
 };
-use revtrace_store::{ExportRow, ExportRows, StoreError};
+use revtrace_store::{ExportRow, ExportRows, ExposureRow, StoreError};
 use rust_decimal::Decimal;
 
 /// Rows per Parquet row group (a few MiB in memory).
@@ -70,20 +70,40 @@ pub enum ExportError {
     Value(String),
 }
 
+/// A table that can be exported: its Parquet message name and columns.
+pub trait Table: serde::Serialize + Sized + 'static {
+    const NAME: &'static str;
+    const COLUMNS: &'static [Column<Self>];
+}
+
+impl Table for ExportRow {
+    const NAME: &'static str = "revenue_impact";
+    const COLUMNS: &'static [Column<Self>] = COLUMNS;
+}
+
 /// Writes every row of the stream to `out` (blocking: run it off the async
 /// workers). Returns the number of rows written.
 pub fn write(format: Format, mut rows: ExportRows, out: impl Write + Send) -> Result<u64, ExportError> {
     let mut next = move || rows.blocking_recv().transpose();
+    write_table(format, &mut next, out)
+}
+
+/// Writes rows handed over in chunks by `next` until it answers `None`.
+pub fn write_table<R: Table>(
+    format: Format,
+    next: &mut Next<'_, R>,
+    out: impl Write + Send,
+) -> Result<u64, ExportError> {
     match format {
-        Format::Ndjson => ndjson(&mut next, out),
-        Format::Csv => csv_rows(&mut next, out),
-        Format::Parquet => parquet_rows(&mut next, out),
+        Format::Ndjson => ndjson(next, out),
+        Format::Csv => csv_rows(next, out),
+        Format::Parquet => parquet_rows(next, out),
     }
 }
 
-type Next<'a> = dyn FnMut() -> Result<Option<Vec<ExportRow>>, StoreError> + 'a;
+pub type Next<'a, R> = dyn FnMut() -> Result<Option<Vec<R>>, StoreError> + 'a;
 
-fn ndjson(next: &mut Next<'_>, out: impl Write) -> Result<u64, ExportError> {
+fn ndjson<R: Table>(next: &mut Next<'_, R>, out: impl Write) -> Result<u64, ExportError> {
     let mut out = std::io::BufWriter::new(out);
     let mut written = 0;
     while let Some(chunk) = next()? {
@@ -97,7 +117,7 @@ fn ndjson(next: &mut Next<'_>, out: impl Write) -> Result<u64, ExportError> {
     Ok(written)
 }
 
-fn csv_rows(next: &mut Next<'_>, out: impl Write) -> Result<u64, ExportError> {
+fn csv_rows<R: Table>(next: &mut Next<'_, R>, out: impl Write) -> Result<u64, ExportError> {
     let mut writer = csv::Writer::from_writer(out);
     let mut written = 0;
     // The header comes from the first row; an empty export still gets one.
@@ -110,41 +130,41 @@ fn csv_rows(next: &mut Next<'_>, out: impl Write) -> Result<u64, ExportError> {
         written += chunk.len() as u64;
     }
     if !header_written {
-        writer.write_record(COLUMNS.iter().map(|c| c.name))?;
+        writer.write_record(R::COLUMNS.iter().map(|c| c.name))?;
     }
     writer.flush()?;
     Ok(written)
 }
 
-/// How one column of the table is stored in Parquet.
-enum Kind {
-    Text(fn(&ExportRow) -> Option<&str>),
-    Int64(fn(&ExportRow) -> Option<i64>),
-    Bool(fn(&ExportRow) -> bool),
+/// How one column of a table is stored in Parquet.
+pub enum Kind<R> {
+    Text(fn(&R) -> Option<&str>),
+    Int64(fn(&R) -> Option<i64>),
+    Bool(fn(&R) -> bool),
     /// RFC 3339 text → TIMESTAMP(MILLIS, UTC).
-    Instant(fn(&ExportRow) -> &str),
+    Instant(fn(&R) -> &str),
     /// YYYY-MM-DD → DATE.
-    Day(fn(&ExportRow) -> &str),
+    Day(fn(&R) -> &str),
     /// Decimal text → DECIMAL(precision, scale).
     Decimal {
-        get: fn(&ExportRow) -> Option<&str>,
+        get: fn(&R) -> Option<&str>,
         precision: u32,
         scale: u32,
     },
 }
 
-struct Column {
+pub struct Column<R> {
     name: &'static str,
     required: bool,
-    kind: Kind,
+    kind: Kind<R>,
 }
 
-const fn col(name: &'static str, required: bool, kind: Kind) -> Column {
+pub const fn col<R>(name: &'static str, required: bool, kind: Kind<R>) -> Column<R> {
     Column { name, required, kind }
 }
 
 /// The reporting table, in SPEC §9 order.
-const COLUMNS: &[Column] = &[
+const COLUMNS: &[Column<ExportRow>] = &[
     col("company_id", true, Kind::Text(|r| Some(&r.company_id))),
     col("event_id", true, Kind::Text(|r| Some(&r.event_id))),
     col("occurred_at", true, Kind::Instant(|r| &r.occurred_at)),
@@ -174,8 +194,29 @@ const COLUMNS: &[Column] = &[
     col("refunded_usd", true, Kind::Decimal { get: |r| Some(&r.refunded_usd), precision: 18, scale: 2 }),
 ];
 
-fn schema() -> String {
-    let fields: String = COLUMNS
+impl Table for ExposureRow {
+    const NAME: &'static str = "exposures";
+    const COLUMNS: &'static [Column<Self>] = &[
+        col("company_id", true, Kind::Text(|r| Some(&r.company_id))),
+        col("experiment", true, Kind::Text(|r| Some(&r.experiment))),
+        col("fingerprint", true, Kind::Text(|r| Some(&r.fingerprint))),
+        col("arm", true, Kind::Text(|r| Some(&r.arm))),
+        col("exposed_at", true, Kind::Instant(|r| &r.exposed_at)),
+        col("orders", true, Kind::Int64(|r| Some(r.orders))),
+        col("revenue_usd", true, Kind::Decimal { get: |r| Some(&r.revenue_usd), precision: 18, scale: 2 }),
+        col("cart_gmv_usd", true, Kind::Decimal { get: |r| Some(&r.cart_gmv_usd), precision: 18, scale: 2 }),
+        col(
+            "attributed_revenue_usd",
+            true,
+            Kind::Decimal { get: |r| Some(&r.attributed_revenue_usd), precision: 18, scale: 2 },
+        ),
+        col("unconverted_events", true, Kind::Int64(|r| Some(r.unconverted_events))),
+        col("with_ticket", true, Kind::Bool(|r| r.with_ticket)),
+    ];
+}
+
+fn schema<R: Table>() -> String {
+    let fields: String = R::COLUMNS
         .iter()
         .map(|c| {
             let repetition = if c.required { "REQUIRED" } else { "OPTIONAL" };
@@ -195,7 +236,7 @@ fn schema() -> String {
             format!("  {repetition} {ty};\n")
         })
         .collect();
-    format!("message revenue_impact {{\n{fields}}}")
+    format!("message {} {{\n{fields}}}", R::NAME)
 }
 
 fn bad(column: &str, value: &str) -> ExportError {
@@ -216,10 +257,10 @@ fn definition_levels<T>(values: &[Option<T>]) -> Vec<i16> {
     values.iter().map(|v| i16::from(v.is_some())).collect()
 }
 
-fn write_column(
+fn write_column<R>(
     column: &mut parquet::file::writer::SerializedColumnWriter<'_>,
-    c: &Column,
-    rows: &[ExportRow],
+    c: &Column<R>,
+    rows: &[R],
 ) -> Result<(), ExportError> {
     // Required columns take no definition levels; optional ones one per row.
     macro_rules! put {
@@ -284,18 +325,18 @@ fn write_column(
     Ok(())
 }
 
-fn parquet_rows(next: &mut Next<'_>, out: impl Write + Send) -> Result<u64, ExportError> {
-    let schema = Arc::new(parse_message_type(&schema())?);
+fn parquet_rows<R: Table>(next: &mut Next<'_, R>, out: impl Write + Send) -> Result<u64, ExportError> {
+    let schema = Arc::new(parse_message_type(&schema::<R>())?);
     let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).build());
     let mut writer = SerializedFileWriter::new(out, schema, props)?;
-    let mut group: Vec<ExportRow> = Vec::with_capacity(ROW_GROUP);
+    let mut group: Vec<R> = Vec::with_capacity(ROW_GROUP);
     let mut written = 0u64;
-    let mut flush = |writer: &mut SerializedFileWriter<_>, group: &mut Vec<ExportRow>| -> Result<(), ExportError> {
+    let mut flush = |writer: &mut SerializedFileWriter<_>, group: &mut Vec<R>| -> Result<(), ExportError> {
         if group.is_empty() {
             return Ok(());
         }
         let mut row_group = writer.next_row_group()?;
-        let mut columns = COLUMNS.iter();
+        let mut columns = R::COLUMNS.iter();
         while let Some(mut column) = row_group.next_column()? {
             let c = columns.next().ok_or_else(|| ExportError::Value("schema and columns differ".into()))?;
             write_column(&mut column, c, group)?;
@@ -332,10 +373,12 @@ mod tests {
 
     #[test]
     fn the_schema_parses_and_follows_the_spec_order() {
-        let schema = parse_message_type(&schema()).unwrap();
+        let schema = parse_message_type(&schema::<ExportRow>()).unwrap();
         let names: Vec<_> = schema.get_fields().iter().map(|f| f.name().to_owned()).collect();
         assert_eq!(names.first().map(String::as_str), Some("company_id"));
         assert_eq!(names.last().map(String::as_str), Some("refunded_usd"));
         assert_eq!(names.len(), 23);
+        let exposures = parse_message_type(&super::schema::<ExposureRow>()).unwrap();
+        assert_eq!(exposures.get_fields().len(), ExposureRow::COLUMNS.len());
     }
 }

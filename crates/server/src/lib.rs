@@ -81,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/revenue-impact/daily", get(reports::revenue_impact_daily))
         .route("/v1/tickets/{ticket_id}/revenue", get(tickets::ticket_revenue))
         .route("/v1/export/revenue-impact", get(exports::revenue_impact_export))
+        .route("/v1/export/exposures", get(exports::exposures_export))
         .route("/v1/products", post(catalog::upsert_products))
         .route("/v1/company", get(company::company))
         .route("/v1/tickets", get(tickets::top_conversations))

@@ -17,7 +17,7 @@ use crate::routes::{
         ingest::refunds, ingest::assignments,
         experiments::create, experiments::list, experiments::results, experiments::end,
         receipts::event_attribution, reports::revenue_impact, reports::revenue_impact_daily, tickets::ticket_revenue,
-        exports::revenue_impact_export, catalog::upsert_products, shopify::webhook, company::company,
+        exports::revenue_impact_export, exports::exposures_export, catalog::upsert_products, shopify::webhook, company::company,
         tickets::top_conversations, dashboard::page, dashboard::sdk,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),

@@ -209,6 +209,9 @@ pub trait Store: Send + Sync + 'static {
         at_ms: Option<i64>,
     ) -> Result<Option<Experiment>, StoreError>;
 
+    /// An experiment's exposures for the export (`None`: no such experiment).
+    async fn exposures(&self, company: &CompanyId, key: &str) -> Result<Option<Vec<ExposureRow>>, StoreError>;
+
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// The clock every call of this store reads "now" from.

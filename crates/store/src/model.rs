@@ -769,3 +769,20 @@ pub struct ExperimentVisitors {
     pub experiment: Experiment,
     pub visitors: Vec<u64>,
 }
+
+/// One exposed visitor, as the exposures export writes it: who, which arm,
+/// since when, and the outcome revtrace keeps for it (net revenue uncapped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ExposureRow {
+    pub company_id: String,
+    pub experiment: String,
+    pub fingerprint: String,
+    pub arm: String,
+    pub exposed_at: String,
+    pub orders: i64,
+    pub revenue_usd: String,
+    pub cart_gmv_usd: String,
+    pub attributed_revenue_usd: String,
+    pub unconverted_events: i64,
+    pub with_ticket: bool,
+}

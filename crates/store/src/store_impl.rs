@@ -295,6 +295,15 @@ macro_rules! impl_store {
                 write_db!(self, db, now => $crate::sql::experiments::end(db, &company, &key, at_ms.unwrap_or(now)).await)
             }
 
+            async fn exposures(
+                &self,
+                company: &$crate::CompanyId,
+                key: &str,
+            ) -> Result<Option<Vec<$crate::ExposureRow>>, $crate::StoreError> {
+                let (company, key) = (company.clone(), key.to_owned());
+                read_db!(self, db => $crate::sql::experiments::exposures(db, &company, &key).await)
+            }
+
             async fn ping(&self) -> Result<(), $crate::StoreError> {
                 read_db!(self, db => $crate::sql::db::Db::rows(db, "SELECT 1", Vec::new()).await.map(drop))
             }

@@ -370,3 +370,47 @@ async fn a_broken_split_raises_the_srm_warning() {
     let list = app.get("/v1/experiments", Some(&app.secret_key)).await;
     assert_eq!(list.body["experiments"][0]["srm"]["warning"], true);
 }
+
+#[tokio::test]
+async fn exposures_export_as_ndjson_csv_and_parquet() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let Some(app) = spawn_app().await else { return };
+    assert_eq!(app.experiment(holdout("ai-holdout", 20)).await.status, 201);
+    for i in 0..25 {
+        app.assign("ai-holdout", &format!("FP-{i:02}"), "2026-09-10T12:00:00Z").await;
+    }
+    app.checkout(order(Some("FP-03"), "O-1", "48.00", "2026-09-10T13:00:00Z")).await;
+    let get = |query: &str| {
+        let request = app.client.get(format!("{}/v1/export/exposures?{query}", app.base)).bearer_auth(&app.secret_key);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let kind =
+                response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            (status, kind, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, kind, body) = get("experiment=ai-holdout").await;
+    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
+    let rows: Vec<Value> = String::from_utf8(body).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 25);
+    let three = rows.iter().find(|r| r["fingerprint"] == "FP-03").unwrap();
+    assert_eq!((three["orders"].as_i64(), three["revenue_usd"].as_str()), (Some(1), Some("48.00")));
+    let expected = ["holdout", "assisted"][arm_of(&[20, 80], bucket("ai-holdout", "FP-03")).unwrap()];
+    assert_eq!((three["arm"].as_str(), three["exposed_at"].as_str()), (Some(expected), Some("2026-09-10T12:00:00Z")));
+
+    let (status, _, body) = get("experiment=ai-holdout&format=csv").await;
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200);
+    assert!(text.starts_with("company_id,experiment,fingerprint,arm,exposed_at,orders,revenue_usd"), "{text}");
+    assert_eq!(text.lines().count(), 26);
+
+    let (status, kind, body) = get("experiment=ai-holdout&format=parquet").await;
+    assert_eq!((status, kind.as_str()), (200, "application/vnd.apache.parquet"));
+    let reader = SerializedFileReader::new(bytes::Bytes::from(body)).unwrap();
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 25);
+
+    assert_eq!(get("experiment=nope").await.0, 404);
+    assert_eq!(get("format=csv").await.0, 422);
+    assert_eq!(get("experiment=ai-holdout&format=xml").await.0, 422);
+}

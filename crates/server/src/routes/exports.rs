@@ -107,3 +107,75 @@ pub async fn revenue_impact_export(
     )
         .into_response())
 }
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; parsed by hand for JSON errors
+pub struct ExposureParams {
+    /// The experiment's key.
+    experiment: String,
+    /// `ndjson` (default), `csv` or `parquet`.
+    format: Option<String>,
+}
+
+/// One experiment's exposures: each visitor's arm, when it was first
+/// exposed, and the outcome revtrace keeps for it (net revenue uncapped), so
+/// a data team can join them with the reporting table and redo the analysis.
+#[utoipa::path(get, path = "/v1/export/exposures", tag = "experiments", params(ExposureParams),
+    security(("secret_key" = [])),
+    responses(
+        (status = 200, description = "the exposures", content(
+            (String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.apache.parquet"))),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn exposures_export(
+    State(state): State<AppState>,
+    crate::extract::SecretKey(principal): crate::extract::SecretKey,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let axum::extract::Query(params) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).map_err(|e| {
+            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
+        })?;
+    if let Some(unknown) = params.keys().filter(|k| !["experiment", "format"].contains(&k.as_str())).min() {
+        return Err(ApiError::invalid_field(
+            unknown.clone(),
+            format!("unknown query parameter {unknown}; this call takes experiment, format"),
+        ));
+    }
+    let key = params.get("experiment").ok_or_else(|| ApiError::invalid_field("experiment", "name the experiment"))?;
+    let format = match params.get("format").map(String::as_str) {
+        None => Format::Ndjson,
+        Some(raw) => {
+            Format::parse(raw).ok_or_else(|| ApiError::invalid_field("format", "format is ndjson, csv or parquet"))?
+        }
+    };
+    let missing = || ApiError::not_found(format!("no experiment {key:?} in this company"));
+    if !revtrace_core::experiment::is_slug(key) {
+        return Err(missing());
+    }
+    let rows = state.store.exposures(&principal.company_id, key).await?.ok_or_else(missing)?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let mut chunks = Some(rows);
+        let mut next = move || Ok(chunks.take());
+        export::write_table(format, &mut next, &mut out).map(|_| out)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|error| {
+        tracing::error!(%error, "exposures export failed");
+        ApiError::internal()
+    })?;
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"exposures-{key}.{}\"", format.extension()))
+            .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -107,6 +107,13 @@ pub(crate) struct AssignmentFacts {
     pub with_ticket: bool,
 }
 
+/// Whether this assignment writes a new (or earlier) exposure, whose outcome
+/// starts from the visitor's events since then.
+pub(crate) fn starts_from_history(input: &AssignmentInput, facts: &AssignmentFacts) -> bool {
+    let open = facts.experiment.as_ref().is_some_and(|e| e.is_open_at(input.occurred_at_ms));
+    open && facts.stored.as_ref().is_none_or(|s| input.occurred_at_ms < s.exposed_at_ms)
+}
+
 pub(crate) fn assign(input: &AssignmentInput, facts: AssignmentFacts) -> Result<Plan, StoreError> {
     let experiment = facts.experiment.ok_or_else(|| Rejection::UnknownExperiment { key: input.experiment.clone() })?;
     let at_ms = input.occurred_at_ms;

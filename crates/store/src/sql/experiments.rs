@@ -70,7 +70,8 @@ pub(crate) fn experiment<R: Cells>(rows: &[Vec<R>], ix: &DefinitionReads) -> Res
 pub(crate) struct AssignmentReads {
     definition: DefinitionReads,
     stored: usize,
-    events: usize,
+    /// The visitor's active days: where its earlier events are.
+    days: usize,
     tickets: usize,
 }
 
@@ -82,11 +83,7 @@ pub(crate) fn push_assignment(batch: &mut Batch, company: &CompanyId, input: &As
              WHERE company_id = $1 AND experiment_key = $2 AND fingerprint = $3",
             args![company, input.experiment.clone(), input.fingerprint.as_str()],
         ),
-        events: batch.push(
-            "SELECT cart_type, usd_cents, refunded_cents, attributed, occurred_at_ms FROM events
-             WHERE company_id = $1 AND user_fingerprint = $2 AND NOT is_test",
-            args![company, input.fingerprint.as_str()],
-        ),
+        days: batch.push(super::privacy::DAYS_OF, super::privacy::days_args(company, input.fingerprint.as_str())),
         tickets: batch.push(
             "SELECT 1 FROM tickets WHERE company_id = $1 AND fingerprint = $2 LIMIT 1",
             args![company, input.fingerprint.as_str()],
@@ -99,10 +96,51 @@ pub(crate) fn assignment<R: Cells>(rows: &[Vec<R>], ix: &AssignmentReads) -> Res
         .first()
         .map(|r| Ok::<_, StoreError>(StoredExposure { arm: r.text(0)?, exposed_at_ms: r.int(1)? }))
         .transpose()?;
-    let events = rows[ix.events]
+    Ok(AssignmentFacts {
+        experiment: experiment(rows, &ix.definition)?,
+        stored,
+        events: Vec::new(),
+        with_ticket: !rows[ix.tickets].is_empty(),
+    })
+}
+
+/// The visitor's own non-test events from `from_ms` on, when a new or
+/// earlier exposure must start from them: found through its active days
+/// (from the exposure's day), so no index of events by fingerprint is kept
+/// for every ingest to pay for. Usually there are none: a widget asks before
+/// the visitor does anything.
+pub(crate) async fn history<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    timezone: &jiff::tz::TimeZone,
+    input: &AssignmentInput,
+    days: &[D::Row],
+) -> Result<Vec<OutcomeEvent>, StoreError> {
+    let first = revtrace_core::time::reporting_day(input.occurred_at_ms, timezone).to_string();
+    let mut batch = Batch::default();
+    for r in days {
+        let day = r.text(0)?;
+        if day < first {
+            continue;
+        }
+        let date: jiff::civil::Date = day.parse().map_err(|_| StoreError::corrupt(format!("day {day}")))?;
+        let (from, to) = revtrace_core::time::day_bounds(date, timezone);
+        batch.push(
+            "SELECT cart_type, usd_cents, refunded_cents, attributed, occurred_at_ms FROM events
+             WHERE company_id = $1 AND occurred_at_ms >= $2 AND occurred_at_ms < $3
+               AND user_fingerprint = $4 AND NOT is_test",
+            args![company, from.max(input.occurred_at_ms), to, input.fingerprint.as_str()],
+        );
+    }
+    if batch.queries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = db.all(batch).await?;
+    found
         .iter()
+        .flatten()
         .map(|r| {
-            Ok::<_, StoreError>(OutcomeEvent {
+            Ok(OutcomeEvent {
                 checkout: crate::rows::CartType::parse(&r.text(0)?)? == crate::rows::CartType::Checkout,
                 usd_cents: r.opt_int(1)?,
                 refunded_cents: r.int(2)?,
@@ -110,13 +148,12 @@ pub(crate) fn assignment<R: Cells>(rows: &[Vec<R>], ix: &AssignmentReads) -> Res
                 occurred_at_ms: r.int(4)?,
             })
         })
-        .collect::<Result<_, _>>()?;
-    Ok(AssignmentFacts {
-        experiment: experiment(rows, &ix.definition)?,
-        stored,
-        events,
-        with_ticket: !rows[ix.tickets].is_empty(),
-    })
+        .collect()
+}
+
+/// The rows of the visitor's active days, from an assignment's reads.
+pub(crate) fn active_days<'r, R>(rows: &'r [Vec<R>], ix: &AssignmentReads) -> &'r [R] {
+    &rows[ix.days]
 }
 
 /// Stores a new experiment (its key unique per company).
@@ -212,28 +249,40 @@ pub(crate) async fn end<D: Db>(
         "UPDATE experiments SET ends_at_ms = $3 WHERE company_id = $1 AND experiment_key = $2",
         args![company, key, ends_at_ms],
     );
-    // Events after the new end leave the outcomes: counted again up to it.
-    update.push(RECOUNT, args![company, key, ends_at_ms]);
+    // Visitors exposed after the new end are outside the window now; the
+    // others lose their events after it (up to the old end, if any).
+    update.push(
+        "DELETE FROM exposures WHERE company_id = $1 AND experiment_key = $2 AND exposed_at_ms > $3",
+        args![company, key, ends_at_ms],
+    );
+    update.push(UNCOUNT, args![company, key, ends_at_ms, found.ends_at_ms.unwrap_or(i64::MAX)]);
     db.exec(update).await?;
     found.ends_at_ms = Some(ends_at_ms);
     Ok(Some(found))
 }
 
-/// Every exposure's outcome of an experiment, counted again from the
-/// visitor's events up to `$3`.
-const RECOUNT: &str = "UPDATE exposures SET (orders, revenue_cents, cart_cents, attributed_cents, unconverted) = (
-        SELECT CAST(coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN 1 ELSE 0 END), 0) AS BIGINT),
-            CAST(coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' THEN coalesce(e.usd_cents, 0) - e.refunded_cents
-                ELSE 0 END), 0) AS BIGINT),
-            CAST(coalesce(sum(CASE WHEN e.cart_type = 'CART_EVENT' THEN coalesce(e.usd_cents, 0) ELSE 0 END), 0)
-                AS BIGINT),
-            CAST(coalesce(sum(CASE WHEN e.cart_type = 'CHECKOUT' AND e.attributed
-                THEN coalesce(e.usd_cents, 0) - e.refunded_cents ELSE 0 END), 0) AS BIGINT),
-            CAST(coalesce(sum(CASE WHEN e.usd_cents IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT)
-        FROM events e
-        WHERE e.company_id = exposures.company_id AND e.user_fingerprint = exposures.fingerprint AND NOT e.is_test
-          AND e.occurred_at_ms >= exposures.exposed_at_ms AND e.occurred_at_ms <= $3)
-     WHERE company_id = $1 AND experiment_key = $2";
+/// Takes the events in `($3, $4]` out of an experiment's exposures (one
+/// range of the company's events, grouped by visitor).
+const UNCOUNT: &str = "UPDATE exposures SET orders = exposures.orders - later.orders,
+        revenue_cents = exposures.revenue_cents - later.revenue, cart_cents = exposures.cart_cents - later.cart,
+        attributed_cents = exposures.attributed_cents - later.attributed,
+        unconverted = exposures.unconverted - later.unconverted
+     FROM (
+        SELECT user_fingerprint,
+            CAST(sum(CASE WHEN cart_type = 'CHECKOUT' THEN 1 ELSE 0 END) AS BIGINT) AS orders,
+            CAST(sum(CASE WHEN cart_type = 'CHECKOUT' THEN coalesce(usd_cents, 0) - refunded_cents ELSE 0 END)
+                AS BIGINT) AS revenue,
+            CAST(sum(CASE WHEN cart_type = 'CART_EVENT' THEN coalesce(usd_cents, 0) ELSE 0 END) AS BIGINT) AS cart,
+            CAST(sum(CASE WHEN cart_type = 'CHECKOUT' AND attributed THEN coalesce(usd_cents, 0) - refunded_cents
+                ELSE 0 END) AS BIGINT) AS attributed,
+            CAST(sum(CASE WHEN usd_cents IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unconverted
+        FROM events
+        WHERE company_id = $1 AND occurred_at_ms > $3 AND occurred_at_ms <= $4 AND NOT is_test
+          AND user_fingerprint IS NOT NULL
+        GROUP BY user_fingerprint
+     ) later
+     WHERE exposures.company_id = $1 AND exposures.experiment_key = $2
+       AND exposures.fingerprint = later.user_fingerprint";
 
 /// The arms' sums over their exposures, each visitor's revenue capped at
 /// `$3` (and its attributed part at most that). Money in cents, exact;
@@ -290,4 +339,45 @@ pub(crate) async fn outcomes<D: Db>(
         .map(|a| sums.iter().position(|(name, _)| *name == a.name).map(|i| sums.swap_remove(i).1).unwrap_or_default())
         .collect();
     Ok(Some((found, per_arm)))
+}
+
+/// An experiment's exposures with their outcomes, in fingerprint order;
+/// `None` when there is no such experiment.
+pub(crate) async fn exposures<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    key: &str,
+) -> Result<Option<Vec<crate::model::ExposureRow>>, StoreError> {
+    let mut batch = Batch::default();
+    let ix = push_definition(&mut batch, company, key);
+    batch.push(
+        "SELECT fingerprint, arm, exposed_at_ms, orders, revenue_cents, cart_cents, attributed_cents, unconverted,
+                with_ticket
+         FROM exposures WHERE company_id = $1 AND experiment_key = $2 ORDER BY fingerprint",
+        args![company, key],
+    );
+    let rows = db.all(batch).await?;
+    if experiment(&rows, &ix)?.is_none() {
+        return Ok(None);
+    }
+    let usd = |cents: i64| revtrace_core::UsdCents::new(cents).to_string();
+    rows[2]
+        .iter()
+        .map(|r| {
+            Ok(crate::model::ExposureRow {
+                company_id: company.to_string(),
+                experiment: key.to_owned(),
+                fingerprint: r.text(0)?,
+                arm: r.text(1)?,
+                exposed_at: revtrace_core::time::to_rfc3339(r.int(2)?),
+                orders: r.int(3)?,
+                revenue_usd: usd(r.int(4)?),
+                cart_gmv_usd: usd(r.int(5)?),
+                attributed_revenue_usd: usd(r.int(6)?),
+                unconverted_events: r.int(7)?,
+                with_ticket: r.flag(8)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()
+        .map(Some)
 }

@@ -92,9 +92,24 @@ pub(crate) async fn call<D: Db>(
             engine::ingest::visit(&settings, reads::visitor_days(fingerprint, &rows[at])?, *at_ms)
         }
         (Call::CartToken(input), Reads::CartToken) => engine::ingest::cart_token(input),
-        (Call::Refund(input), Reads::Refund(ix)) => engine::refunds::record(input, reads::refund(&rows, &ix)?)?,
+        (Call::Refund(input), Reads::Refund(ix)) => {
+            let facts = reads::refund(&rows, &ix)?;
+            // The refund moves its shopper's exposures: hold the shopper as an
+            // assignment does, so a new exposure counts it exactly once.
+            if let Some(fingerprint) = facts.order.as_ref().and_then(|o| o.user_fingerprint.as_deref())
+                && D::LOCKS
+            {
+                db.lock(&[shopper_lock(company, fingerprint)]).await?;
+            }
+            engine::refunds::record(input, facts)?
+        }
         (Call::Assignment(input), Reads::Assignment(ix)) => {
-            engine::experiments::assign(input, super::experiments::assignment(&rows, &ix)?)?
+            let mut facts = super::experiments::assignment(&rows, &ix)?;
+            if engine::experiments::starts_from_history(input, &facts) {
+                let days = super::experiments::active_days(&rows, &ix);
+                facts.events = super::experiments::history(db, company, &settings.timezone, input, days).await?;
+            }
+            engine::experiments::assign(input, facts)?
         }
         _ => unreachable!("every call reads its own facts"),
     };

@@ -50,7 +50,3 @@ CREATE TABLE exposures (
 
 -- A visitor's exposures, moved by each of its events, refunds and tickets.
 CREATE INDEX exposures_by_fingerprint ON exposures (company_id, fingerprint);
-
--- A new exposure's outcome so far: the visitor's own events from then on.
-CREATE INDEX events_by_fingerprint ON events (company_id, user_fingerprint, occurred_at_ms)
-    WHERE user_fingerprint IS NOT NULL;
