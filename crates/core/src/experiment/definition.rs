@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_ARMS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ExperimentKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Some visitors get no assistant at all (the control).
@@ -58,7 +58,7 @@ pub struct Experiment {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ExperimentStatus))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Scheduled,

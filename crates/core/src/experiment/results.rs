@@ -142,7 +142,7 @@ impl MetricLift {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Metrics {
+pub struct MetricLifts {
     pub conversion_rate: MetricLift,
     pub revenue_per_visitor_usd: MetricLift,
     pub orders_per_visitor: MetricLift,
@@ -163,7 +163,7 @@ pub struct Incremental {
 pub struct Comparison {
     pub arm: String,
     pub against: String,
-    pub metrics: Metrics,
+    pub metrics: MetricLifts,
     /// The absolute lift of revenue per visitor × this arm's visitors.
     pub incremental_revenue_usd: Incremental,
     pub attributed_revenue_usd: String,
@@ -271,7 +271,7 @@ pub fn results(experiment: &Experiment, outcomes: &[ArmOutcome], analysis: Analy
             Comparison {
                 arm: arm.name.clone(),
                 against: experiment.control.clone(),
-                metrics: Metrics {
+                metrics: MetricLifts {
                     conversion_rate: MetricLift::of(&lift(o, Metric::ConversionRate)),
                     revenue_per_visitor_usd: MetricLift::of(&revenue),
                     orders_per_visitor: MetricLift::of(&lift(o, Metric::OrdersPerVisitor)),

@@ -290,7 +290,8 @@ fn known_key(key: &str) -> Result<(), ApiError> {
 /// to attributed revenue, and the SRM check.
 #[utoipa::path(get, path = "/v1/experiments/{key}", tag = "experiments", params(("key" = String, Path), ResultsParams),
     security(("secret_key" = [])),
-    responses((status = 200, body = ExperimentResults), (status = 401, body = ErrorBody),
+    responses((status = 200, body = ExperimentResults), (status = 400, description = "malformed query string", body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn results(
     State(state): State<AppState>,

@@ -126,8 +126,8 @@ pub struct ExposureParams {
     responses(
         (status = 200, description = "the exposures", content(
             (String = "application/x-ndjson"), (String = "text/csv"), (Vec<u8> = "application/vnd.apache.parquet"))),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 400, description = "malformed query string", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn exposures_export(
     State(state): State<AppState>,
     crate::extract::SecretKey(principal): crate::extract::SecretKey,
