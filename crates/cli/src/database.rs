@@ -31,7 +31,12 @@ impl DatabaseArg {
     pub async fn open_company(&self, company: &str) -> anyhow::Result<(Arc<dyn Store>, CompanyId)> {
         let store = self.open().await?;
         let id = CompanyId::new(company.to_owned());
-        store.company_profile(&id).await?.with_context(|| format!("no company {company}"))?;
+        store.company_profile(&id).await?.with_context(|| {
+            format!(
+                "no company {company} in {} (revtrace company list --database … shows the companies of a database)",
+                shown(&self.url)
+            )
+        })?;
         Ok((store, id))
     }
 }
@@ -51,6 +56,19 @@ pub async fn open(url: &str, pg_pool_size: usize) -> anyhow::Result<Arc<dyn Stor
         return Ok(Arc::new(store));
     }
     bail!("unknown database URL {url:?}; use sqlite://PATH or postgres://USER@HOST/DB")
+}
+
+/// Which database a message is about: a SQLite file by its absolute path
+/// (a relative one depends on where the command ran), a server without its
+/// password.
+pub fn shown(url: &str) -> String {
+    match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Some(path) => match std::path::absolute(path) {
+            Ok(absolute) => format!("sqlite://{}", absolute.display()),
+            Err(_) => url.to_owned(),
+        },
+        None => redacted(url),
+    }
 }
 
 /// The URL without its password, for messages.

@@ -169,6 +169,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_company(&self, company: NewCompany) -> Result<CompanyCredentials, StoreError>;
 
+    /// Every company, oldest first.
+    async fn companies(&self) -> Result<Vec<CompanySummary>, StoreError>;
+
     /// Sets currency rates, all in one transaction; returns how many.
     async fn set_rates(&self, rates: Vec<RateInput>) -> Result<u64, StoreError>;
 

@@ -786,3 +786,15 @@ pub struct ExposureRow {
     pub unconverted_events: i64,
     pub with_ticket: bool,
 }
+
+/// A company as `revtrace company list` shows it (no secret, only the
+/// public key a browser carries anyway).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompanySummary {
+    pub company_id: String,
+    pub name: String,
+    pub timezone: String,
+    pub window_hours: i64,
+    pub company_key: String,
+    pub created_at: String,
+}

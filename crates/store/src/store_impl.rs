@@ -304,6 +304,10 @@ macro_rules! impl_store {
                 read_db!(self, db => $crate::sql::experiments::exposures(db, &company, &key).await)
             }
 
+            async fn companies(&self) -> Result<Vec<$crate::CompanySummary>, $crate::StoreError> {
+                read_db!(self, db => $crate::sql::admin::companies(db).await)
+            }
+
             async fn ping(&self) -> Result<(), $crate::StoreError> {
                 read_db!(self, db => $crate::sql::db::Db::rows(db, "SELECT 1", Vec::new()).await.map(drop))
             }

@@ -9,6 +9,9 @@ use crate::database::DatabaseArg;
 pub enum Command {
     /// Create a company and print its id, public company key and secret key.
     Add(AddArgs),
+    /// List the companies of the database: id, name, time zone, window and
+    /// public key (secret keys are stored as digests and cannot be shown).
+    List(ListArgs),
     /// List, allow or disallow the web origins (https://shop.example.com) that
     /// may send the company's events from a browser with the public key.
     Origins(OriginsArgs),
@@ -93,6 +96,15 @@ pub struct OriginsArgs {
 }
 
 #[derive(clap::Args)]
+pub struct ListArgs {
+    /// Print the companies as a JSON array.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    database: DatabaseArg,
+}
+
+#[derive(clap::Args)]
 pub struct AddArgs {
     /// The company's display name.
     #[arg(long)]
@@ -113,6 +125,7 @@ pub struct AddArgs {
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Add(args) => add(args).await,
+        Command::List(args) => list(args).await,
         Command::Origins(args) => origins(args).await,
         Command::Keys(command) => keys(command).await,
     }
@@ -195,6 +208,28 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
         println!("company_id:  {}", credentials.company_id);
         println!("company_key: {}  (public: browser ingest only)", credentials.company_key);
         println!("secret_key:  {}  (keep it secret: server ingest and all reads; shown once)", credentials.secret_key);
+    }
+    Ok(())
+}
+
+async fn list(args: ListArgs) -> anyhow::Result<()> {
+    let store = args.database.open().await?;
+    let companies = store.companies().await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&companies)?);
+        return Ok(());
+    }
+    if companies.is_empty() {
+        println!(
+            "no companies in {} yet; create one with revtrace company add --name NAME",
+            crate::database::shown(&args.database.url)
+        );
+    }
+    for c in companies {
+        println!(
+            "{}  {:<28} {:<20} {:>4} h  {}  since {}",
+            c.company_id, c.name, c.timezone, c.window_hours, c.company_key, c.created_at
+        );
     }
     Ok(())
 }

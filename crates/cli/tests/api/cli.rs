@@ -31,6 +31,7 @@ fn every_command_explains_itself() {
         vec!["privacy", "export", "--help"],
         vec!["privacy", "erase", "--help"],
         vec!["copy", "--help"],
+        vec!["company", "list", "--help"],
         vec!["experiment", "add", "--help"],
         vec!["experiment", "list", "--help"],
         vec!["experiment", "show", "--help"],
@@ -360,4 +361,36 @@ fn experiments_are_managed_from_the_cli() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ends at 2030-01-01T00:00:00Z"), "{out:?}");
     let out = run_cli(&db, &["experiment", "show", "nope", "--company", company]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no experiment nope"));
+}
+
+#[test]
+fn companies_are_listed_and_a_missing_one_names_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let out = run_cli(&db, &["company", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("no companies in sqlite://") && text.contains("r.db"), "{text}");
+    let out = run_cli(&db, &["company", "add", "--name", "Glow", "--timezone", "America/New_York", "--json"]);
+    let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    run_cli(&db, &["company", "add", "--name", "Second shop"]);
+    let out = run_cli(&db, &["company", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+    assert_eq!(listed[0]["company_id"], creds["company_id"]);
+    assert_eq!(
+        (listed[0]["timezone"].as_str(), listed[0]["window_hours"].as_i64()),
+        (Some("America/New_York"), Some(24))
+    );
+    assert_eq!(listed[0]["company_key"], creds["company_key"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("sk_"), "no secret is shown");
+    let out = run_cli(&db, &["company", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Second shop"));
+
+    // A company id from another database: the message says which one was opened.
+    let out = run_cli(&db, &["experiment", "list", "--company", "co_nope"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let absolute = std::path::absolute(&db).unwrap();
+    assert!(err.contains(&format!("no company co_nope in sqlite://{}", absolute.display())), "{err}");
+    assert!(err.contains("revtrace company list") && err.lines().count() == 1, "{err}");
 }

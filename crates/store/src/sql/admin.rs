@@ -268,3 +268,25 @@ pub(crate) fn key_named(
         _ => Err(Rejection::invalid(None, format!("several secret keys start with {prefix:?}; give more of it"))),
     }
 }
+
+/// Every company, oldest first.
+pub(crate) async fn companies<D: Db>(db: &D) -> Result<Vec<crate::model::CompanySummary>, StoreError> {
+    db.rows(
+        "SELECT company_id, name, timezone, window_ms, company_key, created_at_ms FROM companies
+         ORDER BY created_at_ms, company_id",
+        Vec::new(),
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(crate::model::CompanySummary {
+            company_id: r.text(0)?,
+            name: r.text(1)?,
+            timezone: r.text(2)?,
+            window_hours: r.int(3)? / 3_600_000,
+            company_key: r.text(4)?,
+            created_at: revtrace_core::time::to_rfc3339(r.int(5)?),
+        })
+    })
+    .collect()
+}
