@@ -14,6 +14,9 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 const page = await browser.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
+// Every answer the page asked for and did not get (a missing asset, a favicon).
+const missing = [];
+page.on('response', (r) => { if (r.status() === 404 && !r.url().includes('/v1/')) missing.push(r.url()); });
 
 async function signIn(url, key) {
   await page.goto(url);
@@ -86,6 +89,8 @@ try {
     const [url, key, from, to] = args;
     await signIn(url, key);
     out.tabs = await page.$$eval('#tabs [role=tab]', (tabs) => tabs.map((t) => t.dataset.tab));
+    // A tab's icon comes with the page: a browser asks /favicon.ico otherwise (a 404).
+    out.icon = await page.evaluate(() => (document.querySelector('link[rel=icon]') || {}).href || null);
     await page.click('button[data-days="custom"]');
     await page.fill('#from', from);
     await page.fill('#to', to);
@@ -129,6 +134,7 @@ try {
   }
 } finally {
   out.errors = errors;
+  out.missing_assets = missing;
   console.log(JSON.stringify(out));
   await browser.close();
 }

@@ -31,6 +31,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.file.extension().is_none_or(|e| e != "db") {
         bail!("--file {}: the demo database must end in .db (it is deleted and rebuilt)", args.file.display());
     }
+    // The port first: a busy one must not cost the old demo database.
+    let listener = if args.no_serve {
+        None
+    } else {
+        Some(tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
+            format!("cannot listen on {} (is another revtrace running? pick another with --listen)", args.listen)
+        })?)
+    };
     for suffix in ["", "-wal", "-shm"] {
         let path = format!("{}{suffix}", args.file.display());
         if std::path::Path::new(&path).exists() {
@@ -46,12 +54,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("company_id:  {}", creds.company_id);
     println!("company_key: {}", creds.company_key);
     println!("secret_key:  {}", creds.secret_key);
-    if args.no_serve {
-        return Ok(());
-    }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let Some(listener) = listener else { return Ok(()) };
     println!();
     println!("dashboard:   http://{}/  (sign in with the secret key above)", listener.local_addr()?);
     println!(

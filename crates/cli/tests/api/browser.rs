@@ -86,6 +86,7 @@ async fn drive(args: &[&str]) -> Value {
     );
     let answer: Value = serde_json::from_str(stdout.trim()).expect("drive.mjs prints JSON");
     assert_eq!(answer["errors"], json!([]), "script errors on the page");
+    assert_eq!(answer["missing_assets"], json!([]), "the page asked for something that is not there");
     answer
 }
 
@@ -414,6 +415,7 @@ async fn the_dashboard_shows_what_the_api_reports() {
     let Some(app) = fixture().await else { return };
     app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-03-08T15:02:11Z", "2026-03-08T15:02:14Z")).await;
     let seen = drive(&["dashboard", &format!("{}/", app.base), &app.secret_key, "2026-03-07", "2026-03-09"]).await;
+    assert!(seen["icon"].as_str().is_some_and(|i| i.starts_with("data:image/svg+xml")), "{}", seen["icon"]);
     assert_eq!(seen["tabs"], json!(["checkout", "cart"]));
     let report = app.report("from=2026-03-07&to=2026-03-09").await.body;
     let m = &report["metrics"];

@@ -394,3 +394,18 @@ fn companies_are_listed_and_a_missing_one_names_the_database() {
     assert!(err.contains(&format!("no company co_nope in sqlite://{}", absolute.display())), "{err}");
     assert!(err.contains("revtrace company list") && err.lines().count() == 1, "{err}");
 }
+
+#[test]
+fn demo_on_a_busy_port_leaves_the_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.db");
+    std::fs::write(&file, b"the previous demo").unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = revtrace().args(["demo", "--file", file.to_str().unwrap(), "--listen", &addr]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(err.contains("--listen"), "{err}");
+    assert!(out.stdout.is_empty(), "no keys were printed");
+    assert_eq!(std::fs::read(&file).unwrap(), b"the previous demo", "the database was not rebuilt");
+}
