@@ -85,6 +85,14 @@ try {
     await page.goto(url + '#/experiments/nope');
     await page.waitForSelector('#experiments .error');
     out.missing = await page.textContent('#experiments .error');
+  } else if (scenario === 'signin') {
+    // A key the dashboard cannot use: what does the page say?
+    const [url, key] = args;
+    await page.goto(url);
+    await page.fill('#key', key);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('sign-in-error').textContent !== '');
+    out.error = await page.textContent('#sign-in-error');
   } else if (scenario === 'dashboard') {
     const [url, key, from, to] = args;
     await signIn(url, key);
@@ -127,8 +135,11 @@ try {
     })));
     out.total = await page.textContent('[data-total="checkout_revenue_usd"]');
     await page.click('.event:last-child button.link');
-    await page.waitForSelector('.event:last-child .receipt p');
+    await page.waitForSelector('.event:last-child .receipt table');
     out.receipt = await page.textContent('.event:last-child .receipt p');
+    out.receipt_headers = await page.$$eval('.event:last-child .receipt th', (n) => n.map((x) => x.textContent));
+    out.receipt_rows = await page.$$eval('.event:last-child .receipt tbody tr', (rows) =>
+      rows.map((r) => [...r.cells].map((c) => c.textContent)));
   } else {
     throw new Error('unknown scenario ' + scenario);
   }

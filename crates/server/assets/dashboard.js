@@ -44,6 +44,16 @@
     : Number(v).toLocaleString('en-US', { style: 'currency', currency: 'USD' });
   const count = (v) => v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US');
   const pct = (v) => v === null || v === undefined ? '—' : Number(v).toFixed(2) + ' %';
+  // "1 day", "2 days": a count with its noun.
+  const plural = (n, one, many) => `${count(n)} ${Number(n) === 1 ? one : many}`;
+  // 138 min → "2 h 18 min".
+  const duration = (ms) => {
+    const minutes = Math.round(ms / 60000);
+    if (minutes < 60) return `${minutes} min`;
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    return m ? `${h} h ${m} min` : `${h} h`;
+  };
+  const DECIDED = { ingest: 'decided when the event arrived', reattribute: 'decided again by a replay (revtrace reattribute)' };
 
   function change(value) {
     if (value === null || value === undefined) return el('span', { class: 'change', text: 'no earlier data' });
@@ -76,7 +86,8 @@
       state.company = await api('/v1/company');
     } catch (error) {
       localStorage.removeItem(KEY);
-      return showSignIn(error.status === 401 ? 'That key was not accepted.' : error.message);
+      // The API says why (a public pk_ key, an unknown or revoked key).
+      return showSignIn(error.status === 401 && !error.message ? 'That key was not accepted.' : error.message);
     }
     $('sign-in').hidden = true;
     $('app').hidden = false;
@@ -168,7 +179,7 @@
       api('/v1/revenue-impact?' + q), api('/v1/revenue-impact/daily?' + q), api('/v1/tickets?limit=10&' + q),
     ]);
     if (load !== overviewLoads) return;
-    $('period').textContent = `${report.from} – ${report.to} (${report.days} days) · previous ${report.previous.from} – ${report.previous.to}`
+    $('period').textContent = `${report.from} – ${report.to} (${plural(report.days, 'day', 'days')}) · previous ${report.previous.from} – ${report.previous.to}`
       + (report.metrics.unconverted_events ? ` · ${report.metrics.unconverted_events} events without a currency rate left out` : '');
     $('cards').replaceChildren(...CARDS[state.tab].map(([name, label, format]) => el('div', { class: 'card' },
       el('div', { class: 'label', text: label }),
@@ -229,7 +240,7 @@
   function renderConversion(m) {
     const meter = (label, rate, visitors, plain) => el('div', {},
       el('div', {}, el('strong', { 'data-metric': label === 'Assisted' ? 'assisted_conversion_rate_pct' : 'unassisted_conversion_rate_pct', text: pct(rate) }),
-        ` ${label} · ${count(visitors)} visitors`),
+        ` ${label} · ${plural(visitors, 'visitor', 'visitors')}`),
       el('div', { class: 'meter' + (plain ? ' plain' : '') }, el('div', { style: `width: ${Math.min(100, rate || 0)}%` })));
     $('conversion').replaceChildren(
       meter('Assisted', m.assisted_conversion_rate_pct, m.assisted_visitors, false),
@@ -282,14 +293,25 @@
             (Number(e.refunded_usd) ? ` (refunded ${usd(e.refunded_usd)})` : '') })),
         el('div', { class: 'products' }, products),
         el('button', { class: 'link', text: 'Why was this credited?', onclick: async (ev) => {
+          ev.target.disabled = true;
+          receipt.replaceChildren(el('p', { class: 'loading', text: 'Loading the receipt…' }));
+          let r;
+          try {
+            r = await api('/v1/events/' + encodeURIComponent(e.event_id) + '/attribution');
+          } catch (error) {
+            ev.target.disabled = false;
+            return receipt.replaceChildren(el('p', { class: 'error', role: 'alert', text: 'Could not load the receipt: ' + error.message }));
+          }
           ev.target.remove();
-          const r = await api('/v1/events/' + encodeURIComponent(e.event_id) + '/attribution');
-          receipt.replaceChildren(el('p', { text: `${REASONS[r.reason]} · window ${r.window_ms / 3600000} h · decided by ${r.decided_by}` }),
-            el('table', {}, el('tbody', {}, r.candidates.map((c) => el('tr', {},
-              el('td', { text: c.ticket_id + (c.winner ? ' ✓' : '') }),
-              el('td', { text: SOURCES[c.message_source] }),
-              el('td', { text: 'last touch ' + new Date(c.last_touch_at).toLocaleString() }),
-              el('td', { text: (c.distance_ms / 60000).toFixed(0) + ' min before' }))))));
+          receipt.replaceChildren(el('p', { text: `${REASONS[r.reason]} · window ${r.window_ms / 3600000} h · ${DECIDED[r.decided_by] || r.decided_by}` }),
+            el('table', {},
+              el('thead', {}, el('tr', {}, ['Conversation', 'Source', 'Last grounded touch', 'Before the event'].map((h) => el('th', { text: h })))),
+              el('tbody', {}, r.candidates.map((c) => el('tr', {},
+                el('td', { text: c.ticket_id + (c.winner ? ' ✓ credited' : '') }),
+                el('td', { text: SOURCES[c.message_source] }),
+                el('td', { text: new Date(c.last_touch_at).toLocaleString('en-US', { timeZone: state.company.timezone,
+                  month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }) }),
+                el('td', { text: duration(c.distance_ms) + ' before' }))))));
         } }),
         receipt);
     });

@@ -485,7 +485,17 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     assert_eq!(product["title"], "Hydra Barrier Cream 50 ml");
     assert_eq!(product["link"], "https://glow.example/products/hydra-barrier-cream");
     assert_eq!(product["image"], "https://cdn.glow.example/hydra.jpg");
-    assert!(seen["receipt"].as_str().unwrap().starts_with("Credited to this conversation"), "{seen}");
+    let receipt = seen["receipt"].as_str().unwrap();
+    assert!(receipt.starts_with("Credited to this conversation"), "{seen}");
+    assert!(receipt.contains("decided when the event arrived"), "{receipt}");
+    assert_eq!(seen["receipt_headers"], json!(["Conversation", "Source", "Last grounded touch", "Before the event"]));
+    let row = &seen["receipt_rows"][0];
+    assert!(row[0].as_str().unwrap().ends_with("✓ credited"), "{row}");
+    assert!(row[3].as_str().unwrap().ends_with(" before") && !row[3].as_str().unwrap().contains('.'), "{row}");
+
+    // A public key at sign-in gets the API's own reason.
+    let refused = drive(&["signin", &format!("{}/", app.base), &app.company_key]).await;
+    assert_eq!(refused["error"], "this call needs a secret key; the company key is for ingest only");
 }
 
 #[tokio::test]
