@@ -118,6 +118,25 @@ try {
       .textContent === '$0.00');
     out.faq = await cards();
     out.conversations = await page.$$eval('#conversations a', (links) => links.map((a) => a.textContent));
+    await page.selectOption('#source', '');
+    await page.waitForFunction(() => !document.getElementById('overview').hasAttribute('aria-busy'));
+    out.changes = await page.$$eval('#cards .card', (cards) => Object.fromEntries(cards.map((c) =>
+      [c.querySelector('[data-metric]').dataset.metric, [...c.querySelectorAll('.change')].map((x) => x.textContent)])));
+    // A reversed range is refused before any request; the figures stay.
+    const before = await page.textContent('#period');
+    await page.click('button[data-days="custom"]');
+    await page.fill('#from', to);
+    await page.fill('#to', from);
+    await page.click('#apply-range');
+    out.reversed = await page.textContent('#range-error');
+    out.period_after_reversed = (await page.textContent('#period')) === before;
+    // A range the API refuses: the error is shown and no old figure stays.
+    await page.fill('#from', '1990-01-01');
+    await page.fill('#to', to);
+    await page.click('#apply-range');
+    await page.waitForFunction(() => document.getElementById('overview-status').classList.contains('error'));
+    out.failed = await page.textContent('#overview-status');
+    out.cards_after_failure = await page.$$eval('#cards [data-metric]', (n) => n.length);
   } else if (scenario === 'conversation') {
     const [url, key, ticket] = args;
     await signIn(url, key);

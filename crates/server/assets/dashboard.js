@@ -126,9 +126,15 @@
     renderOverview();
   }));
   $('apply-range').addEventListener('click', () => {
+    const from = $('from').value, to = $('to').value;
+    // Refused here, before any request: the old figures stay, labelled as such.
+    const problem = !from || !to ? 'Pick both a first and a last day.'
+      : from > to ? 'The first day comes after the last one.' : '';
+    $('range-error').textContent = problem;
+    if (problem) return;
     state.days = 'custom';
-    state.from = $('from').value;
-    state.to = $('to').value;
+    state.from = from;
+    state.to = to;
     renderOverview();
   });
   $('profile').addEventListener('change', (e) => { state.profile = e.target.value; renderOverview(); });
@@ -142,7 +148,7 @@
       ['net_checkout_revenue_usd', 'Net of refunds', usd],
       ['orders', 'Orders', count],
       ['average_order_value_usd', 'Average order value', usd],
-      ['daily_avg_checkout_revenue_usd', 'Daily average revenue', usd],
+      ['daily_avg_checkout_revenue_usd', 'Revenue per active day', usd],
       ['ai_revenue_share_pct', 'AI share of all revenue', pct],
       ['aov_uplift_pct', 'AOV uplift vs unassisted', pct],
       ['unattributed_checkout_revenue_usd', 'Baseline (not attributed)', usd],
@@ -150,7 +156,7 @@
     cart: [
       ['cart_gmv_usd', 'AI-attributed cart GMV', usd],
       ['products_in_cart', 'Products in cart', count],
-      ['daily_avg_cart_gmv_usd', 'Daily average cart GMV', usd],
+      ['daily_avg_cart_gmv_usd', 'Cart GMV per active day', usd],
       ['active_days', 'Active days', count],
     ],
   };
@@ -171,20 +177,53 @@
   // answer to an earlier click (a tab, then a filter) cannot overwrite it.
   let overviewLoads = 0;
 
+  // Metrics that are rates: their change is shown in percentage points.
+  const RATES = new Set(['ai_revenue_share_pct', 'aov_uplift_pct']);
+
+  function changeOf(report, name) {
+    if (!RATES.has(name)) return change(report.change_pct[name]);
+    const now = report.metrics[name], before = report.previous.metrics[name];
+    if (now === null || before === null || now === undefined || before === undefined) return change(null);
+    const points = Number(now) - Number(before);
+    const sign = points > 0 ? '▲ ' : points < 0 ? '▼ ' : '';
+    return el('span', { class: 'change ' + (points > 0 ? 'up' : points < 0 ? 'down' : ''),
+      text: sign + Math.abs(points).toFixed(2) + ' pts vs previous period' });
+  }
+
   async function renderOverview() {
     renderTabs();
     const load = ++overviewLoads;
     const q = query();
-    const [report, daily, conversations] = await Promise.all([
-      api('/v1/revenue-impact?' + q), api('/v1/revenue-impact/daily?' + q), api('/v1/tickets?limit=10&' + q),
-    ]);
+    $('overview').setAttribute('aria-busy', 'true');
+    $('overview-status').textContent = 'Loading…';
+    $('overview-status').className = 'status loading';
+    let report, daily, conversations;
+    try {
+      [report, daily, conversations] = await Promise.all([
+        api('/v1/revenue-impact?' + q), api('/v1/revenue-impact/daily?' + q), api('/v1/tickets?limit=10&' + q),
+      ]);
+    } catch (error) {
+      if (load !== overviewLoads) return;
+      // No figures from another selection stay under this one.
+      $('overview').removeAttribute('aria-busy');
+      $('overview-status').textContent = 'Could not load these figures: ' + error.message;
+      $('overview-status').className = 'status error';
+      $('cards').replaceChildren();
+      $('period').textContent = '';
+      return;
+    }
     if (load !== overviewLoads) return;
+    $('overview').removeAttribute('aria-busy');
+    $('overview-status').textContent = '';
+    $('overview-status').className = 'status';
     $('period').textContent = `${report.from} – ${report.to} (${plural(report.days, 'day', 'days')}) · previous ${report.previous.from} – ${report.previous.to}`
       + (report.metrics.unconverted_events ? ` · ${report.metrics.unconverted_events} events without a currency rate left out` : '');
     $('cards').replaceChildren(...CARDS[state.tab].map(([name, label, format]) => el('div', { class: 'card' },
       el('div', { class: 'label', text: label }),
       el('div', { class: 'value', 'data-metric': name, text: format(report.metrics[name]) }),
-      change(report.change_pct[name]))));
+      name.startsWith('daily_avg') ? el('span', { class: 'change',
+        text: `over ${plural(report.metrics.active_days, 'active day', 'active days')} of ${report.days}` }) : null,
+      changeOf(report, name))));
     renderChart(daily.days);
     renderSources(report.by_source);
     renderConversion(report.metrics);

@@ -416,6 +416,26 @@ async fn the_dashboard_shows_what_the_api_reports() {
     app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-03-08T15:02:11Z", "2026-03-08T15:02:14Z")).await;
     let seen = drive(&["dashboard", &format!("{}/", app.base), &app.secret_key, "2026-03-07", "2026-03-09"]).await;
     assert!(seen["icon"].as_str().is_some_and(|i| i.starts_with("data:image/svg+xml")), "{}", seen["icon"]);
+    // A rate's change is in points (current − previous), not a percent of a percent.
+    let api = app.report("from=2026-03-07&to=2026-03-09").await.body;
+    for rate in ["ai_revenue_share_pct", "aov_uplift_pct"] {
+        let now: f64 = api["metrics"][rate]
+            .as_str()
+            .map_or_else(|| api["metrics"][rate].as_f64().unwrap(), |s| s.parse().unwrap());
+        let was: f64 = api["previous"]["metrics"][rate]
+            .as_str()
+            .map_or_else(|| api["previous"]["metrics"][rate].as_f64().unwrap(), |s| s.parse().unwrap());
+        let shown = seen["changes"][rate][0].as_str().unwrap();
+        assert!(shown.ends_with(&format!("{:.2} pts vs previous period", (now - was).abs())), "{rate}: {shown}");
+    }
+    assert_eq!(seen["changes"]["daily_avg_checkout_revenue_usd"][0], "over 3 active days of 3");
+    assert_eq!(seen["reversed"], "The first day comes after the last one.");
+    assert_eq!(seen["period_after_reversed"], true, "the figures stay under a refused range");
+    assert!(
+        seen["failed"].as_str().unwrap().starts_with("Could not load these figures: a report covers at most"),
+        "{seen}"
+    );
+    assert_eq!(seen["cards_after_failure"], 0, "no figure of another selection stays");
     assert_eq!(seen["tabs"], json!(["checkout", "cart"]));
     let report = app.report("from=2026-03-07&to=2026-03-09").await.body;
     let m = &report["metrics"];
