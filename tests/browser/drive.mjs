@@ -11,7 +11,8 @@ import { chromium } from 'playwright-core';
 
 const [scenario, ...args] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium' });
-const page = await browser.newPage();
+// A browser elsewhere than the company: its times must not leak into the page.
+const page = await browser.newPage({ timezoneId: process.env.BROWSER_TZ || 'Europe/Berlin', locale: 'en-GB' });
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 // Every answer the page asked for and did not get (a missing asset, a favicon).
@@ -143,6 +144,7 @@ try {
     await page.goto(url + '#/tickets/' + encodeURIComponent(ticket));
     await page.waitForSelector('.event');
     out.title = await page.textContent('#conversation h1');
+    out.times = await page.$$eval('#conversation [data-when]', (n) => n.map((x) => [x.dataset.when, x.textContent]));
     out.events = await page.$$eval('.event', (events) => events.map((e) => ({
       heading: e.querySelector('header strong').textContent,
       usd: e.querySelector('.amount').textContent,

@@ -53,6 +53,10 @@
     const h = Math.floor(minutes / 60), m = minutes % 60;
     return m ? `${h} h ${m} min` : `${h} h`;
   };
+  // An instant in the company's zone, labelled, with the month spelled out
+  // ("Sep 14, 2026, 11:02 AM EDT"): never the browser's zone, never 01/12.
+  const when = (iso) => new Date(iso).toLocaleString('en-US', { timeZone: state.company.timezone,
+    month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
   const DECIDED = { ingest: 'decided when the event arrived', reattribute: 'decided again by a replay (revtrace reattribute)' };
 
   function change(value) {
@@ -325,7 +329,7 @@
       return el('article', { class: 'event', 'data-event': e.event_id },
         el('header', {},
           el('div', {}, el('strong', { text: e.cart_type === 'CHECKOUT' ? `Order ${e.order_id}` : e.event_type.replace(/_/g, ' ').toLowerCase() }),
-            ' ', el('span', { class: 'period', text: new Date(e.occurred_at).toLocaleString() }),
+            ' ', el('span', { class: 'period', 'data-when': e.occurred_at, text: when(e.occurred_at) }),
             e.cancelled ? el('span', { class: 'pill', text: 'cancelled' }) : null,
             e.is_test ? el('span', { class: 'pill', text: 'test' }) : null),
           el('div', { class: 'amount', 'data-usd': e.usd_value, text: usd(e.usd_value) +
@@ -348,8 +352,7 @@
               el('tbody', {}, r.candidates.map((c) => el('tr', {},
                 el('td', { text: c.ticket_id + (c.winner ? ' ✓ credited' : '') }),
                 el('td', { text: SOURCES[c.message_source] }),
-                el('td', { text: new Date(c.last_touch_at).toLocaleString('en-US', { timeZone: state.company.timezone,
-                  month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }) }),
+                el('td', { text: when(c.last_touch_at) }),
                 el('td', { text: duration(c.distance_ms) + ' before' }))))));
         } }),
         receipt);
@@ -359,7 +362,7 @@
       el('div', { class: 'panel' },
         el('h1', { text: 'Conversation ' + t.ticket_id }),
         el('p', {}, el('span', { class: 'pill', text: SOURCES[t.message_source] }), ` AI profile ${t.ai_profile_id} · ${t.messages} messages · `,
-          t.first_message_at ? new Date(t.first_message_at).toLocaleString() : ''),
+          t.first_message_at ? el('span', { 'data-when': t.first_message_at, text: when(t.first_message_at) }) : ''),
         el('div', { class: 'cards' },
           el('div', { class: 'card' }, el('div', { class: 'label', text: 'Revenue' }), el('div', { class: 'value', 'data-total': 'checkout_revenue_usd', text: usd(t.totals.checkout_revenue_usd) })),
           el('div', { class: 'card' }, el('div', { class: 'label', text: 'Net of refunds' }), el('div', { class: 'value', text: usd(t.totals.net_checkout_revenue_usd) })),

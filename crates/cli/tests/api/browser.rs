@@ -481,7 +481,8 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     if !browser_ready("the_conversation_page_shows_the_journey_and_its_48_dollar_order") {
         return;
     }
-    let Some(app) = spawn_app().await else { return };
+    // A New York company seen from a Berlin browser (drive.mjs's zone).
+    let Some(app) = spawn_app_with("America/New_York", 24).await else { return };
     app.ingest_secret(
         "/v1/products",
         &json!({"products": [{"product_id": "hydra-barrier-cream", "title": "Hydra Barrier Cream 50 ml",
@@ -505,6 +506,20 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     assert_eq!(product["title"], "Hydra Barrier Cream 50 ml");
     assert_eq!(product["link"], "https://glow.example/products/hydra-barrier-cream");
     assert_eq!(product["image"], "https://cdn.glow.example/hydra.jpg");
+    // 15:02 UTC is 11:02 in New York (EDT), labelled; Berlin would say 17:02.
+    let times: Vec<(String, String)> = serde_json::from_value(seen["times"].clone()).unwrap();
+    assert!(
+        times.iter().any(|(at, shown)| at.starts_with("2026-09-14T15:02") && shown == "Sep 14, 2026, 11:02 AM EDT"),
+        "{times:?}"
+    );
+    assert!(
+        times.iter().any(|(at, shown)| at.starts_with("2026-09-14T15:47") && shown == "Sep 14, 2026, 11:47 AM EDT"),
+        "{times:?}"
+    );
+    assert_eq!(
+        seen["receipt_rows"][0][2], "Sep 14, 2026, 11:02 AM EDT",
+        "the receipt's last touch, in the company's zone"
+    );
     let receipt = seen["receipt"].as_str().unwrap();
     assert!(receipt.starts_with("Credited to this conversation"), "{seen}");
     assert!(receipt.contains("decided when the event arrived"), "{receipt}");
