@@ -82,6 +82,30 @@ fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
 }
 
 /// A path or query value holding a NUL names nothing that can be stored.
+/// A call's query parameters: a malformed query string is 400, NUL text 422.
+pub fn query(uri: &axum::http::Uri) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let axum::extract::Query(params) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(uri).map_err(|e| {
+            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
+        })?;
+    for (name, value) in &params {
+        refuse_nul_text(name, value)?;
+    }
+    Ok(params)
+}
+
+/// Refuses a parameter the call does not take: a misspelled `form=` would
+/// otherwise be a silent default.
+pub fn refuse_unknown(params: &std::collections::HashMap<String, String>, takes: &[&str]) -> Result<(), ApiError> {
+    match params.keys().filter(|k| !takes.contains(&k.as_str())).min() {
+        Some(unknown) => Err(ApiError::invalid_field(
+            unknown.clone(),
+            format!("unknown query parameter {unknown}; this call takes {}", takes.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn refuse_nul_text(field: &str, value: &str) -> Result<(), ApiError> {
     if value.contains('\0') {
         return Err(ApiError::invalid_field(field, format!("{field} contains a NUL character")));

@@ -210,7 +210,7 @@ pub trait Store: Send + Sync + 'static {
         company: &CompanyId,
         key: &str,
         at_ms: Option<i64>,
-    ) -> Result<Option<Experiment>, StoreError>;
+    ) -> Result<Option<ExperimentVisitors>, StoreError>;
 
     /// An experiment's exposures for the export (`None`: no such experiment).
     async fn exposures(&self, company: &CompanyId, key: &str) -> Result<Option<Vec<ExposureRow>>, StoreError>;

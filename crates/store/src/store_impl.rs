@@ -290,7 +290,7 @@ macro_rules! impl_store {
                 company: &$crate::CompanyId,
                 key: &str,
                 at_ms: Option<i64>,
-            ) -> Result<Option<$crate::Experiment>, $crate::StoreError> {
+            ) -> Result<Option<$crate::ExperimentVisitors>, $crate::StoreError> {
                 let (company, key) = (company.clone(), key.to_owned());
                 write_db!(self, db, now => $crate::sql::experiments::end(db, &company, &key, at_ms.unwrap_or(now)).await)
             }

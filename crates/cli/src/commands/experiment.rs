@@ -200,17 +200,15 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
         println!("{} has no experiments yet (revtrace experiment add --help)", args.company);
     }
     for e in all {
-        let x = &e.experiment;
-        let weights: Vec<u32> = x.arms.iter().map(|a| a.weight).collect();
-        let srm = experiment::srm_p_value(&e.visitors, &weights);
-        let arms: Vec<String> = x.arms.iter().zip(&e.visitors).map(|(a, n)| format!("{} {n}", a.name)).collect();
+        let s = experiment::summary(&e.experiment, &e.visitors, now);
+        let arms: Vec<String> = s.arms.iter().map(|a| format!("{} {}", a.arm.name, a.visitors)).collect();
         println!(
             "{:<24} {:<8} {:<9} {}{}",
-            x.key,
-            x.kind.as_str(),
-            format!("{:?}", x.status(now)).to_lowercase(),
+            s.experiment.key,
+            s.experiment.kind.as_str(),
+            format!("{:?}", s.experiment.status).to_lowercase(),
             arms.join(" · "),
-            if srm < experiment::results::SRM_THRESHOLD { "   ⚠ sample ratio mismatch" } else { "" }
+            if s.srm.warning { "   ⚠ sample ratio mismatch" } else { "" }
         );
     }
     Ok(())
@@ -221,7 +219,8 @@ fn pct(v: Option<f64>) -> String {
 }
 
 fn print_results(r: &ExperimentResults) {
-    println!("{} ({}), {:?}, control {}", r.name, r.key, r.status, r.control);
+    let x = &r.experiment;
+    println!("{} ({}), {:?}, control {}", x.name, x.key, x.status, x.control);
     println!(
         "{:<14} {:>9} {:>10} {:>8} {:>14} {:>10} {:>14}",
         "arm", "visitors", "converted", "orders", "revenue USD", "per visitor", "attributed USD"
@@ -309,6 +308,7 @@ async fn end(args: EndArgs) -> anyhow::Result<()> {
         .end_experiment(&company, &args.key, at)
         .await?
         .with_context(|| format!("no experiment {} in {}", args.key, args.company))?;
+    let ended = ended.experiment;
     println!("experiment {} ends at {}", ended.key, ended.ends_at_ms.map(to_rfc3339).unwrap_or_default());
     Ok(())
 }

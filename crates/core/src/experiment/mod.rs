@@ -9,5 +9,5 @@ pub mod stats;
 
 pub use assign::{BUCKETS, arm_of, bucket};
 pub use definition::{Arm, ArmsSpec, Experiment, InvalidExperiment, Kind, NewExperiment, Status, is_slug};
-pub use results::{Analysis, ArmOutcome, ExperimentResults, results};
+pub use results::{Analysis, ArmOutcome, ArmSummary, ExperimentResults, Header, Srm, Summary, results, summary};
 pub use stats::{Degenerate, Interval, Lift, Method, Moments, Statistic, compare, srm_p_value};

@@ -180,9 +180,20 @@ pub struct Srm {
     pub warning: bool,
 }
 
+impl Srm {
+    /// The check of the arms' visitors (in the arms' order) against their weights.
+    pub fn of(experiment: &Experiment, visitors: &[u64]) -> Self {
+        let weights: Vec<u32> = experiment.arms.iter().map(|a| a.weight).collect();
+        let p_value = srm_p_value(visitors, &weights);
+        Self { p_value, warning: p_value < SRM_THRESHOLD }
+    }
+}
+
+/// What every answer about an experiment starts with: its definition and
+/// its status now.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ExperimentResults {
+pub struct Header {
     pub key: String,
     pub name: String,
     pub kind: Kind,
@@ -191,6 +202,73 @@ pub struct ExperimentResults {
     pub starts_at: String,
     pub ends_at: Option<String>,
     pub revenue_cap_usd: Option<String>,
+}
+
+impl Header {
+    pub fn of(experiment: &Experiment, now_ms: i64) -> Self {
+        Self {
+            key: experiment.key.clone(),
+            name: experiment.name.clone(),
+            kind: experiment.kind,
+            status: experiment.status(now_ms),
+            control: experiment.control.clone(),
+            starts_at: to_rfc3339(experiment.starts_at_ms),
+            ends_at: experiment.ends_at_ms.map(to_rfc3339),
+            revenue_cap_usd: experiment.revenue_cap_cents.map(|c| usd(i128::from(c))),
+        }
+    }
+}
+
+/// An arm with its exposed visitors.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArmSummary {
+    #[serde(flatten)]
+    pub arm: Arm,
+    pub visitors: u64,
+}
+
+/// An experiment's definition, status, exposed visitors and split check
+/// (the list, and the answer to a new or ended experiment).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ExperimentSummary))]
+pub struct Summary {
+    #[serde(flatten)]
+    pub experiment: Header,
+    pub arms: Vec<ArmSummary>,
+    pub visitors: u64,
+    pub srm: Srm,
+}
+
+/// The summary of `experiment` with its visitors per arm (in the arms' order).
+pub fn summary(experiment: &Experiment, visitors: &[u64], now_ms: i64) -> Summary {
+    let arms = experiment
+        .arms
+        .iter()
+        .zip(visitors.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(arm, visitors)| ArmSummary {
+            arm: Arm { ai_profile_id: shown_profile(experiment.kind, arm), ..arm.clone() },
+            visitors,
+        })
+        .collect();
+    Summary {
+        experiment: Header::of(experiment, now_ms),
+        arms,
+        visitors: visitors.iter().sum(),
+        srm: Srm::of(experiment, visitors),
+    }
+}
+
+/// A holdout's arms run no profile of their own: they show or hide the assistant.
+fn shown_profile(kind: Kind, arm: &Arm) -> Option<String> {
+    if kind == Kind::Holdout { None } else { arm.ai_profile_id.clone() }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExperimentResults {
+    #[serde(flatten)]
+    pub experiment: Header,
     pub alpha: f64,
     pub sequential: bool,
     pub arms: Vec<ArmResult>,
@@ -220,7 +298,7 @@ fn arm_result(arm: &Arm, kind: Kind, o: &ArmOutcome) -> ArmResult {
         name: arm.name.clone(),
         weight: arm.weight,
         assistant: arm.assistant,
-        ai_profile_id: if kind == Kind::Holdout { None } else { arm.ai_profile_id.clone() },
+        ai_profile_id: shown_profile(kind, arm),
         visitors: o.visitors,
         converted_visitors: o.converted,
         conversion_rate: per_visitor(o.converted as f64, o.visitors),
@@ -285,22 +363,13 @@ pub fn results(experiment: &Experiment, outcomes: &[ArmOutcome], analysis: Analy
         })
         .collect();
     let visitors: Vec<u64> = outcomes.iter().map(|o| o.visitors).collect();
-    let weights: Vec<u32> = experiment.arms.iter().map(|a| a.weight).collect();
-    let p_value = srm_p_value(&visitors, &weights);
     ExperimentResults {
-        key: experiment.key.clone(),
-        name: experiment.name.clone(),
-        kind: experiment.kind,
-        status: experiment.status(analysis.now_ms),
-        control: experiment.control.clone(),
-        starts_at: to_rfc3339(experiment.starts_at_ms),
-        ends_at: experiment.ends_at_ms.map(to_rfc3339),
-        revenue_cap_usd: experiment.revenue_cap_cents.map(|c| usd(i128::from(c))),
+        experiment: Header::of(experiment, analysis.now_ms),
         alpha: analysis.alpha,
         sequential: analysis.sequential_tuning.is_some(),
         arms: experiment.arms.iter().zip(outcomes).map(|(a, o)| arm_result(a, experiment.kind, o)).collect(),
         comparisons,
-        srm: Srm { p_value, warning: p_value < SRM_THRESHOLD },
+        srm: Srm::of(experiment, &visitors),
     }
 }
 
@@ -345,7 +414,7 @@ mod tests {
         assert_eq!(c.incremental_share_of_attributed_pct, Some(50.0));
         assert_eq!(c.attributed_revenue_usd, "9280.00");
         assert_eq!((r.arms[0].revenue_usd.as_str(), r.arms[0].ai_profile_id.as_deref()), ("48000.00", None));
-        assert_eq!(r.status, Status::Running);
+        assert_eq!(r.experiment.status, Status::Running);
         // Nobody converted: the conversion comparison is degenerate and says so.
         assert!(c.metrics.conversion_rate.note.is_some());
         assert_eq!(c.metrics.conversion_rate.absolute, Estimate::default());

@@ -2,18 +2,12 @@
 //! results with GrowthBook's statistics, end them. Assignments arrive as an
 //! ingest call (`/analytics/assignments`, in `ingest`).
 
-use std::collections::HashMap;
-
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{StatusCode, Uri},
 };
-use revtrace_core::{
-    experiment::{self, Analysis, Arm, ArmsSpec, Experiment, ExperimentResults, Kind, NewExperiment, Status},
-    money::UsdTotal,
-    time::to_rfc3339,
-};
+use revtrace_core::experiment::{self, Analysis, Arm, ArmsSpec, ExperimentResults, Kind, NewExperiment, Summary};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -66,67 +60,9 @@ pub struct EndBody {
     pub ends_at: Option<Instant>,
 }
 
-/// An arm with its exposed visitors.
-#[derive(Serialize, ToSchema)]
-pub struct ArmSummary {
-    #[serde(flatten)]
-    pub arm: Arm,
-    pub visitors: u64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SrmSummary {
-    pub p_value: f64,
-    pub warning: bool,
-}
-
-/// An experiment's definition, status and exposed visitors.
-#[derive(Serialize, ToSchema)]
-pub struct ExperimentSummary {
-    pub key: String,
-    pub name: String,
-    pub kind: Kind,
-    pub status: Status,
-    pub control: String,
-    pub starts_at: String,
-    pub ends_at: Option<String>,
-    pub revenue_cap_usd: Option<String>,
-    pub arms: Vec<ArmSummary>,
-    pub visitors: u64,
-    pub srm: SrmSummary,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct ExperimentList {
-    pub experiments: Vec<ExperimentSummary>,
-}
-
-fn summary(experiment: Experiment, visitors: Vec<u64>, now_ms: i64) -> ExperimentSummary {
-    let weights: Vec<u32> = experiment.arms.iter().map(|a| a.weight).collect();
-    let p_value = experiment::srm_p_value(&visitors, &weights);
-    let ai_profile = |arm: Arm| match experiment.kind {
-        Kind::Holdout => Arm { ai_profile_id: None, ..arm },
-        Kind::Ab => arm,
-    };
-    ExperimentSummary {
-        status: experiment.status(now_ms),
-        starts_at: to_rfc3339(experiment.starts_at_ms),
-        ends_at: experiment.ends_at_ms.map(to_rfc3339),
-        revenue_cap_usd: experiment.revenue_cap_cents.map(|c| UsdTotal(i128::from(c)).to_string()),
-        visitors: visitors.iter().sum(),
-        srm: SrmSummary { p_value, warning: p_value < experiment::results::SRM_THRESHOLD },
-        arms: experiment
-            .arms
-            .iter()
-            .cloned()
-            .zip(visitors.iter().copied().chain(std::iter::repeat(0)))
-            .map(|(arm, visitors)| ArmSummary { arm: ai_profile(arm), visitors })
-            .collect(),
-        key: experiment.key,
-        name: experiment.name,
-        kind: experiment.kind,
-        control: experiment.control,
-    }
+    pub experiments: Vec<Summary>,
 }
 
 fn cap_cents(raw: Option<Amount>) -> Result<Option<i64>, ApiError> {
@@ -205,7 +141,7 @@ fn invalid(e: experiment::InvalidExperiment) -> ApiError {
 /// assistant) or an A/B split between AI profiles.
 #[utoipa::path(post, path = "/v1/experiments", tag = "experiments", request_body = ExperimentBody,
     security(("secret_key" = [])),
-    responses((status = 201, body = ExperimentSummary),
+    responses((status = 201, body = Summary),
         (status = 409, description = "an experiment with this key exists", body = ErrorBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -213,12 +149,12 @@ pub async fn create(
     State(state): State<AppState>,
     SecretKey(principal): SecretKey,
     JsonBody { value: body, .. }: JsonBody<ExperimentBody>,
-) -> Result<(StatusCode, Json<ExperimentSummary>), ApiError> {
+) -> Result<(StatusCode, Json<Summary>), ApiError> {
     let now = state.clock.now_ms();
     let experiment = new_experiment(body, now)?.validate().map_err(invalid)?;
     state.store.create_experiment(&principal.company_id, experiment.clone()).await?;
     let visitors = vec![0; experiment.arms.len()];
-    Ok((StatusCode::CREATED, Json(summary(experiment, visitors, now))))
+    Ok((StatusCode::CREATED, Json(experiment::summary(&experiment, &visitors, now))))
 }
 
 /// Every experiment of the company, newest start first, with its status,
@@ -232,7 +168,7 @@ pub async fn list(
     let now = state.clock.now_ms();
     let experiments = state.store.experiments(&principal.company_id).await?;
     Ok(Json(ExperimentList {
-        experiments: experiments.into_iter().map(|e| summary(e.experiment, e.visitors, now)).collect(),
+        experiments: experiments.into_iter().map(|e| experiment::summary(&e.experiment, &e.visitors, now)).collect(),
     }))
 }
 
@@ -249,15 +185,8 @@ pub struct ResultsParams {
 }
 
 fn analysis(uri: &Uri, now_ms: i64) -> Result<Analysis, ApiError> {
-    let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}")))?;
-    const TAKES: [&str; 3] = ["alpha", "sequential", "sequential_tuning"];
-    if let Some(unknown) = params.keys().filter(|k| !TAKES.contains(&k.as_str())).min() {
-        return Err(ApiError::invalid_field(
-            unknown.clone(),
-            format!("unknown query parameter {unknown}; this call takes {}", TAKES.join(", ")),
-        ));
-    }
+    let params = crate::extract::query(uri)?;
+    crate::extract::refuse_unknown(&params, &["alpha", "sequential", "sequential_tuning"])?;
     let number = |name: &str, default: f64, ok: fn(f64) -> bool, rule: &str| match params.get(name) {
         None => Ok(default),
         Some(raw) => raw
@@ -313,7 +242,7 @@ pub async fn results(
 /// `arm: null`; results count outcomes up to the end.
 #[utoipa::path(post, path = "/v1/experiments/{key}/end", tag = "experiments", params(("key" = String, Path)),
     request_body(content = Option<EndBody>), security(("secret_key" = [])),
-    responses((status = 200, body = ExperimentSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Summary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub async fn end(
@@ -321,7 +250,7 @@ pub async fn end(
     SecretKey(principal): SecretKey,
     Path(key): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<ExperimentSummary>, ApiError> {
+) -> Result<Json<Summary>, ApiError> {
     known_key(&key)?;
     let body: EndBody =
         if body.iter().all(u8::is_ascii_whitespace) { EndBody::default() } else { crate::extract::parse(&body)? };
@@ -331,13 +260,5 @@ pub async fn end(
         .end_experiment(&principal.company_id, &key, at)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no experiment {key:?} in this company")))?;
-    let visitors = state
-        .store
-        .experiments(&principal.company_id)
-        .await?
-        .into_iter()
-        .find(|e| e.experiment.key == key)
-        .map(|e| e.visitors)
-        .unwrap_or_default();
-    Ok(Json(summary(ended, visitors, state.clock.now_ms())))
+    Ok(Json(experiment::summary(&ended.experiment, &ended.visitors, state.clock.now_ms())))
 }

@@ -133,16 +133,8 @@ pub async fn exposures_export(
     crate::extract::SecretKey(principal): crate::extract::SecretKey,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
-    let axum::extract::Query(params) =
-        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).map_err(|e| {
-            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
-        })?;
-    if let Some(unknown) = params.keys().filter(|k| !["experiment", "format"].contains(&k.as_str())).min() {
-        return Err(ApiError::invalid_field(
-            unknown.clone(),
-            format!("unknown query parameter {unknown}; this call takes experiment, format"),
-        ));
-    }
+    let params = crate::extract::query(&uri)?;
+    crate::extract::refuse_unknown(&params, &["experiment", "format"])?;
     let key = params.get("experiment").ok_or_else(|| ApiError::invalid_field("experiment", "name the experiment"))?;
     let format = match params.get("format").map(String::as_str) {
         None => Format::Ndjson,

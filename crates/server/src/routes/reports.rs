@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::{
     Json,
-    extract::{FromRequestParts, Query, State},
+    extract::{FromRequestParts, State},
     http::request::Parts,
 };
 use jiff::civil::Date;
@@ -149,15 +149,8 @@ impl ReportRequest {
     /// Refuses a parameter the call does not take (a misspelled `form=` would
     /// otherwise be a silent default); `extra` are the call's own.
     pub fn taking(self, extra: &[&str]) -> Result<Self, ApiError> {
-        if let Some(unknown) =
-            self.params.keys().filter(|k| !REPORT_PARAMS.contains(&k.as_str()) && !extra.contains(&k.as_str())).min()
-        {
-            let known: Vec<&str> = REPORT_PARAMS.iter().chain(extra).copied().collect();
-            return Err(ApiError::invalid_field(
-                unknown.clone(),
-                format!("unknown query parameter {unknown}; this call takes {}", known.join(", ")),
-            ));
-        }
+        let known: Vec<&str> = REPORT_PARAMS.iter().chain(extra).copied().collect();
+        crate::extract::refuse_unknown(&self.params, &known)?;
         Ok(self)
     }
 }
@@ -169,12 +162,7 @@ impl FromRequestParts<AppState> for ReportRequest {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let SecretKey(principal) = SecretKey::from_request_parts(parts, state).await?;
-        let Query(params) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri).map_err(|e| {
-            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", format!("bad query string: {e}"))
-        })?;
-        for (name, value) in &params {
-            crate::extract::refuse_nul_text(name, value)?;
-        }
+        let params = crate::extract::query(&parts.uri)?;
         let company = principal.company_id;
         let profile =
             state.store.company_profile(&company).await?.ok_or_else(|| ApiError::unauthorized("unknown company"))?;

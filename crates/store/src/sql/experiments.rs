@@ -236,14 +236,39 @@ pub(crate) async fn end<D: Db>(
     company: &CompanyId,
     key: &str,
     at_ms: i64,
-) -> Result<Option<Experiment>, StoreError> {
+) -> Result<Option<ExperimentVisitors>, StoreError> {
     let mut batch = Batch::default();
     let ix = push_definition(&mut batch, company, key);
     let Some(mut found) = experiment(&db.all(batch).await?, &ix)? else { return Ok(None) };
     let ends_at_ms = experiments::end(&found, at_ms)?;
-    if found.ends_at_ms == Some(ends_at_ms) {
-        return Ok(Some(found));
+    if found.ends_at_ms != Some(ends_at_ms) {
+        found.ends_at_ms = Some(recount_to(db, company, &found, ends_at_ms).await?);
     }
+    let counts = db
+        .rows(
+            "SELECT arm, count(*) FROM exposures WHERE company_id = $1 AND experiment_key = $2 GROUP BY arm",
+            args![company, key],
+        )
+        .await?;
+    let counts: Vec<(String, i64)> =
+        counts.iter().map(|r| Ok::<_, StoreError>((r.text(0)?, r.int(1)?))).collect::<Result<_, _>>()?;
+    let visitors = found
+        .arms
+        .iter()
+        .map(|a| counts.iter().find(|(arm, _)| *arm == a.name).map_or(0, |(_, n)| *n as u64))
+        .collect();
+    Ok(Some(ExperimentVisitors { experiment: found, visitors }))
+}
+
+/// Moves an experiment's end earlier to `ends_at_ms` and takes out of its
+/// exposures what no longer falls inside it.
+async fn recount_to<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    found: &Experiment,
+    ends_at_ms: i64,
+) -> Result<i64, StoreError> {
+    let key = found.key.as_str();
     let mut update = Batch::default();
     update.push(
         "UPDATE experiments SET ends_at_ms = $3 WHERE company_id = $1 AND experiment_key = $2",
@@ -257,8 +282,7 @@ pub(crate) async fn end<D: Db>(
     );
     update.push(UNCOUNT, args![company, key, ends_at_ms, found.ends_at_ms.unwrap_or(i64::MAX)]);
     db.exec(update).await?;
-    found.ends_at_ms = Some(ends_at_ms);
-    Ok(Some(found))
+    Ok(ends_at_ms)
 }
 
 /// Takes the events in `($3, $4]` out of an experiment's exposures (one
