@@ -19,7 +19,10 @@
  *   items carry the fingerprint as a line-item property, every change of the
  *   cart becomes the matching cart event (Ajax prices are integer subunits:
  *   divided by 100), and the cart token is recorded so the order can be
- *   matched.
+ *   matched. Changes are taken from the call's own answer and sent at once
+ *   (keepalive, or a beacon if the page is leaving), so a theme that goes
+ *   to /cart right after adding loses nothing; the last cart seen is kept
+ *   for the session, so the next page diffs against it.
  * Requests are sent as text/plain JSON (no CORS preflight); revtrace answers
  * only the company's allowed origins.
  */
@@ -68,12 +71,29 @@
   }
 
   // Events go out one after another, so a removal never overtakes its add.
+  // Those still waiting when the page goes away leave as beacons, in order.
   var chain = Promise.resolve();
+  var pending = [];
   function enqueue(path, body) {
-    var next = chain.then(function () { return send(path, body); });
+    var item = { path: path, body: body };
+    pending.push(item);
+    var next = chain.then(function () {
+      var at = pending.indexOf(item);
+      if (at < 0) return null;  // already sent as a beacon
+      pending.splice(at, 1);
+      return send(path, body);
+    });
     chain = next.catch(function () { /* a refused event does not stop the next */ });
     return next;
   }
+  window.addEventListener('pagehide', function () {
+    if (!navigator.sendBeacon) return;
+    pending.splice(0).forEach(function (item) {
+      item.body.company_key = config.companyKey;
+      navigator.sendBeacon(config.endpoint + item.path,
+        new Blob([JSON.stringify(item.body)], { type: 'text/plain;charset=UTF-8' }));
+    });
+  });
 
   var commands = {
     init: function (options) { for (var k in options) config[k] = options[k]; start(); },
@@ -120,8 +140,22 @@
 
   // ---- Shopify theme mode ----------------------------------------------------
 
-  var cart = null;        // the last cart seen (from /cart.js)
-  var cartToken = null;   // the last token recorded
+  // The last cart seen, kept for the session so that a change made just
+  // before a navigation (a theme that goes to /cart as soon as /cart/add
+  // answers) is measured against the right starting point on the next page.
+  var CART_STORE = 'revtrace.cart', TOKEN_STORE = 'revtrace.cart_token';
+  var cart = load(CART_STORE);     // {currency, lines: {key: line}} or null
+  var cartToken = load(TOKEN_STORE);
+  // Bumped by every change taken from an answer: a /cart.js read that
+  // started before one is stale and is read again rather than diffed.
+  var version = 0;
+
+  function load(key) {
+    try { return JSON.parse(sessionStorage.getItem(key)); } catch (e) { return null; }
+  }
+  function keep(key, value) {
+    try { sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* this page only */ }
+  }
 
   function cartUrl() {
     var root = (window.Shopify && window.Shopify.routes && window.Shopify.routes.root) || '/';
@@ -133,53 +167,110 @@
       .then(function (r) { return r.json(); });
   }
 
-  function lines(c) {
-    var byKey = {};
-    (c && c.items || []).forEach(function (item) { byKey[item.key || String(item.variant_id || item.id)] = item; });
-    return byKey;
+  // Only what a later diff needs, so the stored snapshot stays small.
+  function lineOf(item) {
+    return { product_id: String(item.product_id || item.id), variant_id: item.variant_id ? String(item.variant_id) : null,
+      quantity: Number(item.quantity) || 0, price: item.final_price !== undefined ? item.final_price : item.price };
   }
+  function keyOf(item) { return item.key || String(item.variant_id || item.id); }
+  function snapshot(c) {
+    var byKey = {};
+    (c && c.items || []).forEach(function (item) { byKey[keyOf(item)] = lineOf(item); });
+    return { currency: (c && c.currency) || (cart && cart.currency) || 'USD', lines: byKey };
+  }
+  function isCart(c) { return c && typeof c === 'object' && Array.isArray(c.items) && 'item_count' in c; }
 
-  function cartEvent(type, item, quantity, currency) {
+  function cartEvent(type, line, quantity, currency) {
     var event = {
       event_type: type,
-      product_id: String(item.product_id || item.id),
+      product_id: line.product_id,
       quantity: quantity,
       // The Ajax API gives integer subunits of the presentment currency.
-      unit_price: (Number(item.price) / 100).toFixed(2),
+      unit_price: (Number(line.price) / 100).toFixed(2),
       currency: currency || 'USD',
     };
-    if (item.variant_id) event.variant_id = String(item.variant_id);
+    if (line.variant_id) event.variant_id = line.variant_id;
     if (cartToken) event.cart_token = cartToken;
-    return commands.sendCartEvent(event);
+    commands.sendCartEvent(event).catch(function () { /* refused: nothing to retry */ });
   }
 
   function recordToken(c) {
     if (c && c.token && c.token !== cartToken && c.item_count > 0) {
       cartToken = c.token;
+      keep(TOKEN_STORE, cartToken);
       enqueue('/analytics/cart_tokens', { cart_token: c.token, user_fingerprint: fingerprint() });
     }
+  }
+
+  // Sends what changed between the last cart seen and `now`, then keeps `now`.
+  function diff(now) {
+    var before = (cart && cart.lines) || {}, after = now.lines;
+    Object.keys(after).forEach(function (key) {
+      var was = before[key] ? before[key].quantity : 0, is = after[key].quantity;
+      if (!was && is > 0) cartEvent('ITEM_ADDED', after[key], is, now.currency);
+      else if (is > was) cartEvent('QUANTITY_INCREASED', after[key], is - was, now.currency);
+      else if (is < was && is > 0) cartEvent('QUANTITY_DECREASED', after[key], was - is, now.currency);
+    });
+    Object.keys(before).forEach(function (key) {
+      if (!after[key] || after[key].quantity === 0) cartEvent('ITEM_REMOVED', before[key], before[key].quantity, now.currency);
+    });
+    cart = now;
+    keep(CART_STORE, cart);
+  }
+
+  // /cart/add answers with the added lines, each with its quantity now in
+  // the cart: the add is sent from the answer itself, before the theme can
+  // navigate away. A line that does not fit the snapshot is settled by a read.
+  function applyAdded(answer) {
+    var items = answer && (Array.isArray(answer.items) ? answer.items : answer.id ? [answer] : null);
+    if (!items) return false;
+    // Before the first read this is only part of the cart (partial).
+    var now = { currency: (cart && cart.currency) || 'USD', lines: Object.assign({}, cart && cart.lines), partial: !cart || !!cart.partial };
+    for (var i = 0; i < items.length; i++) {
+      var was = now.lines[keyOf(items[i])];
+      if (was && Number(items[i].quantity) <= was.quantity) return false;
+      now.lines[keyOf(items[i])] = lineOf(items[i]);
+    }
+    version++;
+    diff(now);
+    return true;
+  }
+
+  // /cart/change, /cart/update and /cart/clear answer with the whole cart.
+  function applyCart(answer) {
+    if (!isCart(answer)) return false;
+    version++;
+    recordToken(answer);
+    diff(snapshot(answer));
+    return true;
   }
 
   // Reads of the cart run one after another, each diffed against the last.
   var syncing = Promise.resolve();
   function scheduleSync() { syncing = syncing.then(sync); return syncing; }
-
-  // Compares the cart with the last one seen and sends what changed.
   function sync() {
+    var started = version;
     return readCart().then(function (now) {
-      var before = lines(cart), after = lines(now), currency = now.currency;
+      if (!isCart(now)) return;
       recordToken(now);
-      Object.keys(after).forEach(function (key) {
-        var was = before[key] ? before[key].quantity : 0, is = after[key].quantity;
-        if (!was && is > 0) cartEvent('ITEM_ADDED', after[key], is, currency);
-        else if (is > was) cartEvent('QUANTITY_INCREASED', after[key], is - was, currency);
-        else if (is < was && is > 0) cartEvent('QUANTITY_DECREASED', after[key], was - is, currency);
-      });
-      Object.keys(before).forEach(function (key) {
-        if (!after[key] || after[key].quantity === 0) cartEvent('ITEM_REMOVED', before[key], before[key].quantity, currency);
-      });
-      cart = now;
+      // An answer changed the snapshot while this read was out: read again.
+      if (version !== started) return sync();
+      // The session's first look (or one after an add answered before it):
+      // the cart as it is becomes the starting point, nothing is sent.
+      if (!cart || cart.partial) {
+        cart = snapshot(now);
+        return keep(CART_STORE, cart);
+      }
+      diff(snapshot(now));
     }).catch(function () { /* the cart could not be read: try again on the next change */ });
+  }
+
+  // After a cart call answered: take the change from the answer when it
+  // says it all, read /cart.js otherwise (and, after an add, for the token).
+  function answered(add, body) {
+    var answer = null;
+    try { answer = typeof body === 'string' ? JSON.parse(body) : body; } catch (e) { /* not JSON */ }
+    if (add ? !applyAdded(answer) || !cartToken : !applyCart(answer)) scheduleSync();
   }
 
   function isCartCall(url, method) {
@@ -215,9 +306,11 @@
       var url = typeof input === 'string' ? input : input.url;
       var method = (init && init.method) || (typeof input !== 'string' && input.method) || 'GET';
       if (!isCartCall(url, method)) return nativeFetch(input, init);
-      if (isAdd(url) && init && init.body) init = Object.assign({}, init, { body: withFingerprint(init.body) });
+      var add = isAdd(url);
+      if (add && init && init.body) init = Object.assign({}, init, { body: withFingerprint(init.body) });
       return nativeFetch(input, init).then(function (response) {
-        if (response.ok) scheduleSync();
+        // A copy of the answer: the theme reads the original.
+        if (response.ok) response.clone().json().then(function (b) { answered(add, b); }, function () { answered(add, null); });
         return response;
       });
     };
@@ -227,14 +320,21 @@
       return open.apply(this, arguments);
     };
     XMLHttpRequest.prototype.send = function (body) {
-      if (this._revtrace) {
-        if (this._revtrace.add) body = withFingerprint(body);
-        this.addEventListener('loadend', function () { if (this.status >= 200 && this.status < 300) scheduleSync(); });
+      var call = this._revtrace;
+      if (call) {
+        if (call.add) body = withFingerprint(body);
+        this.addEventListener('loadend', function () {
+          if (this.status < 200 || this.status >= 300) return;
+          var type = this.responseType;
+          answered(call.add, type === 'json' ? this.response : type === '' || type === 'text' ? this.responseText : null);
+        });
       }
       return sendXhr.call(this, body);
     };
-    // The cart as the page found it: later changes are measured against it.
-    syncing = readCart().then(function (c) { cart = c; recordToken(c); }).catch(function () {});
+    // The cart as the page found it: diffed against the session's last one
+    // (a change on the page before that this script did not see), or the
+    // starting point of the session.
+    syncing = sync();
   }
 
   var started = false;

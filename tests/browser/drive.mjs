@@ -3,6 +3,8 @@
 // servers, run this, and check the answers and the stored rows.
 //
 //   node drive.mjs storefront STORE_URL
+//   node drive.mjs navigating STORE_URL   (cart type "page": /cart after each add)
+//   node drive.mjs drawer STORE_URL       (a cart drawer re-rendering sections)
 //   node drive.mjs dashboard APP_URL SECRET_KEY FROM TO
 //   node drive.mjs conversation APP_URL SECRET_KEY TICKET_ID
 //   node drive.mjs assign STORE_URL EXPERIMENT
@@ -46,6 +48,49 @@ try {
       await page.waitForFunction((b) => document.body.dataset.done === b, button);
       await settle();
     }
+  } else if (scenario === 'navigating') {
+    // A theme whose cart type is "page": every add sends the browser to /cart.
+    const [store] = args;
+    const loaded = () => page.waitForFunction(() => window.revtrace && window.revtrace.loaded);
+    out.pages = [];
+    await page.goto(store + '/product');
+    await loaded();
+    for (let i = 0; i < 2; i++) {
+      if (i) {
+        await page.click('#back');
+        await page.waitForURL('**/product');
+        await loaded();
+      }
+      await page.click('#add');
+      await page.waitForURL('**/cart');
+      await loaded();
+      out.pages.push(new URL(page.url()).pathname);
+      await settle();
+    }
+    out.fingerprint = await page.evaluate(() => window.revtrace('fingerprint'));
+    await page.click('#cart-items .remove');
+    await page.waitForFunction(() => document.body.dataset.done === 'changed-0');
+    await settle();
+  } else if (scenario === 'drawer') {
+    // A cart drawer: the add and every quantity button re-render its section.
+    const [store] = args;
+    await page.goto(store + '/drawer');
+    await page.waitForFunction(() => window.revtrace && window.revtrace.loaded);
+    await settle();
+    const drawer = () => page.$$eval('#drawer .line', (n) => n.map((x) => x.firstChild.textContent + x.querySelector('b').textContent))
+      .then((lines) => lines.join(''));
+    out.drawer = [];
+    await page.click('#add');
+    await page.waitForFunction(() => document.body.dataset.done === 'added');
+    out.drawer.push(await drawer());
+    await page.click('#drawer .plus');
+    await page.waitForFunction(() => document.body.dataset.done === 'changed-2');
+    out.drawer.push(await drawer());
+    await page.click('#drawer .remove');
+    await page.waitForFunction(() => document.body.dataset.done === 'changed-0');
+    out.drawer.push(await drawer());
+    await settle();
+    out.fingerprint = await page.evaluate(() => window.revtrace('fingerprint'));
   } else if (scenario === 'assign') {
     // The widget vendor's snippet: ask for the arm, then hide the assistant
     // or switch its profile. A reload asks again, within the same session.

@@ -149,19 +149,66 @@ fn form_pairs(body: &str) -> Vec<(String, String)> {
     body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
 }
 
-async fn add(State(shop): State<Shop>, body: Bytes) -> Json<Value> {
+/// The fields of a `multipart/form-data` body (what a theme's `FormData` sends).
+fn multipart_pairs(content_type: &str, body: &str) -> Vec<(String, String)> {
+    let Some(boundary) = content_type.split("boundary=").nth(1) else { return Vec::new() };
+    body.split(&format!("--{boundary}"))
+        .filter_map(|part| {
+            let (head, value) = part.split_once("\r\n\r\n")?;
+            let name = head.split("name=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), value.trim_end_matches("\r\n").to_owned()))
+        })
+        .collect()
+}
+
+/// A cart drawer's section, as the theme renders it: a line per item with
+/// its quantity buttons (1-based line numbers, as /cart/change takes them).
+fn drawer_section(cart: &Cart) -> String {
+    cart.lines
+        .iter()
+        .enumerate()
+        .map(|(i, (id, q, _))| {
+            format!(
+                r#"<div class="line">{} × <b>{q}</b><button class="plus" data-line="{}" data-quantity="{}">+</button><button class="remove" data-line="{}" data-quantity="0">Remove</button></div>"#,
+                variant(*id).1,
+                i + 1,
+                q + 1,
+                i + 1
+            )
+        })
+        .collect()
+}
+
+/// The sections a call asked for (`sections=a,b` or `"sections": [..]`), rendered.
+fn sections(cart: &Cart, asked: Option<String>) -> Option<Value> {
+    let asked = asked?;
+    Some(Value::Object(asked.split(',').map(|name| (name.to_owned(), json!(drawer_section(cart)))).collect()))
+}
+
+async fn add(State(shop): State<Shop>, headers: axum::http::HeaderMap, body: Bytes) -> Json<Value> {
     let text = String::from_utf8_lossy(&body).into_owned();
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let mut single = true;
+    let mut asked = None;
     let items: Vec<(u64, i64, Value)> = match serde_json::from_str::<Value>(&text) {
-        Ok(json) => json["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_else(|| vec![json.clone()])
-            .iter()
-            .map(|i| (i["id"].as_u64().unwrap(), i["quantity"].as_i64().unwrap_or(1), i["properties"].clone()))
-            .collect(),
+        Ok(json) => {
+            single = json.get("items").is_none();
+            json["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![json.clone()])
+                .iter()
+                .map(|i| (i["id"].as_u64().unwrap(), i["quantity"].as_i64().unwrap_or(1), i["properties"].clone()))
+                .collect()
+        }
         Err(_) => {
-            let pairs = form_pairs(&text);
+            let pairs = if content_type.starts_with("multipart/form-data") {
+                multipart_pairs(&content_type, &text)
+            } else {
+                form_pairs(&text)
+            };
             let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            asked = get("sections");
             let properties: serde_json::Map<String, Value> = pairs
                 .iter()
                 .filter_map(|(k, v)| {
@@ -179,13 +226,24 @@ async fn add(State(shop): State<Shop>, body: Bytes) -> Json<Value> {
     let mut added = Vec::new();
     for (id, quantity, properties) in items {
         cart.added.push(properties.clone());
-        match cart.lines.iter_mut().find(|(v, _, _)| *v == id) {
-            Some(existing) => existing.1 += quantity,
-            None => cart.lines.push((id, quantity, properties.clone())),
-        }
-        added.push(line(id, quantity, &properties));
+        let total = match cart.lines.iter_mut().find(|(v, _, _)| *v == id) {
+            Some(existing) => {
+                existing.1 += quantity;
+                existing.1
+            }
+            None => {
+                cart.lines.push((id, quantity, properties.clone()));
+                quantity
+            }
+        };
+        // Shopify answers with each added line as it now is in the cart.
+        added.push(line(id, total, &properties));
     }
-    Json(json!({ "items": added }))
+    let mut answer = if single { added.remove(0) } else { json!({ "items": added }) };
+    if let Some(rendered) = sections(&cart, asked) {
+        answer["sections"] = rendered;
+    }
+    Json(answer)
 }
 
 fn set_quantity(cart: &mut Cart, id: u64, quantity: i64) {
@@ -197,10 +255,20 @@ fn set_quantity(cart: &mut Cart, id: u64, quantity: i64) {
 }
 
 async fn change(State(shop): State<Shop>, Json(body): Json<Value>) -> Json<Value> {
-    let id: u64 = body["id"].as_str().map(|s| s.parse().unwrap()).or(body["id"].as_u64()).unwrap();
     let mut cart = shop.lock().unwrap();
+    // A line number (1-based, what cart drawers send) or a variant id.
+    let id: u64 = match body["line"].as_u64() {
+        Some(line) => cart.lines[line as usize - 1].0,
+        None => body["id"].as_str().map(|s| s.parse().unwrap()).or(body["id"].as_u64()).unwrap(),
+    };
     set_quantity(&mut cart, id, body["quantity"].as_i64().unwrap());
-    Json(cart_json(&cart))
+    let mut answer = cart_json(&cart);
+    let asked =
+        body["sections"].as_array().map(|names| names.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
+    if let Some(rendered) = sections(&cart, asked) {
+        answer["sections"] = rendered;
+    }
+    Json(answer)
 }
 
 async fn update(State(shop): State<Shop>, Json(body): Json<Value>) -> Json<Value> {
@@ -218,7 +286,91 @@ async fn clear(State(shop): State<Shop>) -> Json<Value> {
 }
 
 async fn cart_js(State(shop): State<Shop>) -> Json<Value> {
+    // A real store takes a while to answer: long enough for a theme that
+    // navigates right after an add to cut this read off.
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     Json(cart_json(&shop.lock().unwrap()))
+}
+
+/// The snippet every theme page carries.
+fn snippet(app: &str, company_key: &str) -> String {
+    format!(
+        r#"<script>window.Shopify = {{ routes: {{ root: '/' }} }};</script>
+<script src="{app}/sdk/revtrace.js" data-company-key="{company_key}" data-shopify></script>"#
+    )
+}
+
+/// A product page of a theme whose cart type is "page", the way Dawn's
+/// product-form.js does it: the form goes out as FormData to /cart/add and,
+/// as soon as that answers, the browser is sent to /cart.
+fn product_page(snippet: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Hydra Barrier Cream</title>{snippet}</head><body>
+<form id="product-form" action="/cart/add" method="post"><input type="hidden" name="id" value="111">
+<input type="hidden" name="quantity" value="1"><button id="add" type="submit">Add to cart</button></form>
+<script>
+document.getElementById('product-form').addEventListener('submit', (e) => {{
+  e.preventDefault();
+  const config = {{ method: 'POST', headers: {{ 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/javascript' }} }};
+  config.body = new FormData(e.target);
+  fetch('/cart/add', config).then((r) => r.json()).then((r) => {{ if (!r.status) window.location = '/cart'; }});
+}});
+</script></body></html>"#
+    )
+}
+
+/// The cart page: its lines, a way back, and Dawn's remove button
+/// (/cart/change with a line number, the sections re-rendered in place).
+async fn cart_page(State((shop, snippet)): State<(Shop, Arc<String>)>) -> Html<String> {
+    let lines = drawer_section(&shop.lock().unwrap());
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Your cart</title>{snippet}</head><body>
+<div id="cart-items">{lines}</div><a id="back" href="/product">Continue shopping</a>
+<script>
+document.getElementById('cart-items').addEventListener('click', (e) => {{
+  const button = e.target.closest('button');
+  if (!button) return;
+  const body = JSON.stringify({{ line: Number(button.dataset.line), quantity: Number(button.dataset.quantity),
+    sections: ['main-cart-items'], sections_url: '/cart' }});
+  fetch('/cart/change', {{ method: 'POST', headers: {{ 'Content-Type': 'application/json', Accept: 'application/javascript' }}, body }})
+    .then((r) => r.text()).then((text) => {{
+      document.getElementById('cart-items').innerHTML = JSON.parse(text).sections['main-cart-items'];
+      document.body.dataset.done = 'changed-' + button.dataset.quantity;
+    }});
+}});
+</script></body></html>"#
+    ))
+}
+
+/// A product page with a cart drawer: the add asks for the drawer's section
+/// and renders it; the drawer's buttons change quantities the same way.
+fn drawer_page(snippet: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Hydra Barrier Cream</title>{snippet}</head><body>
+<form id="product-form" action="/cart/add" method="post"><input type="hidden" name="id" value="111">
+<input type="hidden" name="quantity" value="1"><button id="add" type="submit">Add to cart</button></form>
+<aside id="drawer"></aside>
+<script>
+const drawer = document.getElementById('drawer');
+const render = (answer, done) => {{ drawer.innerHTML = answer.sections['cart-drawer']; document.body.dataset.done = done; }};
+document.getElementById('product-form').addEventListener('submit', (e) => {{
+  e.preventDefault();
+  const body = new FormData(e.target);
+  body.append('sections', 'cart-drawer');
+  body.append('sections_url', '/drawer');
+  fetch('/cart/add', {{ method: 'POST', headers: {{ 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/javascript' }}, body }})
+    .then((r) => r.json()).then((answer) => render(answer, 'added'));
+}});
+drawer.addEventListener('click', (e) => {{
+  const button = e.target.closest('button');
+  if (!button) return;
+  const body = JSON.stringify({{ line: Number(button.dataset.line), quantity: Number(button.dataset.quantity),
+    sections: ['cart-drawer'], sections_url: '/drawer' }});
+  fetch('/cart/change', {{ method: 'POST', headers: {{ 'Content-Type': 'application/json' }}, body }})
+    .then((r) => r.text()).then((text) => render(JSON.parse(text), 'changed-' + button.dataset.quantity));
+}});
+</script></body></html>"#
+    )
 }
 
 /// A theme page: the two-line snippet, and buttons that call the Ajax Cart
@@ -255,11 +407,18 @@ document.getElementById('clear').onclick = () => post('/cart/clear.js', {{}}).th
 async fn spawn_storefront(app: &TestApp) -> (String, Shop) {
     let shop: Shop = Arc::default();
     let page = storefront_page(&app.base, &app.company_key);
+    let snippet = Arc::new(snippet(&app.base, &app.company_key));
+    let (product, drawer) = (product_page(&snippet), drawer_page(&snippet));
     let router = Router::new()
         .route("/", get(move || async move { Html(page) }))
+        .route("/product", get(move || async move { Html(product) }))
+        .route("/drawer", get(move || async move { Html(drawer) }))
+        .route("/cart", get(cart_page).with_state((shop.clone(), snippet)))
         .route("/cart.js", get(cart_js))
         .route("/cart/add.js", post(add))
+        .route("/cart/add", post(add))
         .route("/cart/change.js", post(change))
+        .route("/cart/change", post(change))
         .route("/cart/update.js", post(update))
         .route("/cart/clear.js", post(clear))
         .with_state(shop.clone());
@@ -325,6 +484,68 @@ async fn the_script_turns_a_theme_cart_into_cart_events() {
     for properties in added {
         assert_eq!(properties["_revtrace_fingerprint"], json!(fingerprint), "added items carry the fingerprint");
     }
+}
+
+/// (event type, variant, signed quantity) of a visitor's cart events, in order.
+async fn cart_events_of(app: &TestApp, fingerprint: &str) -> Vec<(String, String, i64)> {
+    app.db
+        .rows(&format!(
+            "SELECT event_type, variant_id, quantity_signed FROM events WHERE user_fingerprint = '{fingerprint}'
+             ORDER BY event_pk"
+        ))
+        .await
+        .into_iter()
+        .map(|r| serde_json::from_value(Value::Array(r)).unwrap())
+        .collect()
+}
+
+fn expected(rows: &[(&str, &str, i64)]) -> Vec<(String, String, i64)> {
+    rows.iter().map(|(t, v, q)| ((*t).to_owned(), (*v).to_owned(), *q)).collect()
+}
+
+#[tokio::test]
+async fn the_script_keeps_an_add_when_the_theme_goes_straight_to_the_cart_page() {
+    if !browser_ready("the_script_keeps_an_add_when_the_theme_goes_straight_to_the_cart_page") {
+        return;
+    }
+    let Some(app) = spawn_app().await else { return };
+    let (store_url, shop) = spawn_storefront(&app).await;
+    let allowed = app.cli(&["company", "origins", "--company", &app.company_id, "--add", &store_url]);
+    assert!(allowed.status.success(), "{allowed:?}");
+
+    // Add (→ /cart), back, add the same cream again (→ /cart), remove it there.
+    let seen = drive(&["navigating", &store_url]).await;
+    let fingerprint = seen["fingerprint"].as_str().unwrap();
+    assert_eq!(seen["pages"], json!(["/cart", "/cart"]), "the theme navigated after each add: {seen}");
+    assert_eq!(
+        cart_events_of(&app, fingerprint).await,
+        expected(&[("ITEM_ADDED", "111", 1), ("QUANTITY_INCREASED", "111", 1), ("ITEM_REMOVED", "111", -2)]),
+        "each add is sent from /cart/add's answer before the page goes, and the second page diffs against the first"
+    );
+    let cart = shop.lock().unwrap().added.clone();
+    assert!(cart.iter().all(|p| p["_revtrace_fingerprint"] == json!(fingerprint)), "FormData adds carry it: {cart:?}");
+    let token =
+        app.db.rows(&format!("SELECT cart_token FROM cart_tokens WHERE user_fingerprint = '{fingerprint}'")).await;
+    assert_eq!(token, vec![vec![json!("c1-7a2ac3c1")]], "the token arrives on the cart page");
+}
+
+#[tokio::test]
+async fn the_script_follows_a_cart_drawer_that_re_renders_sections() {
+    if !browser_ready("the_script_follows_a_cart_drawer_that_re_renders_sections") {
+        return;
+    }
+    let Some(app) = spawn_app().await else { return };
+    let (store_url, _shop) = spawn_storefront(&app).await;
+    let allowed = app.cli(&["company", "origins", "--company", &app.company_id, "--add", &store_url]);
+    assert!(allowed.status.success(), "{allowed:?}");
+
+    let seen = drive(&["drawer", &store_url]).await;
+    let fingerprint = seen["fingerprint"].as_str().unwrap();
+    assert_eq!(seen["drawer"], json!(["Hydra Barrier Cream × 1", "Hydra Barrier Cream × 2", ""]), "{seen}");
+    assert_eq!(
+        cart_events_of(&app, fingerprint).await,
+        expected(&[("ITEM_ADDED", "111", 1), ("QUANTITY_INCREASED", "111", 1), ("ITEM_REMOVED", "111", -2)])
+    );
 }
 
 #[tokio::test]
