@@ -314,6 +314,12 @@ impl DayRange {
         Some(Self { from, to })
     }
 
+    /// The same days one year earlier (29 February becomes the 28th).
+    pub fn year_before(&self) -> Option<Self> {
+        let back = |d: Date| d.checked_sub(jiff::Span::new().years(1)).ok();
+        Self::new(back(self.from)?, back(self.to)?)
+    }
+
     pub fn each_day(&self) -> impl Iterator<Item = Date> + '_ {
         self.from.series(jiff::Span::new().days(1)).take_while(|d| *d <= self.to)
     }
@@ -505,6 +511,13 @@ mod tests {
             quantity: if checkout { 0 } else { 2 },
             refunded_cents: 0,
         }
+    }
+
+    #[test]
+    fn ranges_know_the_same_days_a_year_before() {
+        let range = DayRange::new("2028-02-20".parse().unwrap(), "2028-02-29".parse().unwrap()).unwrap();
+        let last_year = range.year_before().unwrap();
+        assert_eq!((last_year.from.to_string(), last_year.to.to_string()), ("2027-02-20".into(), "2027-02-28".into()));
     }
 
     #[test]

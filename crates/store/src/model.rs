@@ -719,6 +719,22 @@ pub struct CompanyOverview {
     pub ai_profiles: Vec<String>,
     /// At least one non-test checkout is stored: the checkout views apply.
     pub has_checkout_data: bool,
+    /// The public key of the browser script and ingest calls (`pk_…`).
+    pub company_key: String,
+    /// What has arrived so far: a new company's setup checklist.
+    pub setup: Setup,
+}
+
+/// The first signs of a working integration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Setup {
+    /// The browser script has reported a visit.
+    pub script_seen: bool,
+    /// At least one conversation is stored.
+    pub has_tickets: bool,
+    /// At least one cart or checkout event is stored (test events too).
+    pub has_events: bool,
 }
 
 /// One conversation of `GET /v1/tickets`, with what it earned in the range.

@@ -131,7 +131,7 @@ async fn every_metric_of_the_fixture_matches_the_hand_computation() {
     );
     assert_eq!(
         b["previous"],
-        json!({"from": "2026-03-04", "to": "2026-03-06", "metrics": {
+        json!({"compare": "previous_period", "from": "2026-03-04", "to": "2026-03-06", "metrics": {
             "checkout_revenue_usd": "40.00", "refunds_usd": "0.00", "net_checkout_revenue_usd": "40.00",
             "orders": 1, "average_order_value_usd": "40.00", "cart_gmv_usd": "0.00", "products_in_cart": 0,
             "active_days": 1, "daily_avg_checkout_revenue_usd": "40.00", "daily_avg_cart_gmv_usd": "0.00",
@@ -274,6 +274,45 @@ async fn bad_queries_and_keys_get_json_errors() {
         let public = app.get(path, Some(&app.company_key)).await;
         assert_eq!((public.status, public.error_code()), (401, "unauthorized"), "{path}: the company key only ingests");
     }
+}
+
+#[tokio::test]
+async fn a_report_compares_with_the_same_days_last_year_when_asked() {
+    let Some(app) = fixture().await else { return };
+    // One attributed $30 order on 2025-03-08 (a year before the range's middle day).
+    let ticket = json!({"ticket_id": "T-2025", "channel": "chat", "fingerprint": "FP-Y",
+                        "messages": [message("a", "2025-03-08T15:00:00Z", "ai", Some(true))]});
+    ok(app.ticket(ticket).await, 200).await;
+    ok(app.checkout(checkout(Some("FP-Y"), "Y-1", "30.00", "USD", "2025-03-08T16:00:00Z")).await, 201).await;
+
+    let default = app.report(RANGE).await.body;
+    assert_eq!(default["previous"]["compare"], "previous_period");
+    assert_eq!(
+        (&default["previous"]["from"], &default["previous"]["to"]),
+        (&json!("2026-03-04"), &json!("2026-03-06"))
+    );
+
+    let last_year = app.report(&format!("{RANGE}&compare=last_year")).await.body;
+    assert_eq!(last_year["previous"]["compare"], "last_year");
+    assert_eq!(
+        (&last_year["previous"]["from"], &last_year["previous"]["to"]),
+        (&json!("2025-03-07"), &json!("2025-03-09"))
+    );
+    assert_eq!(last_year["previous"]["metrics"]["checkout_revenue_usd"], "30.00");
+    assert_eq!(last_year["previous"]["metrics"]["orders"], 1);
+    assert_eq!(last_year["metrics"], default["metrics"], "the range itself does not change");
+    let now: f64 = last_year["metrics"]["checkout_revenue_usd"].as_str().unwrap().parse().unwrap();
+    let expected = ((now - 30.0) / 30.0 * 100.0 * 100.0).round() / 100.0;
+    assert_eq!(last_year["change_pct"]["checkout_revenue_usd"], json!(expected));
+
+    let refused = app.get(&format!("/v1/revenue-impact?{RANGE}&compare=last_month"), Some(&app.secret_key)).await;
+    assert_eq!((refused.status, refused.body["error"]["field"].as_str()), (422, Some("compare")));
+    let daily = app.get(&format!("/v1/revenue-impact/daily?{RANGE}&compare=last_year"), Some(&app.secret_key)).await;
+    assert_eq!(
+        (daily.status, daily.body["error"]["field"].as_str()),
+        (422, Some("compare")),
+        "the series has no comparison"
+    );
 }
 
 #[tokio::test]

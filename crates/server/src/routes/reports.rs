@@ -46,6 +46,41 @@ pub struct ReportParams {
     include_test: Option<bool>,
 }
 
+/// What `GET /v1/revenue-impact` compares the range with.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; parsing is by hand for JSON errors
+pub struct ComparisonParams {
+    /// `previous_period` (default: the same number of days just before
+    /// `from`) or `last_year` (the same days one year earlier).
+    compare: Option<String>,
+}
+
+/// The period a report is compared with.
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    PreviousPeriod,
+    LastYear,
+}
+
+impl Comparison {
+    fn parse(params: &HashMap<String, String>) -> Result<Self, ApiError> {
+        match params.get("compare").map(String::as_str) {
+            None | Some("previous_period") => Ok(Self::PreviousPeriod),
+            Some("last_year") => Ok(Self::LastYear),
+            Some(_) => Err(ApiError::invalid_field("compare", "compare is previous_period or last_year")),
+        }
+    }
+
+    fn of(self, range: &DayRange) -> Option<DayRange> {
+        match self {
+            Self::PreviousPeriod => range.previous(),
+            Self::LastYear => range.year_before(),
+        }
+    }
+}
+
 /// A parsed report query.
 pub struct ReportQuery {
     pub range: DayRange,
@@ -94,9 +129,11 @@ impl ReportQuery {
     }
 }
 
-/// The earlier period of a report.
+/// The period a report is compared with.
 #[derive(Serialize, ToSchema)]
 pub struct PreviousPeriod {
+    /// Which period this is (the `compare` parameter).
+    pub compare: Comparison,
     pub from: String,
     pub to: String,
     pub metrics: Metrics,
@@ -113,7 +150,8 @@ pub struct RevenueImpact {
     /// The company has at least one non-test checkout, in any period.
     pub has_checkout_data: bool,
     pub metrics: Metrics,
-    /// The same number of days just before `from`.
+    /// The comparison period: by default the same number of days just
+    /// before `from`; with `compare=last_year` the same days a year earlier.
     pub previous: PreviousPeriod,
     /// `(current − previous) / previous × 100` per metric, rounded to 2
     /// decimals; null when either is null or the previous is 0.
@@ -175,15 +213,17 @@ impl FromRequestParts<AppState> for ReportRequest {
 
 /// Revenue impact of the conversations over a day range: every metric of
 /// SPEC §8, the previous period, change percentages and a by-source breakdown.
-#[utoipa::path(get, path = "/v1/revenue-impact", tag = "reports", params(ReportParams),
+#[utoipa::path(get, path = "/v1/revenue-impact", tag = "reports", params(ReportParams, ComparisonParams),
     security(("secret_key" = [])),
     responses((status = 200, body = RevenueImpact), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn revenue_impact(
     State(state): State<AppState>,
     request: ReportRequest,
 ) -> Result<Json<RevenueImpact>, ApiError> {
-    let ReportRequest { company, timezone, query: ReportQuery { range, filter }, .. } = request.taking(&[])?;
-    let previous = range.previous().ok_or_else(|| ApiError::invalid_field("from", "from is out of range"))?;
+    let ReportRequest { company, timezone, params, query: ReportQuery { range, filter } } =
+        request.taking(&["compare"])?;
+    let compare = Comparison::parse(&params)?;
+    let previous = compare.of(&range).ok_or_else(|| ApiError::invalid_field("from", "from is out of range"))?;
     let facts = state.store.revenue_facts(&company, range, Some(previous)).await?;
 
     let mut now = report::period(&facts.rows, &range, &filter);
@@ -201,6 +241,7 @@ pub async fn revenue_impact(
         by_source: report::by_source(&facts.rows, &range, &filter),
         metrics,
         previous: PreviousPeriod {
+            compare,
             from: previous.from.to_string(),
             to: previous.to.to_string(),
             metrics: previous_metrics,

@@ -14,7 +14,7 @@ use revtrace_core::{
 use super::{Arg, Cells, args};
 use crate::{
     StoreError,
-    model::{CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow},
+    model::{CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, Setup},
     rows::VisitorFlags,
 };
 
@@ -40,21 +40,43 @@ pub(crate) fn has_checkout_data<R: Cells>(rows: &[R]) -> Result<bool, StoreError
     Ok(rows.first().map(|r| r.int(0)).transpose()?.is_some_and(|v| v != 0))
 }
 
+/// The setup checklist's three signs, each an index-led existence check.
+pub(crate) const SETUP: &str = "SELECT
+        CASE WHEN EXISTS (SELECT 1 FROM visitor_counts WHERE company_id = $1 AND seen AND visitors > 0)
+              OR EXISTS (SELECT 1 FROM multi_visitor_days WHERE company_id = $1 AND (flags & 1) = 1) THEN 1 ELSE 0 END,
+        CASE WHEN EXISTS (SELECT 1 FROM tickets WHERE company_id = $1) THEN 1 ELSE 0 END,
+        CASE WHEN EXISTS (SELECT 1 FROM rollups WHERE company_id = $1) THEN 1 ELSE 0 END";
+
+const COMPANY_KEY: &str = "SELECT company_key FROM companies WHERE company_id = $1";
+
+/// The rows of `company_overview`'s batch, in its order.
+pub(crate) struct OverviewRows<'a, R> {
+    pub ai_profiles: &'a [R],
+    pub has_checkout: &'a [R],
+    pub company_key: &'a [R],
+    pub setup: &'a [R],
+}
+
 pub(crate) fn overview<R: Cells>(
     company: &CompanyId,
     profile: Option<CompanyProfile>,
-    ai_profiles: &[R],
-    has_checkout: &[R],
+    rows: OverviewRows<'_, R>,
 ) -> Result<Option<CompanyOverview>, StoreError> {
-    let Some(profile) = profile else {
+    let (Some(profile), Some(key), Some(setup)) = (profile, rows.company_key.first(), rows.setup.first()) else {
         return Ok(None);
     };
     Ok(Some(CompanyOverview {
         company_id: company.to_string(),
         name: profile.name,
         timezone: profile.timezone,
-        ai_profiles: ai_profiles.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
-        has_checkout_data: has_checkout_data(has_checkout)?,
+        ai_profiles: rows.ai_profiles.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
+        has_checkout_data: has_checkout_data(rows.has_checkout)?,
+        company_key: key.text(0)?,
+        setup: Setup {
+            script_seen: setup.int(0)? != 0,
+            has_tickets: setup.int(1)? != 0,
+            has_events: setup.int(2)? != 0,
+        },
     }))
 }
 
@@ -338,8 +360,12 @@ pub(crate) async fn company_overview<D: Db>(
     batch.push(PROFILE, args![company.to_string()]);
     batch.push(AI_PROFILES, args![company.to_string()]);
     batch.push(HAS_CHECKOUT_DATA, args![company.to_string()]);
+    batch.push(COMPANY_KEY, args![company.to_string()]);
+    batch.push(SETUP, args![company.to_string()]);
     let found = db.all(batch).await?;
-    overview(company, profile(&found[0])?, &found[1], &found[2])
+    let rows =
+        OverviewRows { ai_profiles: &found[1], has_checkout: &found[2], company_key: &found[3], setup: &found[4] };
+    overview(company, profile(&found[0])?, rows)
 }
 
 /// The range's conversations, best first (a scan of the range's attributed
