@@ -6,6 +6,9 @@
 //   node drive.mjs navigating STORE_URL   (cart type "page": /cart after each add)
 //   node drive.mjs drawer STORE_URL       (a cart drawer re-rendering sections)
 //   node drive.mjs dashboard APP_URL SECRET_KEY FROM TO
+//   node drive.mjs views APP_URL SECRET_KEY FROM TO EMPTY_DAY
+//   node drive.mjs onboarding APP_URL SECRET_KEY COMPANY_KEY
+//   node drive.mjs switch APP_URL SECRET_KEY_A SECRET_KEY_B TICKET_ID
 //   node drive.mjs conversation APP_URL SECRET_KEY TICKET_ID
 //   node drive.mjs assign STORE_URL EXPERIMENT
 //   node drive.mjs experiments APP_URL SECRET_KEY KEY SHOTS_DIR
@@ -149,7 +152,8 @@ try {
     await page.fill('#from', from);
     await page.fill('#to', to);
     await page.click('#apply-range');
-    await page.waitForFunction((f) => document.getElementById('period').textContent.startsWith(f), from);
+    await page.waitForFunction((f) => location.hash.includes(f) && !document.getElementById('overview').hasAttribute('aria-busy')
+      && document.getElementById('period').textContent !== '', from);
     out.checkout = await cards();
     out.conversion = await page.$$eval('#conversion [data-metric]', (n) => n.map((x) => x.textContent));
     out.sources = await page.$$eval('#sources tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
@@ -183,6 +187,133 @@ try {
     await page.waitForFunction(() => document.getElementById('overview-status').classList.contains('error'));
     out.failed = await page.textContent('#overview-status');
     out.cards_after_failure = await page.$$eval('#cards [data-metric]', (n) => n.length);
+    out.chart_after_failure = await page.evaluate(() => !!window.Chart.getChart(document.getElementById('chart-canvas')));
+  } else if (scenario === 'views') {
+    // The chart, the address, the comparison, the downloads, the filters' scope.
+    const [url, key, from, to, emptyDay] = args;
+    await signIn(url, key);
+    const busy = () => page.waitForFunction(() => !document.getElementById('overview').hasAttribute('aria-busy'));
+    await page.goto(`${url}#/?from=${from}&to=${to}`);
+    await page.waitForFunction((f) => document.getElementById('period').textContent.includes(f), 'compared with');
+    await busy();
+    out.period = await page.textContent('#period');
+    const chart = () => page.evaluate(() => {
+      const c = window.Chart.getChart(document.getElementById('chart-canvas'));
+      if (!c) return null;
+      return { labels: c.data.labels, datasets: c.data.datasets.map((d) => ({ label: d.label, data: d.data })),
+        y_ticks: c.scales.y.ticks.map((t) => t.label), x_grid: c.options.scales.x.grid.display,
+        y_grid: c.options.scales.y.grid.display !== false, mode: c.options.interaction.mode };
+    });
+    out.chart = await chart();
+    // A real hover over the busiest day: the tooltip lists every series.
+    out.tooltip = await (async () => {
+      await page.locator('#chart-canvas').scrollIntoViewIfNeeded();
+      const at = await page.evaluate(() => {
+        const c = window.Chart.getChart(document.getElementById('chart-canvas'));
+        const totals = c.data.labels.map((_, i) => c.data.datasets.reduce((s, d) => s + d.data[i], 0));
+        const i = totals.indexOf(Math.max(...totals));
+        const bar = c.getDatasetMeta(0).data[i];
+        const box = c.canvas.getBoundingClientRect();
+        return { x: box.left + bar.x, y: box.top + Math.min(bar.y, bar.base) + 2, i };
+      });
+      await page.mouse.move(at.x, at.y);
+      await page.waitForTimeout(150);
+      return page.evaluate(() => {
+        const t = window.Chart.getChart(document.getElementById('chart-canvas')).tooltip;
+        return { title: t.title, body: t.body.map((b) => b.lines).flat(), footer: t.footer };
+      });
+    })();
+    // The download is the daily figures shown.
+    const [daily] = await Promise.all([page.waitForEvent('download'), page.click('#download-daily')]);
+    out.daily_csv_name = daily.suggestedFilename();
+    out.daily_csv = await (await import('node:fs/promises')).readFile(await daily.path(), 'utf8');
+    const [events] = await Promise.all([page.waitForEvent('download'), page.click('#download-events')]);
+    out.events_csv = (await (await import('node:fs/promises')).readFile(await events.path(), 'utf8')).split('\n')[0];
+    // A filter: into the address, a note on what it narrows, the other AI share in the stack.
+    await page.selectOption('#source', 'FAQ');
+    await page.waitForFunction(() => location.hash.includes('source=FAQ'));
+    await busy();
+    out.filtered_hash = await page.evaluate(() => location.hash);
+    out.filter_note = await page.textContent('#filter-note');
+    out.conversion_scope = await page.textContent('#conversion-scope');
+    out.filtered_chart = await chart();
+    await page.selectOption('#compare', 'last_year');
+    await page.waitForFunction(() => location.hash.includes('compare=last_year'));
+    await busy();
+    out.compared_period = await page.textContent('#period');
+    out.compared_change = await page.textContent('#cards .card .change');
+    await page.click('#tabs [data-tab=cart]');
+    await page.waitForFunction(() => location.hash.includes('tab=cart'));
+    await busy();
+    // The same address, reloaded: the same view.
+    const hash = await page.evaluate(() => location.hash);
+    const shown = await cards();
+    await page.reload();
+    await page.waitForSelector('#app:not([hidden])');
+    await busy();
+    await page.waitForSelector('[data-metric="cart_gmv_usd"]');
+    out.reloaded = { hash: await page.evaluate(() => location.hash), same: JSON.stringify(await cards()) === JSON.stringify(shown),
+      source: await page.inputValue('#source'), compare: await page.inputValue('#compare'),
+      tab: await page.getAttribute('#tabs [aria-selected=true]', 'data-tab') };
+    // Back in history: the filter goes again.
+    await page.goBack();
+    await page.waitForFunction(() => !location.hash.includes('tab=cart'));
+    await busy();
+    out.back_tab = await page.getAttribute('#tabs [aria-selected=true]', 'data-tab');
+    // One quiet day: "no data" instead of an empty frame, and singular nouns.
+    await page.goto(`${url}#/?from=${emptyDay}&to=${emptyDay}`);
+    await page.waitForFunction((d) => location.hash.includes(d), emptyDay);
+    await busy();
+    await page.waitForFunction(() => !document.getElementById('chart-empty').hidden);
+    out.empty = { text: await page.textContent('#chart-empty'), canvas_hidden: await page.evaluate(() => document.getElementById('chart-canvas').hidden),
+      period: await page.textContent('#period') };
+    for (const [width, height] of [[1280, 900], [390, 844]]) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${url}#/?from=${from}&to=${to}`);
+      await busy();
+      await page.waitForTimeout(200);
+      out['overflow_' + width] = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      out['y_ticks_' + width] = (await chart()).y_ticks.length;
+    }
+  } else if (scenario === 'onboarding') {
+    // A new company: its key and snippet, then its first events, live.
+    const [url, key, companyKey] = args;
+    await signIn(url, key);
+    await page.waitForSelector('#onboarding [data-snippet]');
+    out.snippet = await page.textContent('#onboarding [data-snippet]');
+    out.filters_hidden = await page.evaluate(() => document.querySelector('.filters').hidden);
+    const checks = () => page.$$eval('#onboarding [data-check]', (n) => n.map((x) => x.className));
+    out.before = await checks();
+    const send = (path, body) => fetch(url.replace(/\/$/, '') + path, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(Object.assign({ company_key: companyKey }, body)) }).then((r) => r.status);
+    out.sent = [await send('/analytics/visits', { user_fingerprint: 'FP-new' })];
+    await page.waitForFunction(() => document.querySelector('#onboarding [data-check]').className === 'done', null, { timeout: 10000 });
+    out.after_visit = await checks();
+    out.sent.push(await send('/analytics/tickets', { ticket_id: 'TK-1', channel: 'chat', fingerprint: 'FP-new',
+      messages: [{ message_id: 'm', sent_at: new Date(Date.now() - 60000).toISOString(), role: 'ai', text: 'Try the cream', has_answer_found: true }] }));
+    out.sent.push(await send('/analytics/cart_events', { user_fingerprint: 'FP-new', event_type: 'ITEM_ADDED', product_id: 'cream',
+      quantity: 1, unit_price: '48.00', currency: 'USD' }));
+    // The first event opens the dashboard by itself.
+    await page.waitForSelector('#overview:not([hidden]) [data-metric]', { timeout: 10000 });
+    out.opened = await page.evaluate(() => document.getElementById('onboarding').hidden);
+  } else if (scenario === 'switch') {
+    // Company A's conversation is open; A signs out and B signs in.
+    const [url, keyA, keyB, ticket] = args;
+    await signIn(url, keyA);
+    await page.goto(url + '#/tickets/' + encodeURIComponent(ticket));
+    await page.waitForSelector('.event');
+    await page.click('#sign-out');
+    await page.fill('#key', keyB);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForTimeout(300);
+    out.hash = await page.evaluate(() => location.hash);
+    out.conversation_hidden = await page.evaluate(() => document.getElementById('conversation').hidden);
+    // A shared link to a view opens on it for whoever signs in next, once the
+    // same company's key is used.
+    await page.goto(url + '#/tickets/' + encodeURIComponent(ticket));
+    await page.waitForSelector('#conversation .error, .event');
+    out.other_company = await page.textContent('#conversation');
   } else if (scenario === 'conversation') {
     const [url, key, ticket] = args;
     await signIn(url, key);
@@ -200,6 +331,10 @@ try {
       })),
     })));
     out.total = await page.textContent('[data-total="checkout_revenue_usd"]');
+    out.lines = await page.$$eval('.event [data-line]', (n) => n.map((x) => x.textContent));
+    out.amounts = await page.$$eval('.event .amount', (n) => n.map((x) => x.textContent));
+    out.conversion_note = await page.$$eval('[data-conversion-note]', (n) => n.map((x) => x.textContent));
+    out.subtitle = await page.textContent('#conversation .panel p');
     await page.click('.event:last-child button.link');
     await page.waitForSelector('.event:last-child .receipt table');
     out.receipt = await page.textContent('.event:last-child .receipt p');

@@ -4,8 +4,15 @@
 (function () {
   'use strict';
   const KEY = 'revtrace.secret_key';
+  // The company the page's address belongs to: a key of another company
+  // starts on its own overview, not on the last one's conversation.
+  const LAST_COMPANY = 'revtrace.company_id';
   const $ = (id) => document.getElementById(id);
-  const state = { company: null, days: 30, from: null, to: null, profile: '', source: '', tab: null };
+  // The overview's selection. It lives in the address (#/?days=90&tab=cart),
+  // so a view can be shared and reloaded; `overviewHash` is the last one.
+  const DEFAULTS = { days: 30, from: null, to: null, compare: 'previous_period', profile: '', source: '', tab: null };
+  const state = Object.assign({ company: null }, DEFAULTS);
+  let overviewHash = '#/';
 
   const SOURCES = { CHAT_WIDGET: 'Chat widget', FAQ: 'Product FAQ', NUDGE_CLICK: 'Proactive nudge' };
   const REASONS = {
@@ -15,6 +22,7 @@
     NO_ANSWER_FOUND: 'No grounded AI answer before the event',
     OUTSIDE_WINDOW: 'Last grounded touch outside the window',
   };
+  const COMPARED = { previous_period: 'vs previous period', last_year: 'vs same days last year' };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -29,19 +37,30 @@
     return node;
   }
 
-  async function api(path) {
+  async function call(path) {
     const response = await fetch(path, { headers: { Authorization: 'Bearer ' + localStorage.getItem(KEY) } });
-    const body = await response.json().catch(() => ({}));
     if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
       const error = new Error((body.error && body.error.message) || response.statusText);
       error.status = response.status;
       throw error;
     }
-    return body;
+    return response;
   }
+  const api = (path) => call(path).then((r) => r.json());
 
   const usd = (v) => v === null || v === undefined ? '—'
     : Number(v).toLocaleString('en-US', { style: 'currency', currency: 'USD' });
+  // An amount in its own currency, with its own decimals and separators
+  // (¥4,800, €174.80).
+  const money = (v, currency) => {
+    if (v === null || v === undefined) return '—';
+    try {
+      return Number(v).toLocaleString('en-US', { style: 'currency', currency });
+    } catch (e) {
+      return `${v} ${currency}`;
+    }
+  };
   const count = (v) => v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US');
   const pct = (v) => v === null || v === undefined ? '—' : Number(v).toFixed(2) + ' %';
   // "1 day", "2 days": a count with its noun.
@@ -57,21 +76,26 @@
   // ("Sep 14, 2026, 11:02 AM EDT"): never the browser's zone, never 01/12.
   const when = (iso) => new Date(iso).toLocaleString('en-US', { timeZone: state.company.timezone,
     month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+  // A reporting day (YYYY-MM-DD, already the company's) spelled out.
+  const dayLabel = (d, long) => new Date(d + 'T12:00:00Z').toLocaleDateString('en-US', long
+    ? { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' }
+    : { timeZone: 'UTC', month: 'short', day: 'numeric' });
   const DECIDED = { ingest: 'decided when the event arrived', reattribute: 'decided again by a replay (revtrace reattribute)' };
 
-  function change(value) {
-    if (value === null || value === undefined) return el('span', { class: 'change', text: 'no earlier data' });
+  function changeText(value, unit) {
     const sign = value > 0 ? '▲ ' : value < 0 ? '▼ ' : '';
     return el('span', { class: 'change ' + (value > 0 ? 'up' : value < 0 ? 'down' : ''),
-      text: sign + Math.abs(value).toFixed(2) + ' % vs previous period' });
+      text: sign + Math.abs(value).toFixed(2) + unit + ' ' + COMPARED[state.compare] });
+  }
+  function change(value) {
+    if (value === null || value === undefined) return el('span', { class: 'change', text: 'no earlier data' });
+    return changeText(value, ' %');
   }
 
   // ---- sign in -------------------------------------------------------------
 
   function showSignIn(message) {
-    $('app').hidden = true;
-    $('sign-out').hidden = true;
-    $('pages').hidden = true;
+    for (const id of ['app', 'sign-out', 'pages']) $(id).hidden = true;
     $('company').textContent = '';
     $('sign-in').hidden = false;
     $('sign-in-error').textContent = message || '';
@@ -82,7 +106,12 @@
     localStorage.setItem(KEY, $('key').value.trim());
     await start();
   });
-  $('sign-out').addEventListener('click', () => { localStorage.removeItem(KEY); showSignIn(); });
+  $('sign-out').addEventListener('click', () => {
+    localStorage.removeItem(KEY);
+    state.company = null;
+    history.replaceState(null, '', location.pathname);
+    showSignIn();
+  });
 
   async function start() {
     if (!localStorage.getItem(KEY)) return showSignIn();
@@ -93,41 +122,97 @@
       // The API says why (a public pk_ key, an unknown or revoked key).
       return showSignIn(error.status === 401 && !error.message ? 'That key was not accepted.' : error.message);
     }
+    const last = localStorage.getItem(LAST_COMPANY);
+    if (last && last !== state.company.company_id) history.replaceState(null, '', location.pathname);
+    localStorage.setItem(LAST_COMPANY, state.company.company_id);
     $('sign-in').hidden = true;
     $('app').hidden = false;
     $('sign-out').hidden = false;
     $('pages').hidden = false;
     $('company').textContent = state.company.name + ' · ' + state.company.timezone;
-    const profile = $('profile');
-    profile.replaceChildren(el('option', { value: '', text: 'All AI profiles' }),
+    $('profile').replaceChildren(el('option', { value: '', text: 'All AI profiles' }),
       ...state.company.ai_profiles.map((p) => el('option', { value: p, text: p })));
-    state.tab = state.company.has_checkout_data ? 'checkout' : 'cart';
     route();
   }
 
-  // ---- filters -------------------------------------------------------------
+  // ---- the selection, in the address ---------------------------------------
 
-  function query() {
+  const isDay = (v) => /^\d{4}-\d{2}-\d{2}$/.test(v || '');
+  const defaultTab = () => state.company && state.company.has_checkout_data ? 'checkout' : 'cart';
+
+  function readView(hash) {
+    const q = new URLSearchParams(hash.split('?')[1] || '');
+    const v = Object.assign({}, DEFAULTS);
+    if (isDay(q.get('from')) && isDay(q.get('to'))) Object.assign(v, { days: 'custom', from: q.get('from'), to: q.get('to') });
+    else if (['7', '30', '90'].includes(q.get('days'))) v.days = Number(q.get('days'));
+    if (COMPARED[q.get('compare')]) v.compare = q.get('compare');
+    v.profile = q.get('ai_profile') || '';
+    v.source = SOURCES[q.get('source')] ? q.get('source') : '';
+    const tabs = state.company.has_checkout_data ? ['checkout', 'cart'] : ['cart'];
+    v.tab = tabs.includes(q.get('tab')) ? q.get('tab') : defaultTab();
+    return v;
+  }
+
+  function viewHash(v) {
     const q = new URLSearchParams();
-    if (state.days === 'custom' && state.from && state.to) { q.set('from', state.from); q.set('to', state.to); }
-    else {
-      const to = new Date();
-      const from = new Date(to.getTime() - (state.days - 1) * 86400000);
-      // Reporting days are the company's: format both ends in its zone.
-      q.set('from', from.toLocaleDateString('en-CA', { timeZone: state.company.timezone }));
-      q.set('to', to.toLocaleDateString('en-CA', { timeZone: state.company.timezone }));
+    if (v.days === 'custom') { q.set('from', v.from); q.set('to', v.to); } else if (v.days !== 30) q.set('days', v.days);
+    if (v.compare !== DEFAULTS.compare) q.set('compare', v.compare);
+    if (v.profile) q.set('ai_profile', v.profile);
+    if (v.source) q.set('source', v.source);
+    if (v.tab && v.tab !== defaultTab()) q.set('tab', v.tab);
+    const query = q.toString();
+    return '#/' + (query ? '?' + query : '');
+  }
+
+  // A new selection goes into the address; the hashchange renders it.
+  function select(changes) {
+    const next = viewHash(Object.assign({}, state, changes));
+    if (next === (location.hash || '#/')) renderOverview();
+    else location.hash = next;
+  }
+
+  function showSelection() {
+    $('custom-range').hidden = state.days !== 'custom';
+    if (state.days === 'custom') { $('from').value = state.from; $('to').value = state.to; }
+    $('profile').value = state.profile;
+    $('source').value = state.source;
+    $('compare').value = state.compare;
+    $('range-error').textContent = '';
+  }
+
+  function range() {
+    if (state.days === 'custom') return { from: state.from, to: state.to };
+    const to = new Date();
+    const from = new Date(to.getTime() - (state.days - 1) * 86400000);
+    // Reporting days are the company's: format both ends in its zone.
+    const day = (d) => d.toLocaleDateString('en-CA', { timeZone: state.company.timezone });
+    return { from: day(from), to: day(to) };
+  }
+
+  function query(filtered) {
+    const { from, to } = range();
+    const q = new URLSearchParams({ from, to });
+    if (filtered !== false) {
+      if (state.profile) q.set('ai_profile', state.profile);
+      if (state.source) q.set('source', state.source);
     }
-    if (state.profile) q.set('ai_profile', state.profile);
-    if (state.source) q.set('source', state.source);
     return q.toString();
   }
 
+  const filtered = () => !!(state.profile || state.source);
+  const filterLabel = () => [state.source && SOURCES[state.source], state.profile && 'profile ' + state.profile]
+    .filter(Boolean).join(', ');
+
   document.querySelectorAll('.ranges button').forEach((b) => b.addEventListener('click', () => {
     const days = b.dataset.days;
-    $('custom-range').hidden = days !== 'custom';
-    if (days === 'custom') return;
-    state.days = Number(days);
-    renderOverview();
+    if (days === 'custom') {
+      $('custom-range').hidden = false;
+      const shown = range();
+      $('from').value = $('from').value || shown.from;
+      $('to').value = $('to').value || shown.to;
+      return;
+    }
+    select({ days: Number(days) });
   }));
   $('apply-range').addEventListener('click', () => {
     const from = $('from').value, to = $('to').value;
@@ -136,13 +221,54 @@
       : from > to ? 'The first day comes after the last one.' : '';
     $('range-error').textContent = problem;
     if (problem) return;
-    state.days = 'custom';
-    state.from = from;
-    state.to = to;
-    renderOverview();
+    select({ days: 'custom', from, to });
   });
-  $('profile').addEventListener('change', (e) => { state.profile = e.target.value; renderOverview(); });
-  $('source').addEventListener('change', (e) => { state.source = e.target.value; renderOverview(); });
+  $('profile').addEventListener('change', (e) => select({ profile: e.target.value }));
+  $('source').addEventListener('change', (e) => select({ source: e.target.value }));
+  $('compare').addEventListener('change', (e) => select({ compare: e.target.value }));
+
+  // ---- downloads -----------------------------------------------------------
+
+  function save(name, blob) {
+    const a = el('a', { href: URL.createObjectURL(blob), download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+  const csvCell = (v) => {
+    const text = v === null || v === undefined ? '' : String(v);
+    return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  };
+  const fileName = (what, ext) => {
+    const { from, to } = range();
+    const filters = [state.source, state.profile].filter(Boolean).map((f) => '-' + f.replace(/[^\w-]+/g, '_')).join('');
+    return `revtrace-${what}-${from}-to-${to}${filters}.${ext}`;
+  };
+
+  // The daily figures the page shows, exactly as the API gave them.
+  let shownDaily = null;
+  $('download-daily').addEventListener('click', () => {
+    if (!shownDaily || !shownDaily.length) return;
+    const columns = Object.keys(shownDaily[0]);
+    const lines = [columns.join(',')].concat(shownDaily.map((d) => columns.map((c) => csvCell(d[c])).join(',')));
+    save(fileName('daily', 'csv'), new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
+  });
+  $('download-events').addEventListener('click', async (e) => {
+    const button = e.target;
+    button.disabled = true;
+    const { from, to } = range();
+    try {
+      const response = await call(`/v1/export/revenue-impact?format=csv&from=${from}&to=${to}`);
+      save(fileName('events', 'csv'), await response.blob());
+      $('overview-status').textContent = '';
+    } catch (error) {
+      $('overview-status').textContent = 'Could not download the events: ' + error.message;
+      $('overview-status').className = 'status error';
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   // ---- overview ------------------------------------------------------------
 
@@ -164,6 +290,8 @@
       ['active_days', 'Active days', count],
     ],
   };
+  // Figures the filters do not narrow (SPEC §8: they apply to the attributed side).
+  const WHOLE_STORE = new Set(['unattributed_checkout_revenue_usd']);
 
   function renderTabs() {
     const tabs = [];
@@ -171,7 +299,7 @@
     tabs.push(['cart', 'Cart GMV']);
     $('tabs').replaceChildren(...tabs.map(([id, label]) => el('button', {
       role: 'tab', 'data-tab': id, 'aria-selected': String(state.tab === id), text: label,
-      onclick: () => { state.tab = id; renderOverview(); },
+      onclick: () => select({ tab: id }),
     })));
     document.querySelectorAll('.ranges button').forEach((b) =>
       b.setAttribute('aria-pressed', String(String(state.days) === b.dataset.days)));
@@ -188,23 +316,24 @@
     if (!RATES.has(name)) return change(report.change_pct[name]);
     const now = report.metrics[name], before = report.previous.metrics[name];
     if (now === null || before === null || now === undefined || before === undefined) return change(null);
-    const points = Number(now) - Number(before);
-    const sign = points > 0 ? '▲ ' : points < 0 ? '▼ ' : '';
-    return el('span', { class: 'change ' + (points > 0 ? 'up' : points < 0 ? 'down' : ''),
-      text: sign + Math.abs(points).toFixed(2) + ' pts vs previous period' });
+    return changeText(Number(now) - Number(before), ' pts');
   }
 
   async function renderOverview() {
     renderTabs();
+    showSelection();
     const load = ++overviewLoads;
     const q = query();
     $('overview').setAttribute('aria-busy', 'true');
     $('overview-status').textContent = 'Loading…';
     $('overview-status').className = 'status loading';
-    let report, daily, conversations;
+    let report, daily, conversations, whole;
     try {
-      [report, daily, conversations] = await Promise.all([
-        api('/v1/revenue-impact?' + q), api('/v1/revenue-impact/daily?' + q), api('/v1/tickets?limit=10&' + q),
+      [report, daily, conversations, whole] = await Promise.all([
+        api(`/v1/revenue-impact?compare=${state.compare}&` + q), api('/v1/revenue-impact/daily?' + q),
+        api('/v1/tickets?limit=10&' + q),
+        // Filtered, the chart still stacks up to the whole store's revenue.
+        filtered() ? api('/v1/revenue-impact/daily?' + query(false)) : null,
       ]);
     } catch (error) {
       if (load !== overviewLoads) return;
@@ -212,61 +341,99 @@
       $('overview').removeAttribute('aria-busy');
       $('overview-status').textContent = 'Could not load these figures: ' + error.message;
       $('overview-status').className = 'status error';
-      $('cards').replaceChildren();
+      for (const id of ['cards', 'sources', 'conversion', 'conversations']) $(id).replaceChildren();
       $('period').textContent = '';
+      $('filter-note').hidden = true;
+      shownDaily = null;
+      drawChart(null);
       return;
     }
     if (load !== overviewLoads) return;
     $('overview').removeAttribute('aria-busy');
     $('overview-status').textContent = '';
     $('overview-status').className = 'status';
-    $('period').textContent = `${report.from} – ${report.to} (${plural(report.days, 'day', 'days')}) · previous ${report.previous.from} – ${report.previous.to}`
-      + (report.metrics.unconverted_events ? ` · ${report.metrics.unconverted_events} events without a currency rate left out` : '');
+    $('period').textContent = `${dayLabel(report.from, true)} – ${dayLabel(report.to, true)} (${plural(report.days, 'day', 'days')}) · compared with ${dayLabel(report.previous.from, true)} – ${dayLabel(report.previous.to, true)}`
+      + (report.metrics.unconverted_events ? ` · ${plural(report.metrics.unconverted_events, 'event', 'events')} without a currency rate left out` : '');
+    $('filter-note').hidden = !filtered();
+    $('filter-note').textContent = filtered()
+      ? `Filtered to ${filterLabel()}: the AI-attributed figures are narrowed; the baseline, the AI share's total and the conversion panel are the whole store's.`
+      : '';
     $('cards').replaceChildren(...CARDS[state.tab].map(([name, label, format]) => el('div', { class: 'card' },
       el('div', { class: 'label', text: label }),
       el('div', { class: 'value', 'data-metric': name, text: format(report.metrics[name]) }),
       name.startsWith('daily_avg') ? el('span', { class: 'change',
         text: `over ${plural(report.metrics.active_days, 'active day', 'active days')} of ${report.days}` }) : null,
+      filtered() && WHOLE_STORE.has(name) ? el('span', { class: 'change', text: 'whole store' }) : null,
       changeOf(report, name))));
-    renderChart(daily.days);
+    shownDaily = daily.days;
+    drawChart(daily.days, whole && whole.days);
     renderSources(report.by_source);
     renderConversion(report.metrics);
     renderConversations(conversations);
   }
 
-  function renderChart(days) {
+  const cents = (v) => Math.round(Number(v) * 100);
+  const CHART_COLOURS = { ai: '#4f46e5', other: '#a5b4fc', baseline: '#c3c9d6' };
+
+  // The daily chart (Chart.js): stacked bars, a value axis with gridlines,
+  // every series in the hover, a "no data" state instead of an empty frame.
+  function drawChart(days, whole) {
     const checkout = state.tab === 'checkout';
+    const canvas = $('chart-canvas');
+    const old = window.Chart && window.Chart.getChart(canvas);
+    if (old) old.destroy();
     $('chart-title').textContent = checkout ? 'Daily checkout revenue: AI-attributed and baseline' : 'Daily AI-attributed cart GMV';
-    const w = 720, h = 200, pad = 28;
-    const values = days.map((d) => checkout ? Number(d.checkout_revenue_usd) : Number(d.cart_gmv_usd));
-    const base = days.map((d) => checkout ? Number(d.unattributed_checkout_revenue_usd) : 0);
-    const max = Math.max(1, ...values.map((v, i) => v + base[i]));
-    const step = (w - pad) / Math.max(1, days.length);
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('viewBox', `0 0 ${w} ${h + 20}`);
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', $('chart-title').textContent);
-    const add = (tag, attrs, text) => {
-      const n = document.createElementNS('http://www.w3.org/2000/svg', tag);
-      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-      if (text) n.textContent = text;
-      svg.append(n);
-      return n;
-    };
-    add('text', { x: 0, y: 10 }, usd(max).replace('.00', ''));
-    days.forEach((d, i) => {
-      const x = pad + i * step + step * 0.15, bw = Math.max(1, step * 0.7);
-      const hv = (values[i] / max) * (h - 20), hb = (base[i] / max) * (h - 20);
-      const bar = add('rect', { class: 'bar', x, y: h - hv, width: bw, height: Math.max(0, hv), 'data-day': d.day });
-      const tip = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-      tip.textContent = `${d.day}: ${usd(values[i])}`;
-      bar.append(tip);
-      if (hb > 0) add('rect', { class: 'baseline', x, y: h - hv - hb, width: bw, height: hb });
-      if (days.length <= 31 ? i % 5 === 0 : i % 15 === 0) add('text', { x, y: h + 14 }, d.day.slice(5));
+    canvas.setAttribute('aria-label', $('chart-title').textContent);
+    if (!days) {
+      canvas.hidden = true;
+      $('chart-empty').hidden = true;
+      return;
+    }
+    const field = checkout ? 'checkout_revenue_usd' : 'cart_gmv_usd';
+    // Series as cents, so the stack and the hover's total are exact.
+    const series = [{ key: 'ai', label: filtered() ? `AI-attributed (${filterLabel()})` : 'AI-attributed',
+      cents: days.map((d) => cents(d[field])) }];
+    if (whole) {
+      series.push({ key: 'other', label: 'Other AI-attributed',
+        cents: whole.map((d, i) => cents(d[field]) - series[0].cents[i]) });
+    }
+    if (checkout) series.push({ key: 'baseline', label: 'Baseline (not attributed)', cents: days.map((d) => cents(d.unattributed_checkout_revenue_usd)) });
+    const empty = series.every((s) => s.cents.every((c) => c === 0));
+    canvas.hidden = empty;
+    $('chart-empty').hidden = !empty;
+    $('chart-empty').textContent = empty
+      ? `No ${checkout ? 'checkout revenue' : 'cart GMV'} in this range (${plural(days.length, 'day', 'days')}).` : '';
+    if (empty || !window.Chart) return;
+    const phone = window.matchMedia('(max-width: 760px)').matches;
+    const whole$ = (c) => usd(c / 100);
+    new window.Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: days.map((d) => dayLabel(d.day)),
+        datasets: series.map((s) => ({ label: s.label, data: s.cents.map((c) => c / 100), backgroundColor: CHART_COLOURS[s.key],
+          borderRadius: 2, maxBarThickness: 28, cents: s.cents })),
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { stacked: true, grid: { display: false },
+            ticks: { autoSkip: true, maxRotation: 0, maxTicksLimit: phone ? 4 : 8, font: { size: 12 } } },
+          y: { stacked: true, beginAtZero: true, grid: { color: '#e3e7ef' }, border: { display: false },
+            ticks: { maxTicksLimit: phone ? 4 : 6, font: { size: 12 },
+              callback: (v) => '$' + Number(v).toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) } },
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 12, font: { size: 12 } } },
+          tooltip: { callbacks: {
+            title: (items) => dayLabel(days[items[0].dataIndex].day, true),
+            label: (item) => `${item.dataset.label}: ${whole$(item.dataset.cents[item.dataIndex])}`,
+            footer: (items) => items.length > 1
+              ? 'Total: ' + whole$(items.reduce((sum, item) => sum + item.dataset.cents[item.dataIndex], 0)) : '',
+          } },
+        },
+      },
     });
-    const legend = el('div', { class: 'legend' }, el('span', {}, el('i', { style: 'background: var(--accent)' }), 'AI-attributed'));
-    if (checkout) legend.append(el('span', {}, el('i', { style: 'background: var(--base)' }), 'Baseline'));
-    $('chart').replaceChildren(svg, legend);
   }
 
   function renderSources(bySource) {
@@ -285,6 +452,7 @@
       el('div', {}, el('strong', { 'data-metric': label === 'Assisted' ? 'assisted_conversion_rate_pct' : 'unassisted_conversion_rate_pct', text: pct(rate) }),
         ` ${label} · ${plural(visitors, 'visitor', 'visitors')}`),
       el('div', { class: 'meter' + (plain ? ' plain' : '') }, el('div', { style: `width: ${Math.min(100, rate || 0)}%` })));
+    $('conversion-scope').textContent = filtered() ? '· whole store, filters do not apply' : '';
     $('conversion').replaceChildren(
       meter('Assisted', m.assisted_conversion_rate_pct, m.assisted_visitors, false),
       meter('Unassisted', m.unassisted_conversion_rate_pct, m.unassisted_visitors, true),
@@ -306,33 +474,105 @@
         el('td', { class: 'num', text: usd(r.cart_gmv_usd) })))));
   }
 
+  // ---- a new company: connect the store ------------------------------------
+
+  let setupPoll = null;
+
+  function renderOnboarding() {
+    const c = state.company;
+    const snippet = `<script src="${location.origin}/sdk/revtrace.js" data-company-key="${c.company_key}" data-shopify defer></script>`;
+    const copy = (text) => (e) => {
+      const button = e.target;
+      navigator.clipboard.writeText(text).then(() => { button.textContent = 'Copied'; }, () => { button.textContent = 'Select and copy'; });
+    };
+    const check = (done, label, waiting) => el('li', { class: done ? 'done' : 'waiting', 'data-check': label },
+      el('span', { class: 'mark', text: done ? '✓' : '…' }), done ? label : `${label}: ${waiting}`);
+    const checked = new Date().toLocaleTimeString('en-US', { timeZone: c.timezone, hour: 'numeric', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+    $('onboarding').replaceChildren(el('div', { class: 'panel onboarding' },
+      el('h1', { text: `Connect ${c.name}` }),
+      el('p', { class: 'muted', text: 'Nothing has arrived yet. Three steps, and this page fills itself as they land.' }),
+      el('h2', { text: '1. The browser script, in your theme before </head>' }),
+      el('pre', {}, el('code', { 'data-snippet': '', text: snippet })),
+      el('p', {}, el('button', { onclick: copy(snippet), text: 'Copy the snippet' }),
+        ' Your public key: ', el('code', { 'data-company-key': '', text: c.company_key }),
+        ' (safe in pages: it can only send events).'),
+      el('p', { class: 'muted' }, 'Allow your store\'s address first: ',
+        el('code', { text: `revtrace company origins --company ${c.company_id} --add https://your-store.example` })),
+      el('h2', { text: '2. Your assistant\'s conversations' }),
+      el('p', {}, 'Give the assistant the visitor\'s ', el('code', { text: "revtrace('fingerprint')" }),
+        ' and send each conversation to ', el('code', { text: 'POST /analytics/tickets' }),
+        ' with that fingerprint (see the README\'s quick start).'),
+      el('h2', { text: '3. What has arrived' }),
+      el('ul', { class: 'checklist' },
+        check(c.setup.script_seen, 'Browser script seen on a page', 'waiting for the first visit'),
+        check(c.setup.has_tickets, 'Conversations arriving', 'waiting for the first ticket'),
+        check(c.setup.has_events, 'Cart and checkout events arriving', 'waiting for the first event')),
+      el('p', { class: 'muted', 'data-checked': '', text: `Checked every 3 seconds · last ${checked}` })));
+  }
+
+  function stopSetupPoll() {
+    if (setupPoll) clearTimeout(setupPoll);
+    setupPoll = null;
+  }
+
+  // Asks again every 3 s; the first event opens the dashboard.
+  function pollSetup() {
+    stopSetupPoll();
+    setupPoll = setTimeout(async () => {
+      try {
+        state.company = await api('/v1/company');
+      } catch (error) {
+        if (error.status === 401) return start();
+      }
+      if (!$('onboarding').hidden) route();
+    }, 3000);
+  }
+
   // ---- one conversation ----------------------------------------------------
+
+  // Identical lines (a theme sending the same variant twice) shown once.
+  function mergedLines(products) {
+    const byKey = new Map();
+    for (const p of products) {
+      const key = [p.product_id, p.variant_id, p.unit_price].join('\u0000');
+      const seen = byKey.get(key);
+      if (seen) seen.quantity += Number(p.quantity);
+      else byKey.set(key, Object.assign({}, p, { quantity: Number(p.quantity) }));
+    }
+    return [...byKey.values()];
+  }
 
   async function renderConversation(ticketId) {
     const view = $('conversation');
-    view.replaceChildren(el('p', { text: 'Loading…' }));
+    const back = () => el('a', { class: 'back', href: overviewHash, text: '← Revenue impact' });
+    view.replaceChildren(el('p', { class: 'loading', text: 'Loading the conversation…' }));
     let t;
     try {
       t = await api('/v1/tickets/' + encodeURIComponent(ticketId) + '/revenue');
     } catch (error) {
-      view.replaceChildren(el('a', { class: 'back', href: '#/', text: '← Revenue impact' }), el('p', { class: 'error', text: error.message }));
+      view.replaceChildren(back(), el('p', { class: 'error', role: 'alert',
+        text: error.status === 404 ? `No conversation ${ticketId} in ${state.company.name}.` : 'Could not load the conversation: ' + error.message }));
       return;
     }
+    const foreign = t.events.some((e) => e.currency !== 'USD');
     const events = t.events.map((e) => {
       const receipt = el('div', { class: 'receipt' });
-      const products = e.products.map((p) => el('div', { class: 'product' },
+      const products = mergedLines(e.products).map((p) => el('div', { class: 'product' },
         p.image_url ? el('img', { src: p.image_url, alt: '' }) : null,
         el('div', {},
           p.url ? el('a', { href: p.url, target: '_blank', rel: 'noopener', text: p.title || p.product_id })
             : el('span', { text: p.title || p.product_id }),
-          el('div', { class: 'period', text: `${p.quantity} × ${p.unit_price} ${e.currency}` }))));
+          el('div', { class: 'period', 'data-line': '', text: `${p.quantity} × ${money(p.unit_price, e.currency)}` }))));
+      // The amount as the store charged it, and what it counts for in USD.
+      const original = e.currency === 'USD' ? '' : money(e.amount, e.currency) + ' = ';
+      const converted = e.usd_value === null ? 'no USD rate for ' + e.currency : usd(e.usd_value);
       return el('article', { class: 'event', 'data-event': e.event_id },
         el('header', {},
           el('div', {}, el('strong', { text: e.cart_type === 'CHECKOUT' ? `Order ${e.order_id}` : e.event_type.replace(/_/g, ' ').toLowerCase() }),
             ' ', el('span', { class: 'period', 'data-when': e.occurred_at, text: when(e.occurred_at) }),
             e.cancelled ? el('span', { class: 'pill', text: 'cancelled' }) : null,
             e.is_test ? el('span', { class: 'pill', text: 'test' }) : null),
-          el('div', { class: 'amount', 'data-usd': e.usd_value, text: usd(e.usd_value) +
+          el('div', { class: 'amount', 'data-usd': e.usd_value, text: original + converted +
             (Number(e.refunded_usd) ? ` (refunded ${usd(e.refunded_usd)})` : '') })),
         el('div', { class: 'products' }, products),
         el('button', { class: 'link', text: 'Why was this credited?', onclick: async (ev) => {
@@ -358,18 +598,21 @@
         receipt);
     });
     view.replaceChildren(
-      el('a', { class: 'back', href: '#/', text: '← Revenue impact' }),
+      back(),
       el('div', { class: 'panel' },
         el('h1', { text: 'Conversation ' + t.ticket_id }),
-        el('p', {}, el('span', { class: 'pill', text: SOURCES[t.message_source] }), ` AI profile ${t.ai_profile_id} · ${t.messages} messages · `,
+        el('p', {}, el('span', { class: 'pill', text: SOURCES[t.message_source] }),
+          ` AI profile ${t.ai_profile_id} · ${plural(t.messages, 'message', 'messages')} · `,
           t.first_message_at ? el('span', { 'data-when': t.first_message_at, text: when(t.first_message_at) }) : ''),
         el('div', { class: 'cards' },
           el('div', { class: 'card' }, el('div', { class: 'label', text: 'Revenue' }), el('div', { class: 'value', 'data-total': 'checkout_revenue_usd', text: usd(t.totals.checkout_revenue_usd) })),
           el('div', { class: 'card' }, el('div', { class: 'label', text: 'Net of refunds' }), el('div', { class: 'value', text: usd(t.totals.net_checkout_revenue_usd) })),
           el('div', { class: 'card' }, el('div', { class: 'label', text: 'Cart GMV' }), el('div', { class: 'value', 'data-total': 'cart_gmv_usd', text: usd(t.totals.cart_gmv_usd) })),
-          el('div', { class: 'card' }, el('div', { class: 'label', text: 'Orders' }), el('div', { class: 'value', text: count(t.totals.orders) })))),
+          el('div', { class: 'card' }, el('div', { class: 'label', text: 'Orders' }), el('div', { class: 'value', text: count(t.totals.orders) }))),
+        foreign ? el('p', { class: 'muted', 'data-conversion-note': '', text: 'Amounts in other currencies are converted to USD one event at a time, '
+          + 'each rounded to the cent, so a cart\'s sum and its order can differ by a cent.' }) : null),
       el('h2', { text: 'What happened, in order' }),
-      el('section', { class: 'timeline' }, events.length ? events : el('p', { text: 'No attributed events yet.' })));
+      el('section', { class: 'timeline' }, events.length ? events : el('p', { class: 'muted', text: 'No attributed events yet.' })));
   }
 
   // ---- experiments ---------------------------------------------------------
@@ -511,18 +754,30 @@
 
   function route() {
     if (!state.company) return;
-    const ticket = location.hash.match(/^#\/tickets\/(.+)$/);
-    const experiment = location.hash.match(/^#\/experiments(?:\/(.+))?$/);
-    $('overview').hidden = !!(ticket || experiment);
+    stopSetupPoll();
+    const hash = location.hash || '#/';
+    const ticket = hash.match(/^#\/tickets\/(.+)$/);
+    const experiment = hash.match(/^#\/experiments(?:\/(.+))?$/);
+    const overview = !ticket && !experiment;
+    // A company with no event yet gets its setup page instead of zeros.
+    const setup = overview && !state.company.setup.has_events;
+    $('onboarding').hidden = !setup;
+    $('overview').hidden = !overview || setup;
     $('conversation').hidden = !ticket;
     $('experiments').hidden = !experiment;
-    document.querySelector('.filters').hidden = !!(ticket || experiment);
+    document.querySelector('.filters').hidden = !overview || setup;
     document.querySelectorAll('#pages a').forEach((a) =>
       a.setAttribute('aria-current', (a.dataset.page === 'experiments') === !!experiment ? 'page' : 'false'));
+    if (overview) overviewHash = hash;
+    document.querySelector('#pages a[data-page=overview]').setAttribute('href', overviewHash);
     if (ticket) renderConversation(decodeURIComponent(ticket[1]));
     else if (experiment && experiment[1]) renderExperiment($('experiments'), decodeURIComponent(experiment[1]));
     else if (experiment) renderExperiments($('experiments'));
-    else renderOverview();
+    else if (setup) { renderOnboarding(); pollSetup(); }
+    else {
+      Object.assign(state, readView(hash));
+      renderOverview();
+    }
   }
   window.addEventListener('hashchange', route);
   start();

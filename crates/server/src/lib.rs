@@ -88,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(dashboard::page))
         .route("/assets/dashboard.css", get(dashboard::stylesheet))
         .route("/assets/dashboard.js", get(dashboard::script))
+        .route("/assets/vendor/chart-4.6.1.umd.min.js", get(dashboard::chart_js))
         .route("/sdk/revtrace.js", get(dashboard::sdk))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -697,6 +697,159 @@ async fn the_dashboard_shows_what_the_api_reports() {
     assert_eq!(seen["checkout"]["cart_gmv_usd"], json!("$0.00"), "unattributed carts are not AI GMV");
 }
 
+/// The API's CSV cell for a daily figure (numbers as JSON writes them).
+fn cell(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+#[tokio::test]
+async fn the_dashboard_keeps_its_view_in_the_address_and_charts_every_series() {
+    if !browser_ready("the_dashboard_keeps_its_view_in_the_address_and_charts_every_series") {
+        return;
+    }
+    let Some(app) = fixture().await else { return };
+    // An FAQ-attributed $30 order a year before the range, for the comparison.
+    let ticket = json!({"ticket_id": "T-2025", "channel": "faq", "fingerprint": "FP-Y",
+                        "messages": [{"message_id": "a", "sent_at": "2025-03-08T15:00:00Z", "role": "ai",
+                                      "text": "…", "has_answer_found": true}]});
+    assert_eq!(app.ticket(ticket).await.status, 200);
+    assert_eq!(app.checkout(order(Some("FP-Y"), "Y-1", "30.00", "2025-03-08T16:00:00Z")).await.status, 201);
+    let seen =
+        drive(&["views", &format!("{}/", app.base), &app.secret_key, "2026-03-07", "2026-03-09", "2026-02-01"]).await;
+    let daily = app.get("/v1/revenue-impact/daily?from=2026-03-07&to=2026-03-09", Some(&app.secret_key)).await.body;
+    let days = daily["days"].as_array().unwrap();
+    let money = |d: &Value, f: &str| d[f].as_str().unwrap().parse::<f64>().unwrap();
+
+    // Chart.js draws it: days spelled out, a value axis with gridlines, stacked series.
+    let chart = &seen["chart"];
+    assert_eq!(chart["labels"], json!(["Mar 7", "Mar 8", "Mar 9"]), "{seen}");
+    assert_eq!(chart["datasets"][0]["label"], "AI-attributed");
+    assert_eq!(chart["datasets"][1]["label"], "Baseline (not attributed)");
+    for (i, d) in days.iter().enumerate() {
+        assert_eq!(chart["datasets"][0]["data"][i].as_f64().unwrap(), money(d, "checkout_revenue_usd"));
+        assert_eq!(chart["datasets"][1]["data"][i].as_f64().unwrap(), money(d, "unattributed_checkout_revenue_usd"));
+    }
+    assert!(chart["y_ticks"].as_array().unwrap().len() >= 3, "a real axis: {}", chart["y_ticks"]);
+    assert_eq!(chart["y_ticks"][0], "$0", "{}", chart["y_ticks"]);
+    assert_eq!(
+        (chart["x_grid"].clone(), chart["y_grid"].clone(), chart["mode"].clone()),
+        (json!(false), json!(true), json!("index"))
+    );
+    // Hovering a day lists every series and their total.
+    let tooltip = &seen["tooltip"];
+    let body: Vec<&str> = tooltip["body"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert_eq!(body.len(), 2, "{tooltip}");
+    assert!(
+        body[0].starts_with("AI-attributed: $") && body[1].starts_with("Baseline (not attributed): $"),
+        "{tooltip}"
+    );
+    assert!(tooltip["footer"][0].as_str().unwrap().starts_with("Total: $"), "{tooltip}");
+    assert!(tooltip["title"][0].as_str().unwrap().ends_with(", 2026"), "{tooltip}");
+
+    // "Download CSV" is the daily figures shown, as the API gave them.
+    assert_eq!(seen["daily_csv_name"], "revtrace-daily-2026-03-07-to-2026-03-09.csv");
+    let csv = seen["daily_csv"].as_str().unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "day");
+    assert_eq!(header.len(), days[0].as_object().unwrap().len());
+    for (line, d) in lines.zip(days) {
+        let expected: Vec<String> = header.iter().map(|h| cell(&d[*h])).collect();
+        assert_eq!(line.split(',').collect::<Vec<_>>(), expected);
+    }
+    let export = app
+        .client
+        .get(format!("{}/v1/export/revenue-impact?format=csv&from=2026-03-07&to=2026-03-09", app.base))
+        .bearer_auth(&app.secret_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(seen["events_csv"].as_str(), export.lines().next(), "the events download is the export API's CSV");
+
+    // A filter: in the address, said what it narrows, the rest of the AI share still stacked.
+    assert!(seen["filtered_hash"].as_str().unwrap().contains("source=FAQ"), "{seen}");
+    assert!(
+        seen["filter_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("Filtered to Product FAQ: the AI-attributed figures are narrowed")
+    );
+    assert!(seen["conversion_scope"].as_str().unwrap().contains("whole store"));
+    let filtered = &seen["filtered_chart"]["datasets"];
+    assert_eq!(
+        filtered.as_array().unwrap().iter().map(|d| d["label"].clone()).collect::<Vec<_>>(),
+        vec![json!("AI-attributed (Product FAQ)"), json!("Other AI-attributed"), json!("Baseline (not attributed)")]
+    );
+    for (i, d) in days.iter().enumerate() {
+        let stacked = filtered[0]["data"][i].as_f64().unwrap() + filtered[1]["data"][i].as_f64().unwrap();
+        assert!((stacked - money(d, "checkout_revenue_usd")).abs() < 0.005, "day {i}: the stack is the whole store's");
+    }
+    // Same days last year, and the label says so.
+    assert!(
+        seen["compared_period"].as_str().unwrap().contains("compared with Fri, Mar 7, 2025 – Sun, Mar 9, 2025"),
+        "{seen}"
+    );
+    assert!(seen["compared_change"].as_str().unwrap().ends_with("vs same days last year"), "{seen}");
+    // Reloading the address shows the same view; Back goes one step back.
+    let reloaded = &seen["reloaded"];
+    assert_eq!(reloaded["same"], true, "{reloaded}");
+    assert_eq!(
+        (&reloaded["source"], &reloaded["compare"], &reloaded["tab"]),
+        (&json!("FAQ"), &json!("last_year"), &json!("cart"))
+    );
+    assert_eq!(seen["back_tab"], "checkout");
+    // A quiet day: a "no data" state, and "1 day", not "1 days".
+    assert_eq!(seen["empty"]["text"], "No checkout revenue in this range (1 day).");
+    assert_eq!(seen["empty"]["canvas_hidden"], true);
+    assert!(seen["empty"]["period"].as_str().unwrap().contains("(1 day)"), "{seen}");
+    assert_eq!((seen["overflow_1280"].clone(), seen["overflow_390"].clone()), (json!(false), json!(false)));
+    assert!(seen["y_ticks_390"].as_u64().unwrap() >= 2, "readable on a phone: {seen}");
+}
+
+#[tokio::test]
+async fn a_new_company_gets_its_snippet_and_sees_its_first_events_arrive() {
+    if !browser_ready("a_new_company_gets_its_snippet_and_sees_its_first_events_arrive") {
+        return;
+    }
+    let Some(app) = spawn_app().await else { return };
+    let seen = drive(&["onboarding", &format!("{}/", app.base), &app.secret_key, &app.company_key]).await;
+    let snippet = seen["snippet"].as_str().unwrap();
+    assert!(snippet.contains(&format!("data-company-key=\"{}\"", app.company_key)), "{snippet}");
+    assert!(snippet.contains(&format!("src=\"{}/sdk/revtrace.js\"", app.base)), "{snippet}");
+    assert_eq!(seen["filters_hidden"], true, "no filters over an empty company");
+    assert_eq!(seen["before"], json!(["waiting", "waiting", "waiting"]));
+    assert_eq!(seen["after_visit"], json!(["done", "waiting", "waiting"]), "the visit shows within a poll");
+    assert!(seen["sent"].as_array().unwrap().iter().all(|s| s.as_u64().unwrap() < 300), "{seen}");
+    assert_eq!(seen["opened"], true, "the first event opens the dashboard");
+}
+
+#[tokio::test]
+async fn signing_in_as_another_company_starts_on_its_own_overview() {
+    if !browser_ready("signing_in_as_another_company_starts_on_its_own_overview") {
+        return;
+    }
+    let Some(app) = spawn_app().await else { return };
+    app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z")).await;
+    app.checkout(order(Some("FP-8a3c"), "1001", "48.00", "2026-09-14T15:47:14Z")).await;
+    let other = app.cli(&["company", "add", "--name", "Other Shop", "--json"]);
+    assert!(other.status.success(), "{other:?}");
+    let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+    let seen = drive(&[
+        "switch",
+        &format!("{}/", app.base),
+        &app.secret_key,
+        other["secret_key"].as_str().unwrap(),
+        "TK-2291",
+    ])
+    .await;
+    assert!(matches!(seen["hash"].as_str(), Some("" | "#/")), "{seen}");
+    assert_eq!(seen["conversation_hidden"], true);
+    assert_eq!(seen["other_company"], "← Revenue impactNo conversation TK-2291 in Other Shop.");
+}
+
 #[tokio::test]
 async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     if !browser_ready("the_conversation_page_shows_the_journey_and_its_48_dollar_order") {
@@ -715,12 +868,23 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z")).await;
     app.cart(add_to_cart("FP-8a3c", "hydra-barrier-cream", 1, "48.00", "2026-09-14T15:04:40Z")).await;
     app.checkout(order(Some("FP-8a3c"), "1001", "48.00", "2026-09-14T15:47:14Z")).await;
+    // A yen order whose theme sent the same line twice.
+    assert!(app.cli(&["rates", "set", "JPY", "0.0067"]).status.success());
+    let line = json!({"product_id": "hydra-barrier-cream", "title": "Hydra Barrier Cream", "quantity": 1, "unit_price": "4800"});
+    let mut yen = order(Some("FP-8a3c"), "1002", "9600", "2026-09-14T15:50:00Z");
+    yen["currency"] = json!("JPY");
+    yen["line_items"] = json!([line, line]);
+    assert_eq!(app.checkout(yen).await.status, 201);
 
     let seen = drive(&["conversation", &format!("{}/", app.base), &app.secret_key, "TK-2291"]).await;
     assert_eq!(seen["title"], "Conversation TK-2291");
-    assert_eq!(seen["total"], "$48.00");
+    assert_eq!(seen["total"], "$112.32", "$48.00 + ¥9,600 at 0.0067");
+    assert!(seen["subtitle"].as_str().unwrap().contains(" 2 messages · "), "{}", seen["subtitle"]);
+    assert_eq!(seen["lines"], json!(["1 × $48.00", "1 × $48.00", "2 × ¥4,800"]), "yen grouped, identical lines once");
+    assert_eq!(seen["amounts"][2], "¥9,600 = $64.32", "the order in its own currency, and in USD");
+    assert_eq!(seen["conversion_note"].as_array().unwrap().len(), 1);
     let events = seen["events"].as_array().unwrap();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 3);
     assert_eq!(events[0]["heading"], "item added");
     assert_eq!((events[1]["heading"].as_str(), events[1]["usd"].as_str()), (Some("Order 1001"), Some("$48.00")));
     let product = &events[1]["products"][0];

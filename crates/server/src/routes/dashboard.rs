@@ -10,6 +10,8 @@ const HTML: &str = include_str!("../../assets/dashboard.html");
 const CSS: &str = include_str!("../../assets/dashboard.css");
 const JS: &str = include_str!("../../assets/dashboard.js");
 const SDK: &str = include_str!("../../../../sdk/js/revtrace.js");
+/// Chart.js 4.6.1 from npm (MIT, licence beside it in assets/vendor).
+const CHART_JS: &str = include_str!("../../assets/vendor/chart.umd.min.js");
 
 fn asset(content_type: &'static str, body: &'static str, cache: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)], body).into_response()
@@ -28,6 +30,11 @@ pub async fn stylesheet() -> Response {
 
 pub async fn script() -> Response {
     asset("text/javascript; charset=utf-8", JS, "no-cache")
+}
+
+pub async fn chart_js() -> Response {
+    // The version is in its path: a new one is a new URL, so it may be cached.
+    asset("text/javascript; charset=utf-8", CHART_JS, "public, max-age=31536000, immutable")
 }
 
 /// The browser script: fingerprint, cart and checkout events, visits, and
