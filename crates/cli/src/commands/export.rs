@@ -31,9 +31,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let Some(format) = Format::parse(&args.format) else {
         bail!("--format {:?}: use ndjson, csv or parquet", args.format);
     };
-    let day = |flag: &str, raw: &str| -> anyhow::Result<jiff::civil::Date> {
-        raw.parse().with_context(|| format!("{flag} {raw:?} is not a date (YYYY-MM-DD)"))
-    };
+    let day = super::input::day;
     let range = DayRange::new(day("--from", &args.from)?, day("--to", &args.to)?).context("--from is after --to")?;
     let (store, company) = args.database.open_company(&args.company).await?;
     let rows = store.export(&company, range);

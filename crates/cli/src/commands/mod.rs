@@ -5,6 +5,7 @@ pub mod copy;
 pub mod demo;
 pub mod experiment;
 pub mod export;
+pub mod input;
 pub mod privacy;
 pub mod products;
 pub mod rates;

@@ -22,6 +22,7 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
+    /// The company whose data is gathered (`revtrace company list` shows the ids).
     #[arg(long, value_name = "ID")]
     company: String,
     /// The visitor fingerprint.
@@ -36,6 +37,7 @@ pub struct ExportArgs {
 
 #[derive(clap::Args)]
 pub struct EraseArgs {
+    /// The company to erase the visitor from (`revtrace company list` shows the ids).
     #[arg(long, value_name = "ID")]
     company: String,
     /// The visitor fingerprint to erase.

@@ -47,7 +47,8 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             continue;
         }
         let at = || format!("{} line {}", args.file.display(), n + 1);
-        let body: ProductBody = serde_json::from_str(&line).with_context(at)?;
+        let body: ProductBody = serde_json::from_str(&line)
+            .map_err(|e| anyhow::anyhow!("{}, {}", at(), super::input::json_line_error(&e)))?;
         products.push(product(n, body).map_err(|e| anyhow::anyhow!("{}: {}", at(), e.message))?);
     }
     let bar = ProgressBar::new(products.len() as u64);

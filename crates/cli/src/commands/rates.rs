@@ -61,8 +61,7 @@ async fn set(args: SetArgs) -> anyhow::Result<()> {
         .ok()
         .with_context(|| format!("multiplier {:?} is not a decimal number", args.multiplier))?;
     let multiplier = Multiplier::new(value).with_context(|| format!("multiplier {:?}", args.multiplier))?;
-    let effective_from: jiff::civil::Date =
-        args.from.parse().with_context(|| format!("--from {:?} is not a date (YYYY-MM-DD)", args.from))?;
+    let effective_from = super::input::day("--from", &args.from)?;
     let store = args.database.open().await?;
     store.set_rates(vec![RateInput { currency, multiplier, effective_from, source: "manual".into() }]).await?;
     println!("{currency} = {} USD from {effective_from}", multiplier.value());

@@ -77,6 +77,15 @@ fn bad_input_fails_with_one_clear_line() {
         (vec!["rates", "set", "EURO", "1.1"], "currency"),
         (vec!["rates", "set", "EUR", "-1"], "multiplier"),
         (vec!["rates", "set", "EUR", "1.1", "--from", "tomorrow"], "--from"),
+        // A date error names the flag and the format, not the parser's reasoning.
+        (
+            vec!["rates", "set", "EUR", "1.1", "--from", "2026-13-01"],
+            "--from \"2026-13-01\" is not a date: use YYYY-MM-DD",
+        ),
+        (
+            vec!["export", "--company", "co_x", "--from", "2026-02-30", "--to", "2026-03-01", "--out", "x"],
+            "--from \"2026-02-30\" is not a date: use YYYY-MM-DD, like 2026-09-14",
+        ),
         (vec!["reattribute", "--company", "co_missing"], "unknown company"),
         (vec!["shopify", "connect", "--company", "co_x", "--shop", "glow.com", "--secret", "12345678"], "myshopify"),
         (vec!["shopify", "connect", "--company", "co_x", "--shop", "a.myshopify.com", "--secret", "short"], "short"),
@@ -110,6 +119,7 @@ fn bad_input_fails_with_one_clear_line() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("parse") && !err.contains("Caused by"), "{args:?}: no parser internals: {err}");
     }
     let out = revtrace().args(["serve", "--database", "mysql://x"]).output().unwrap();
     assert!(!out.status.success());
@@ -262,6 +272,14 @@ async fn products_import_loads_a_catalog_and_names_a_bad_line() {
     assert!(!bad.status.success());
     let line = String::from_utf8_lossy(&bad.stderr);
     assert!(line.contains("line 2") && line.contains("http(s) URL"), "{line}");
+    std::fs::write(&file, "{\"product_id\": \"new\"}\n\n{\"product_id\": }\n").unwrap();
+    let bad = app.cli(&args);
+    let line = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(
+        line.trim(),
+        format!("revtrace: {} line 3, column 16: expected value", file.display()),
+        "one line number, the file's"
+    );
     assert_eq!(app.count("products").await, 2500, "a bad file writes nothing");
 }
 
