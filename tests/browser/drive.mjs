@@ -296,6 +296,7 @@ try {
     // The first event opens the dashboard by itself.
     await page.waitForSelector('#overview:not([hidden]) [data-metric]', { timeout: 10000 });
     out.opened = await page.evaluate(() => document.getElementById('onboarding').hidden);
+    out.conversion = await page.textContent('#conversion');
   } else if (scenario === 'switch') {
     // Company A's conversation is open; A signs out and B signs in.
     const [url, keyA, keyB, ticket] = args;

@@ -20,8 +20,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Attributes AI shopping-assistant conversations to the cart and checkout revenue that followed them.",
     long_about = "revtrace ingests assistant conversation tickets and store commerce events, decides for every \
                   event whether a grounded AI answer within the attribution window earned it, and reports the \
-                  revenue those conversations influenced.\n\nEvery command reads REVTRACE_DATABASE_URL when \
-                  --database is absent (default: sqlite://revtrace.db, created on first use)."
+                  revenue those conversations influenced.\n\nCommands that open a database take --database, or \
+                  REVTRACE_DATABASE_URL when it is absent (default: sqlite://revtrace.db in the current \
+                  folder, created on first use); demo and copy name their own files."
 )]
 struct Cli {
     #[command(subcommand)]

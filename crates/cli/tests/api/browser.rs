@@ -824,6 +824,8 @@ async fn a_new_company_gets_its_snippet_and_sees_its_first_events_arrive() {
     assert_eq!(seen["after_visit"], json!(["done", "waiting", "waiting"]), "the visit shows within a poll");
     assert!(seen["sent"].as_array().unwrap().iter().all(|s| s.as_u64().unwrap() < 300), "{seen}");
     assert_eq!(seen["opened"], true, "the first event opens the dashboard");
+    let conversion = seen["conversion"].as_str().unwrap();
+    assert!(conversion.contains("Assisted · 1 visitor") && !conversion.contains("1 visitors"), "{conversion}");
 }
 
 #[tokio::test]
@@ -886,6 +888,10 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     let events = seen["events"].as_array().unwrap();
     assert_eq!(events.len(), 3);
     assert_eq!(events[0]["heading"], "item added");
+    assert_eq!(
+        events[0]["products"][0]["title"], "Hydra Barrier Cream 50 ml",
+        "the cart's slug shown as the catalog's title"
+    );
     assert_eq!((events[1]["heading"].as_str(), events[1]["usd"].as_str()), (Some("Order 1001"), Some("$48.00")));
     let product = &events[1]["products"][0];
     assert_eq!(product["title"], "Hydra Barrier Cream 50 ml");
