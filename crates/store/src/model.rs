@@ -722,13 +722,13 @@ pub struct CompanyOverview {
     /// The public key of the browser script and ingest calls (`pk_…`).
     pub company_key: String,
     /// What has arrived so far: a new company's setup checklist.
-    pub setup: Setup,
+    pub setup: CompanySetup,
 }
 
 /// The first signs of a working integration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Setup {
+pub struct CompanySetup {
     /// The browser script has reported a visit.
     pub script_seen: bool,
     /// At least one conversation is stored.

@@ -2,7 +2,7 @@
 //! Both fold rollup rows with `revtrace_core::report`; nothing here scans
 //! raw events.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::{
     Json,
@@ -12,7 +12,7 @@ use axum::{
 use jiff::civil::Date;
 use revtrace_core::{
     MessageSource,
-    report::{self, BySource, ChangePct, DayMetrics, DayRange, Filter, Metrics},
+    report::{self, BySource, ChangePct, DayMetrics, DayRange, Filter, Metrics, SourceMetrics},
 };
 use revtrace_store::CompanyId;
 use serde::Serialize;
@@ -59,12 +59,12 @@ pub struct ComparisonParams {
 /// The period a report is compared with.
 #[derive(Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Comparison {
+pub enum ComparisonPeriod {
     PreviousPeriod,
     LastYear,
 }
 
-impl Comparison {
+impl ComparisonPeriod {
     fn parse(params: &HashMap<String, String>) -> Result<Self, ApiError> {
         match params.get("compare").map(String::as_str) {
             None | Some("previous_period") => Ok(Self::PreviousPeriod),
@@ -133,7 +133,7 @@ impl ReportQuery {
 #[derive(Serialize, ToSchema)]
 pub struct PreviousPeriod {
     /// Which period this is (the `compare` parameter).
-    pub compare: Comparison,
+    pub compare: ComparisonPeriod,
     pub from: String,
     pub to: String,
     pub metrics: Metrics,
@@ -158,6 +158,10 @@ pub struct RevenueImpact {
     #[schema(value_type = HashMap<String, Option<f64>>)]
     pub change_pct: ChangePct,
     pub by_source: BySource,
+    /// The attributed metrics of each AI profile with attributed events in
+    /// the range (SPEC §12), within the filters, by profile id.
+    #[schema(value_type = HashMap<String, SourceMetrics>)]
+    pub by_ai_profile: BTreeMap<String, SourceMetrics>,
 }
 
 /// `GET /v1/revenue-impact/daily`.
@@ -222,7 +226,7 @@ pub async fn revenue_impact(
 ) -> Result<Json<RevenueImpact>, ApiError> {
     let ReportRequest { company, timezone, params, query: ReportQuery { range, filter } } =
         request.taking(&["compare"])?;
-    let compare = Comparison::parse(&params)?;
+    let compare = ComparisonPeriod::parse(&params)?;
     let previous = compare.of(&range).ok_or_else(|| ApiError::invalid_field("from", "from is out of range"))?;
     let facts = state.store.revenue_facts(&company, range, Some(previous)).await?;
 
@@ -239,6 +243,7 @@ pub async fn revenue_impact(
         has_checkout_data: facts.has_checkout_data,
         change_pct: ChangePct::between(&metrics, &previous_metrics),
         by_source: report::by_source(&facts.rows, &range, &filter),
+        by_ai_profile: report::by_ai_profile(&facts.rows, &range, &filter),
         metrics,
         previous: PreviousPeriod {
             compare,

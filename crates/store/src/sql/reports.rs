@@ -14,7 +14,7 @@ use revtrace_core::{
 use super::{Arg, Cells, args};
 use crate::{
     StoreError,
-    model::{CompanyId, CompanyOverview, CompanyProfile, ConversationRow, ExportRow, Setup},
+    model::{CompanyId, CompanyOverview, CompanyProfile, CompanySetup, ConversationRow, ExportRow},
     rows::VisitorFlags,
 };
 
@@ -72,7 +72,7 @@ pub(crate) fn overview<R: Cells>(
         ai_profiles: rows.ai_profiles.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
         has_checkout_data: has_checkout_data(rows.has_checkout)?,
         company_key: key.text(0)?,
-        setup: Setup {
+        setup: CompanySetup {
             script_seen: setup.int(0)? != 0,
             has_tickets: setup.int(1)? != 0,
             has_events: setup.int(2)? != 0,
