@@ -205,6 +205,11 @@ try {
         y_grid: c.options.scales.y.grid.display !== false, mode: c.options.interaction.mode };
     });
     out.chart = await chart();
+    out.profiles = await page.$$eval('#profiles tbody tr[data-profile]', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    out.profiles_chart = await page.evaluate(() => {
+      const c = window.Chart.getChart(document.getElementById('profiles-canvas'));
+      return c && { labels: c.data.labels, data: c.data.datasets[0].data };
+    });
     // A real hover over the busiest day: the tooltip lists every series.
     out.tooltip = await (async () => {
       await page.locator('#chart-canvas').scrollIntoViewIfNeeded();

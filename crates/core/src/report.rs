@@ -2,6 +2,8 @@
 //! counts) to the reported metrics. Every derived value is computed from the
 //! exact sums and rounded once, half-even, at the end.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use jiff::civil::Date;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Serialize, Serializer, ser::SerializeMap};
@@ -422,6 +424,24 @@ pub fn by_source(rows: &[RollupRow], range: &DayRange, filter: &Filter) -> BySou
     })
 }
 
+/// The attributed metrics of each AI profile that has attributed events in
+/// the range, within the filters (a profile filter keeps that profile only).
+pub fn by_ai_profile(rows: &[RollupRow], range: &DayRange, filter: &Filter) -> BTreeMap<String, SourceMetrics> {
+    let profiles: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| range.contains(r.day) && filter.selects_attributed(r))
+        .map(|r| r.ai_profile_id.as_str())
+        .collect();
+    profiles
+        .into_iter()
+        .map(|profile| {
+            let narrowed = Filter { ai_profile: Some(profile.to_owned()), ..filter.clone() };
+            let sums = Sums::over(rows.iter(), range, |r| narrowed.selects_attributed(r));
+            (profile.to_owned(), SourceMetrics::from_sums(&sums))
+        })
+        .collect()
+}
+
 /// One entry per day of the range, zero days included.
 pub fn daily(rows: &[RollupRow], range: &DayRange, filter: &Filter) -> Vec<DayMetrics> {
     range
@@ -511,6 +531,30 @@ mod tests {
             quantity: if checkout { 0 } else { 2 },
             refunded_cents: 0,
         }
+    }
+
+    #[test]
+    fn profiles_side_by_side_split_the_attributed_figures() {
+        let range = DayRange::new("2026-03-01".parse().unwrap(), "2026-03-02".parse().unwrap()).unwrap();
+        let mut advisor = row("2026-03-01", true, Some(MessageSource::ChatWidget), 4_800);
+        advisor.ai_profile_id = "advisor".into();
+        let mut faq = row("2026-03-02", true, Some(MessageSource::Faq), 2_000);
+        faq.ai_profile_id = "faq-bot".into();
+        let mut faq_cart = row("2026-03-02", false, Some(MessageSource::Faq), 1_000);
+        faq_cart.ai_profile_id = "faq-bot".into();
+        let baseline = row("2026-03-02", true, None, 9_900);
+        let rows = [advisor, faq, faq_cart, baseline];
+        let all = by_ai_profile(&rows, &range, &Filter::default());
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["advisor", "faq-bot"], "the baseline is no profile");
+        assert_eq!((all["advisor"].checkout_revenue_usd.as_str(), all["advisor"].orders), ("48.00", 1));
+        assert_eq!(
+            (all["faq-bot"].checkout_revenue_usd.as_str(), all["faq-bot"].cart_gmv_usd.as_str()),
+            ("20.00", "10.00")
+        );
+        let faq_only = by_ai_profile(&rows, &range, &Filter { source: Some(MessageSource::Faq), ..Filter::default() });
+        assert_eq!(faq_only.keys().collect::<Vec<_>>(), ["faq-bot"]);
+        let one = by_ai_profile(&rows, &range, &Filter { ai_profile: Some("advisor".into()), ..Filter::default() });
+        assert_eq!(one.keys().collect::<Vec<_>>(), ["advisor"]);
     }
 
     #[test]

@@ -341,7 +341,9 @@
       $('overview').removeAttribute('aria-busy');
       $('overview-status').textContent = 'Could not load these figures: ' + error.message;
       $('overview-status').className = 'status error';
-      for (const id of ['cards', 'sources', 'conversion', 'conversations']) $(id).replaceChildren();
+      for (const id of ['cards', 'sources', 'profiles', 'conversion', 'conversations']) $(id).replaceChildren();
+      const profilesChart = window.Chart && window.Chart.getChart($('profiles-canvas'));
+      if (profilesChart) profilesChart.destroy();
       $('period').textContent = '';
       $('filter-note').hidden = true;
       shownDaily = null;
@@ -368,6 +370,7 @@
     shownDaily = daily.days;
     drawChart(daily.days, whole && whole.days);
     renderSources(report.by_source);
+    renderProfiles(report.by_ai_profile);
     renderConversion(report.metrics);
     renderConversations(conversations);
   }
@@ -445,6 +448,44 @@
     $('sources').replaceChildren(el('thead', {}, el('tr', {}, el('th', { text: 'Source' }),
       el('th', { class: 'num', text: checkout ? 'Revenue' : 'Cart GMV' }),
       el('th', { class: 'num', text: checkout ? 'Orders' : 'Products' }))), el('tbody', {}, rows));
+  }
+
+  // Every AI profile's attributed figures in one table, and their revenue
+  // (or cart GMV) as bars: a comparison, not a filter.
+  function renderProfiles(byProfile) {
+    const checkout = state.tab === 'checkout';
+    const canvas = $('profiles-canvas');
+    const old = window.Chart && window.Chart.getChart(canvas);
+    if (old) old.destroy();
+    const entries = Object.entries(byProfile || {}).sort((a, b) =>
+      cents(checkout ? b[1].checkout_revenue_usd : b[1].cart_gmv_usd) - cents(checkout ? a[1].checkout_revenue_usd : a[1].cart_gmv_usd));
+    canvas.parentElement.hidden = !entries.length;
+    if (!entries.length) {
+      $('profiles').replaceChildren(el('tbody', {}, el('tr', {}, el('td', { class: 'muted', text: 'No attributed events in this range yet.' }))));
+      return;
+    }
+    const columns = checkout
+      ? [['Revenue', (m) => usd(m.checkout_revenue_usd)], ['Orders', (m) => count(m.orders)],
+        ['Average order', (m) => usd(m.average_order_value_usd)], ['Net of refunds', (m) => usd(m.net_checkout_revenue_usd)]]
+      : [['Cart GMV', (m) => usd(m.cart_gmv_usd)], ['Products', (m) => count(m.products_in_cart)],
+        ['Per active day', (m) => usd(m.daily_avg_cart_gmv_usd)], ['Active days', (m) => count(m.active_days)]];
+    $('profiles').replaceChildren(
+      el('thead', {}, el('tr', {}, el('th', { text: 'AI profile' }), columns.map(([h]) => el('th', { class: 'num', text: h })))),
+      el('tbody', {}, entries.map(([profile, m]) => el('tr', { 'data-profile': profile },
+        el('td', { text: profile }), columns.map(([, f]) => el('td', { class: 'num', text: f(m) }))))));
+    if (!window.Chart) return;
+    const field = checkout ? 'checkout_revenue_usd' : 'cart_gmv_usd';
+    new window.Chart(canvas, {
+      type: 'bar',
+      data: { labels: entries.map(([p]) => p),
+        datasets: [{ label: checkout ? 'AI-attributed revenue' : 'AI-attributed cart GMV', backgroundColor: CHART_COLOURS.ai,
+          borderRadius: 2, maxBarThickness: 22, data: entries.map(([, m]) => Number(m[field])) }] },
+      options: { indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false,
+        scales: { x: { beginAtZero: true, grid: { color: '#e3e7ef' }, ticks: { maxTicksLimit: 4, font: { size: 12 },
+          callback: (v) => '$' + Number(v).toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) } },
+        y: { grid: { display: false }, ticks: { font: { size: 12 } } } },
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${usd(entries[item.dataIndex][1][field])}` } } } },
+    });
   }
 
   function renderConversion(m) {

@@ -735,6 +735,12 @@ async fn the_dashboard_keeps_its_view_in_the_address_and_charts_every_series() {
         (chart["x_grid"].clone(), chart["y_grid"].clone(), chart["mode"].clone()),
         (json!(false), json!(true), json!("index"))
     );
+    // AI profiles side by side: a table and bars, best first, as the API says.
+    assert_eq!(
+        seen["profiles"],
+        json!([["faq-bot", "$110.00", "1", "$110.00", "$99.00"], ["advisor", "$78.00", "2", "$39.00", "$61.00"]])
+    );
+    assert_eq!(seen["profiles_chart"], json!({"labels": ["faq-bot", "advisor"], "data": [110, 78]}));
     // Hovering a day lists every series and their total.
     let tooltip = &seen["tooltip"];
     let body: Vec<&str> = tooltip["body"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();

@@ -167,6 +167,17 @@ async fn every_metric_of_the_fixture_matches_the_hand_computation() {
             "NUDGE_CLICK": source("30.00", "5.00", "25.00", "0.00", 0),
         })
     );
+    // advisor holds the chat and the nudge conversation (orders on 03-07 and
+    // 03-09: two active days); faq-bot the FAQ one.
+    assert_eq!(
+        b["by_ai_profile"],
+        json!({
+            "advisor": {"checkout_revenue_usd": "78.00", "refunds_usd": "17.00", "net_checkout_revenue_usd": "61.00",
+                        "orders": 2, "average_order_value_usd": "39.00", "cart_gmv_usd": "24.00", "products_in_cart": 1,
+                        "active_days": 2, "daily_avg_checkout_revenue_usd": "39.00", "daily_avg_cart_gmv_usd": "12.00"},
+            "faq-bot": source("110.00", "11.00", "99.00", "23.12", 3),
+        })
+    );
     assert_rollups_match_events(&app.db).await;
 }
 
@@ -186,6 +197,9 @@ async fn filters_narrow_the_attributed_side_and_test_orders_are_opt_in() {
         (&json!("78.00"), &json!(2))
     );
     assert_eq!(advisor["metrics"]["average_order_value_usd"], "39.00");
+    let profiles = |r: &Value| r["by_ai_profile"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(profiles(&advisor), ["advisor"], "a profile filter keeps that profile");
+    assert_eq!(profiles(&faq), ["faq-bot"], "a source filter keeps the profiles with that source");
 
     let with_tests = app.report(&format!("{RANGE}&include_test=true")).await.body;
     assert_eq!(with_tests["metrics"]["checkout_revenue_usd"], "688.00");
