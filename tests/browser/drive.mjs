@@ -341,6 +341,11 @@ try {
     out.amounts = await page.$$eval('.event .amount', (n) => n.map((x) => x.textContent));
     out.conversion_note = await page.$$eval('[data-conversion-note]', (n) => n.map((x) => x.textContent));
     out.subtitle = await page.textContent('#conversation .panel p');
+    out.exchange = await page.$$eval('.exchange .message', (n) => n.map((m) => ({
+      role: m.querySelector('header strong').textContent, text: m.querySelector('p').textContent,
+      pills: [...m.querySelectorAll('.pill')].map((p) => p.textContent),
+      shown: [...m.querySelectorAll('[data-shown] a, [data-shown] span')].map((p) => p.textContent) })));
+    out.exchange_when = await page.$$eval('.exchange .message [data-when]', (n) => n.map((x) => x.textContent));
     await page.click('.event:last-child button.link');
     await page.waitForSelector('.event:last-child .receipt table');
     out.receipt = await page.textContent('.event:last-child .receipt p');

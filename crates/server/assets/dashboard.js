@@ -638,6 +638,17 @@
         } }),
         receipt);
     });
+    const ROLES = { shopper: 'Shopper', ai: 'AI assistant', human_agent: 'Human agent' };
+    const exchange = t.transcript.map((m) => el('article', { class: 'message ' + m.role, 'data-message': m.message_id },
+      el('header', {}, el('strong', { text: ROLES[m.role] || m.role }), ' ',
+        el('span', { class: 'period', 'data-when': m.sent_at, text: when(m.sent_at) }),
+        m.role === 'ai' && m.has_answer_found === true ? el('span', { class: 'pill grounded', text: 'grounded answer' }) : null,
+        m.role === 'ai' && m.has_answer_found === false ? el('span', { class: 'pill', text: 'no answer found' }) : null),
+      el('p', { class: m.text === null ? 'muted' : null, text: m.text === null ? '(no text kept)' : m.text }),
+      m.products.length ? el('div', { class: 'products shown' }, m.products.map((p) => el('div', { class: 'product', 'data-shown': p.product_id },
+        p.image_url ? el('img', { src: p.image_url, alt: '' }) : null,
+        p.url ? el('a', { href: p.url, target: '_blank', rel: 'noopener', text: p.title || p.product_id })
+          : el('span', { text: p.title || p.product_id })))) : null));
     view.replaceChildren(
       back(),
       el('div', { class: 'panel' },
@@ -652,8 +663,11 @@
           el('div', { class: 'card' }, el('div', { class: 'label', text: 'Orders' }), el('div', { class: 'value', text: count(t.totals.orders) }))),
         foreign ? el('p', { class: 'muted', 'data-conversion-note': '', text: 'Amounts in other currencies are converted to USD one event at a time, '
           + 'each rounded to the cent, so a cart\'s sum and its order can differ by a cent.' }) : null),
-      el('h2', { text: 'What happened, in order' }),
-      el('section', { class: 'timeline' }, events.length ? events : el('p', { class: 'muted', text: 'No attributed events yet.' })));
+      el('div', { class: 'journey' },
+        el('section', {}, el('h2', { text: 'The conversation' }),
+          el('div', { class: 'exchange' }, exchange.length ? exchange : el('p', { class: 'muted', text: 'No messages stored.' }))),
+        el('section', {}, el('h2', { text: 'What happened, in order' }),
+          el('div', { class: 'timeline' }, events.length ? events : el('p', { class: 'muted', text: 'No attributed events yet.' })))));
   }
 
   // ---- experiments ---------------------------------------------------------

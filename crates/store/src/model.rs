@@ -487,9 +487,37 @@ pub struct TicketRevenue {
     pub first_message_at: Option<String>,
     pub last_message_at: Option<String>,
     pub messages: i64,
+    /// Every message in time order (SPEC §12): the exchange itself.
+    pub transcript: Vec<TranscriptMessage>,
     /// Attributed events in time order.
     pub events: Vec<TicketEvent>,
     pub totals: TicketTotals,
+}
+
+/// One message of a conversation, as the assistant sent it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TranscriptMessage {
+    pub message_id: String,
+    pub sent_at: String,
+    /// `shopper`, `ai` or `human_agent`.
+    pub role: String,
+    /// Null when none was sent, or after `revtrace privacy erase`.
+    pub text: Option<String>,
+    pub has_answer_found: Option<bool>,
+    /// The products the message showed (`product_ids`), in its order, with
+    /// the catalog's title, image and link where the catalog has them.
+    pub products: Vec<ShownProduct>,
+}
+
+/// A product an AI message showed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShownProduct {
+    pub product_id: ProductId,
+    pub title: Option<String>,
+    pub image_url: Option<String>,
+    pub url: Option<String>,
 }
 
 /// One row of the reporting table (SPEC §9).

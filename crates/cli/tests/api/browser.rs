@@ -873,7 +873,10 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
         &[],
     )
     .await;
-    app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z")).await;
+    let mut ticket = grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z");
+    // The answer showed the cream (in the catalog) and a serum (not yet).
+    ticket["messages"][1]["product_ids"] = json!(["hydra-barrier-cream", "vitamin-c-serum"]);
+    app.ticket(ticket).await;
     app.cart(add_to_cart("FP-8a3c", "hydra-barrier-cream", 1, "48.00", "2026-09-14T15:04:40Z")).await;
     app.checkout(order(Some("FP-8a3c"), "1001", "48.00", "2026-09-14T15:47:14Z")).await;
     // A yen order whose theme sent the same line twice.
@@ -891,6 +894,17 @@ async fn the_conversation_page_shows_the_journey_and_its_48_dollar_order() {
     assert_eq!(seen["lines"], json!(["1 × $48.00", "1 × $48.00", "2 × ¥4,800"]), "yen grouped, identical lines once");
     assert_eq!(seen["amounts"][2], "¥9,600 = $64.32", "the order in its own currency, and in USD");
     assert_eq!(seen["conversion_note"].as_array().unwrap().len(), 1);
+    // The exchange itself, beside what was bought: the question, the grounded
+    // answer and what it showed (the catalog's title, or the id it sent).
+    assert_eq!(
+        seen["exchange"],
+        json!([
+            {"role": "Shopper", "text": "Which moisturizer is best for dry skin?", "pills": [], "shown": []},
+            {"role": "AI assistant", "text": "Hydra Barrier Cream.", "pills": ["grounded answer"],
+             "shown": ["Hydra Barrier Cream 50 ml", "vitamin-c-serum"]}
+        ])
+    );
+    assert_eq!(seen["exchange_when"][0], "Sep 14, 2026, 11:02 AM EDT");
     let events = seen["events"].as_array().unwrap();
     assert_eq!(events.len(), 3);
     assert_eq!(events[0]["heading"], "item added");

@@ -2,7 +2,7 @@
 //! the assistant answers from the catalog, the shopper adds the $48 cream and
 //! checks out 45 minutes later — credited to TK-2291.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -68,7 +68,10 @@ async fn the_moisturizer_journey_is_attributed_to_tk_2291() {
 #[tokio::test]
 async fn the_conversation_page_shows_its_products_events_and_totals() {
     let Some(app) = spawn_app().await else { return };
-    app.ticket(grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z")).await;
+    let mut ticket = grounded_ticket("TK-2291", "FP-8a3c", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z");
+    // The answer showed the cream and a serum the catalog does not know.
+    ticket["messages"][1]["product_ids"] = json!(["hydra-barrier-cream", "night-serum"]);
+    app.ticket(ticket).await;
     let catalog = app
         .ingest_secret(
             "/v1/products",
@@ -96,6 +99,16 @@ async fn the_conversation_page_shows_its_products_events_and_totals() {
             "ticket_id": "TK-2291", "ai_profile_id": "default", "channel": "chat", "fingerprint": "FP-8a3c",
             "message_source": "CHAT_WIDGET", "qualifies": true, "first_message_at": "2026-09-14T15:02:11Z",
             "last_message_at": "2026-09-14T15:02:14Z", "messages": 2,
+            "transcript": [
+                {"message_id": "q1", "sent_at": "2026-09-14T15:02:11Z", "role": "shopper",
+                 "text": "Which moisturizer is best for dry skin?", "has_answer_found": null, "products": []},
+                {"message_id": "a1", "sent_at": "2026-09-14T15:02:14Z", "role": "ai",
+                 "text": "Hydra Barrier Cream.", "has_answer_found": true,
+                 "products": [{"product_id": "hydra-barrier-cream", "title": "Hydra Barrier Cream 50 ml",
+                               "image_url": "https://cdn.glow.example/hydra.jpg",
+                               "url": "https://glow.example/products/hydra-barrier-cream"},
+                              {"product_id": "night-serum", "title": null, "image_url": null, "url": null}]}
+            ],
             "events": [
                 {"event_id": cart.body["event_id"], "cart_type": "CART_EVENT", "source_category": "SDK",
                  "occurred_at": "2026-09-14T15:04:40Z", "event_type": "ITEM_ADDED", "order_id": null,
@@ -133,4 +146,25 @@ async fn catalog_entries_are_checked_before_anything_is_stored() {
     assert_eq!(app.count("products").await, 0);
     let public = app.ingest("/v1/products", json!({"products": []})).await;
     assert_eq!(public.status, 401, "the company key cannot write the catalog");
+}
+
+#[tokio::test]
+async fn a_transcript_shows_every_product_of_a_long_answer_from_the_catalog() {
+    let Some(app) = spawn_app().await else { return };
+    // 70 products: more than one catalog read (32 ids each) and a partial last one.
+    let ids: Vec<String> = (0..70).map(|i| format!("p-{i:02}")).collect();
+    let mut ticket = grounded_ticket("TK-LONG", "FP-1", "2026-09-14T15:02:11Z", "2026-09-14T15:02:14Z");
+    ticket["messages"][1]["product_ids"] = json!(ids);
+    assert_eq!(app.ticket(ticket).await.status, 200);
+    let catalog: Vec<Value> =
+        ids.iter().take(69).map(|id| json!({"product_id": id, "title": format!("Title {id}")})).collect();
+    assert_eq!(app.ingest_secret("/v1/products", &json!({"products": catalog}), &[]).await.status, 200);
+    let page = app.get("/v1/tickets/TK-LONG/revenue", Some(&app.secret_key)).await.body;
+    let shown = page["transcript"][1]["products"].as_array().unwrap();
+    assert_eq!(shown.len(), 70, "in the message's order");
+    for (i, p) in shown.iter().enumerate() {
+        assert_eq!(p["product_id"], ids[i]);
+        let expected = if i < 69 { json!(format!("Title {}", ids[i])) } else { Value::Null };
+        assert_eq!(p["title"], expected, "{p}");
+    }
 }

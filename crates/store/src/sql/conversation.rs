@@ -7,7 +7,10 @@ use revtrace_core::{Channel, MessageFact, UsdCents, UsdTotal, classify, qualifie
 use super::{Cells, args, reads::Batch};
 use crate::{
     StoreError,
-    model::{CompanyId, ProductView, SourceCategory, TicketEvent, TicketRevenue, TicketTotals},
+    model::{
+        CompanyId, ProductView, ShownProduct, SourceCategory, TicketEvent, TicketRevenue, TicketTotals,
+        TranscriptMessage,
+    },
 };
 
 /// Where the page's rows come back.
@@ -26,7 +29,7 @@ pub(crate) fn push(batch: &mut Batch, company: &CompanyId, ticket_id: &revtrace_
             key(),
         ),
         messages: batch.push(
-            "SELECT m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
+            "SELECT m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id, m.text, m.product_ids
              FROM messages m JOIN tickets t ON t.ticket_pk = m.ticket_pk WHERE t.company_id = $1 AND t.ticket_id = $2",
             key(),
         ),
@@ -68,6 +71,7 @@ pub(crate) fn fold<R: Cells>(
     let facts =
         TicketFacts { ticket_id: ticket_id.clone(), ai_profile_id: t.text(0)?, channel, fingerprint: t.text(2)? };
     let messages = super::reads::messages(&rows[ix.messages])?;
+    let transcript = transcript(&rows[ix.messages])?;
     let mut items: std::collections::HashMap<i64, Vec<ProductView>> = std::collections::HashMap::new();
     for l in &rows[ix.items] {
         items.entry(l.int(0)?).or_default().push(ProductView {
@@ -122,7 +126,87 @@ pub(crate) fn fold<R: Cells>(
             products,
         });
     }
-    Ok(Some(tally.revenue(facts, &messages, events)))
+    Ok(Some(tally.revenue(facts, &messages, transcript, events)))
+}
+
+/// The messages in time order (ties: `message_id`, bytewise), each with the
+/// ids it showed; the catalog's details are added by [`with_catalog`].
+fn transcript<R: Cells>(rows: &[R]) -> Result<Vec<TranscriptMessage>, StoreError> {
+    let mut messages = rows
+        .iter()
+        .map(|r| {
+            let ids: Vec<String> = match r.opt_text(6)? {
+                Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("product_ids", &json))?,
+                None => Vec::new(),
+            };
+            Ok((
+                r.int(1)?,
+                TranscriptMessage {
+                    message_id: r.text(0)?,
+                    sent_at: String::new(),
+                    role: r.text(2)?,
+                    text: r.opt_text(5)?,
+                    has_answer_found: r.opt_flag(3)?,
+                    products: ids
+                        .into_iter()
+                        .map(|id| ShownProduct { product_id: id.into(), title: None, image_url: None, url: None })
+                        .collect(),
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    messages.sort_by(|(a_at, a), (b_at, b)| {
+        a_at.cmp(b_at).then_with(|| a.message_id.as_bytes().cmp(b.message_id.as_bytes()))
+    });
+    Ok(messages
+        .into_iter()
+        .map(|(at, mut m)| {
+            m.sent_at = to_rfc3339(at);
+            m
+        })
+        .collect())
+}
+
+/// The distinct products a transcript showed, for one catalog read.
+pub(crate) fn shown_ids(page: &TicketRevenue) -> Vec<String> {
+    let mut ids: Vec<String> =
+        page.transcript.iter().flat_map(|m| m.products.iter().map(|p| p.product_id.as_str().to_owned())).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// How many product ids one catalog read takes; a chunk with fewer repeats
+/// its last id (an `IN` list does not mind), so the statement stays one.
+pub(crate) const CATALOG_CHUNK: usize = 32;
+pub(crate) const CATALOG: &str = "SELECT product_id, title, image_url, url FROM products
+     WHERE company_id = $1 AND product_id IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)";
+
+/// The catalog reads of [`shown_ids`], pushed onto one batch.
+pub(crate) fn push_catalog(batch: &mut Batch, company: &CompanyId, ids: &[String]) -> Vec<usize> {
+    ids.chunks(CATALOG_CHUNK)
+        .map(|chunk| {
+            let mut args = args![company.to_string()];
+            args.extend((0..CATALOG_CHUNK).map(|k| super::Arg::from(&chunk[k.min(chunk.len() - 1)])));
+            batch.push(CATALOG, args)
+        })
+        .collect()
+}
+
+/// Fills the transcript's products from the rows of [`catalog_query`].
+pub(crate) fn with_catalog<R: Cells>(page: &mut TicketRevenue, rows: &[R]) -> Result<(), StoreError> {
+    let mut catalog = std::collections::HashMap::new();
+    for r in rows {
+        catalog.insert(r.text(0)?, (r.opt_text(1)?, r.opt_text(2)?, r.opt_text(3)?));
+    }
+    for product in page.transcript.iter_mut().flat_map(|m| m.products.iter_mut()) {
+        if let Some((title, image_url, url)) = catalog.get(product.product_id.as_str()) {
+            product.title.clone_from(title);
+            product.image_url.clone_from(image_url);
+            product.url.clone_from(url);
+        }
+    }
+    Ok(())
 }
 
 /// A conversation's identity, for its revenue page.
@@ -170,7 +254,13 @@ impl TicketTally {
         }
     }
 
-    pub fn revenue(self, t: TicketFacts, messages: &[MessageFact], events: Vec<TicketEvent>) -> TicketRevenue {
+    pub fn revenue(
+        self,
+        t: TicketFacts,
+        messages: &[MessageFact],
+        transcript: Vec<TranscriptMessage>,
+        events: Vec<TicketEvent>,
+    ) -> TicketRevenue {
         let usd = |cents: UsdTotal| cents.to_string();
         TicketRevenue {
             ticket_id: t.ticket_id,
@@ -182,6 +272,7 @@ impl TicketTally {
             first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
             last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
             messages: messages.len() as i64,
+            transcript,
             events,
             totals: TicketTotals {
                 checkout_revenue_usd: usd(self.checkout),

@@ -388,5 +388,19 @@ pub(crate) async fn ticket_revenue<D: Db>(
 ) -> Result<Option<TicketRevenue>, StoreError> {
     let mut batch = super::reads::Batch::default();
     let ix = super::conversation::push(&mut batch, company, ticket_id);
-    super::conversation::fold(&db.all(batch).await?, &ix, ticket_id)
+    let Some(mut page) = super::conversation::fold(&db.all(batch).await?, &ix, ticket_id)? else {
+        return Ok(None);
+    };
+    // The products the messages showed, from the catalog: a second read,
+    // since they are known only once the messages are.
+    let ids = super::conversation::shown_ids(&page);
+    if !ids.is_empty() {
+        let mut batch = super::reads::Batch::default();
+        let reads = super::conversation::push_catalog(&mut batch, company, &ids);
+        let found = db.all(batch).await?;
+        for at in reads {
+            super::conversation::with_catalog(&mut page, &found[at])?;
+        }
+    }
+    Ok(Some(page))
 }
