@@ -205,6 +205,10 @@ try {
         y_grid: c.options.scales.y.grid.display !== false, mode: c.options.interaction.mode };
     });
     out.chart = await chart();
+    out.funnel = await page.$$eval('#funnel [data-step]', (n) => n.map((x) => [x.dataset.step,
+      x.querySelector('.funnel-label').textContent, x.querySelector('.funnel-rate').textContent]));
+    out.funnel_median = await page.textContent('#funnel [data-median]');
+    out.funnel_sources = await page.$$eval('#funnel tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     out.profiles = await page.$$eval('#profiles tbody tr[data-profile]', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     out.profiles_chart = await page.evaluate(() => {
       const c = window.Chart.getChart(document.getElementById('profiles-canvas'));

@@ -10,6 +10,7 @@ pub mod cart;
 pub mod ecb;
 pub mod experiment;
 pub mod fingerprint;
+pub mod funnel;
 pub mod ids;
 pub mod money;
 pub mod report;

@@ -72,12 +72,12 @@ fn usd_exact(cents: Decimal) -> String {
     dollars.to_string()
 }
 
-fn ratio(numerator: Decimal, denominator: Decimal) -> Option<Decimal> {
+pub(crate) fn ratio(numerator: Decimal, denominator: Decimal) -> Option<Decimal> {
     (!denominator.is_zero()).then(|| numerator / denominator)
 }
 
 /// A percentage, rounded once to two decimals, as a JSON number.
-fn percent(value: Option<Decimal>) -> Option<f64> {
+pub(crate) fn percent(value: Option<Decimal>) -> Option<f64> {
     value.map(|v| {
         let rounded = (v * Decimal::ONE_HUNDRED).round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
         rounded.to_string().parse().unwrap_or_default()

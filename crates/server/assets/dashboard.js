@@ -327,11 +327,11 @@
     $('overview').setAttribute('aria-busy', 'true');
     $('overview-status').textContent = 'Loading…';
     $('overview-status').className = 'status loading';
-    let report, daily, conversations, whole;
+    let report, daily, conversations, whole, funnel;
     try {
-      [report, daily, conversations, whole] = await Promise.all([
+      [report, daily, conversations, funnel, whole] = await Promise.all([
         api(`/v1/revenue-impact?compare=${state.compare}&` + q), api('/v1/revenue-impact/daily?' + q),
-        api('/v1/tickets?limit=10&' + q),
+        api('/v1/tickets?limit=10&' + q), api('/v1/funnel?' + q),
         // Filtered, the chart still stacks up to the whole store's revenue.
         filtered() ? api('/v1/revenue-impact/daily?' + query(false)) : null,
       ]);
@@ -341,7 +341,7 @@
       $('overview').removeAttribute('aria-busy');
       $('overview-status').textContent = 'Could not load these figures: ' + error.message;
       $('overview-status').className = 'status error';
-      for (const id of ['cards', 'sources', 'profiles', 'conversion', 'conversations']) $(id).replaceChildren();
+      for (const id of ['cards', 'sources', 'profiles', 'funnel', 'conversion', 'conversations']) $(id).replaceChildren();
       const profilesChart = window.Chart && window.Chart.getChart($('profiles-canvas'));
       if (profilesChart) profilesChart.destroy();
       $('period').textContent = '';
@@ -371,6 +371,7 @@
     drawChart(daily.days, whole && whole.days);
     renderSources(report.by_source);
     renderProfiles(report.by_ai_profile);
+    renderFunnel(funnel);
     renderConversion(report.metrics);
     renderConversations(conversations);
   }
@@ -448,6 +449,39 @@
     $('sources').replaceChildren(el('thead', {}, el('tr', {}, el('th', { text: 'Source' }),
       el('th', { class: 'num', text: checkout ? 'Revenue' : 'Cart GMV' }),
       el('th', { class: 'num', text: checkout ? 'Orders' : 'Products' }))), el('tbody', {}, rows));
+  }
+
+  // Conversations → grounded → cart → checkout: bars as a share of all
+  // conversations, each step's rate of the one before beside it.
+  function renderFunnel(f) {
+    const steps = [
+      ['conversations', 'Conversations', null],
+      ['grounded', 'Got a grounded answer', 'grounded_rate_pct'],
+      ['with_cart', 'Added to cart', 'with_cart_rate_pct'],
+      ['with_checkout', 'Checked out', 'with_checkout_rate_pct'],
+    ];
+    if (!f.conversations) {
+      $('funnel').replaceChildren(el('p', { class: 'muted', 'data-empty': 'funnel', text: 'No conversation started in this range.' }));
+      return;
+    }
+    const bar = (name, label, rate) => el('div', { class: 'funnel-step', 'data-step': name },
+      el('div', { class: 'funnel-label' }, el('strong', { text: count(f[name]) }), ' ' + label),
+      el('div', { class: 'meter' }, el('div', { style: `width: ${Math.min(100, (100 * f[name]) / f.conversations)}%` })),
+      el('div', { class: 'funnel-rate', text: rate ? (f[rate] === null ? '—' : pct(f[rate]) + ' of the step before') : '' }));
+    const median = f.median_minutes_to_checkout;
+    const bySource = Object.entries(f.by_source).filter(([, s]) => s.conversations);
+    $('funnel').replaceChildren(
+      el('div', { class: 'funnel-steps' }, steps.map(([name, label, rate]) => bar(name, label, rate))),
+      el('p', { class: 'muted', 'data-median': '', text: median === null ? 'No credited checkout yet.'
+        : `Half of the checkouts came within ${duration(median * 60000)} of the conversation's first message.` }),
+      el('div', { class: 'scroll' }, el('table', { class: 'funnel-sources' },
+        el('thead', {}, el('tr', {}, ['Source', 'Conversations', 'Grounded', 'Cart', 'Checkout', 'Median to checkout']
+          .map((h, i) => el('th', { class: i ? 'num' : null, text: h })))),
+        el('tbody', {}, bySource.map(([source, s]) => el('tr', { 'data-source': source },
+          el('td', { text: SOURCES[source] }), el('td', { class: 'num', text: count(s.conversations) }),
+          el('td', { class: 'num', text: count(s.grounded) }), el('td', { class: 'num', text: count(s.with_cart) }),
+          el('td', { class: 'num', text: count(s.with_checkout) }),
+          el('td', { class: 'num', text: s.median_minutes_to_checkout === null ? '—' : duration(s.median_minutes_to_checkout * 60000) })))))));
   }
 
   // Every AI profile's attributed figures in one table, and their revenue

@@ -63,7 +63,9 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    use routes::{catalog, company, dashboard, experiments, exports, ingest, ops, receipts, reports, shopify, tickets};
+    use routes::{
+        catalog, company, dashboard, experiments, exports, funnel, ingest, ops, receipts, reports, shopify, tickets,
+    };
     Router::new()
         .route("/analytics/tickets", post(ingest::tickets))
         .route("/analytics/cart_events", post(ingest::cart_events))
@@ -85,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/products", post(catalog::upsert_products))
         .route("/v1/company", get(company::company))
         .route("/v1/tickets", get(tickets::top_conversations))
+        .route("/v1/funnel", get(funnel::funnel))
         .route("/", get(dashboard::page))
         .route("/assets/dashboard.css", get(dashboard::stylesheet))
         .route("/assets/dashboard.js", get(dashboard::script))

@@ -6,7 +6,7 @@ use utoipa::{
 };
 
 use crate::routes::{
-    catalog, company, dashboard, experiments, exports, ingest, ops, receipts, reports, shopify, tickets,
+    catalog, company, dashboard, experiments, exports, funnel, ingest, ops, receipts, reports, shopify, tickets,
 };
 
 #[derive(OpenApi)]
@@ -18,7 +18,7 @@ use crate::routes::{
         experiments::create, experiments::list, experiments::results, experiments::end,
         receipts::event_attribution, reports::revenue_impact, reports::revenue_impact_daily, tickets::ticket_revenue,
         exports::revenue_impact_export, exports::exposures_export, catalog::upsert_products, shopify::webhook, company::company,
-        tickets::top_conversations, dashboard::page, dashboard::sdk,
+        tickets::top_conversations, funnel::funnel, dashboard::page, dashboard::sdk,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     modifiers(&SecretKey),

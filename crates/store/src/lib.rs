@@ -113,6 +113,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ConversationRow>, StoreError>;
 
+    /// The conversations whose first message falls in the range (within
+    /// the filters), each with its first credited cart add and checkout:
+    /// what `revtrace_core::funnel` folds.
+    async fn funnel_tickets(
+        &self,
+        company: &CompanyId,
+        range: DayRange,
+        filter: revtrace_core::report::Filter,
+    ) -> Result<Vec<revtrace_core::funnel::FunnelTicket>, StoreError>;
+
     /// A conversation with its attributed events, products and totals.
     async fn ticket_revenue(
         &self,

@@ -155,6 +155,16 @@ macro_rules! impl_store {
                 read_db!(self, db => $crate::sql::reports::top_conversations(db, &company, &range, &filter, limit).await)
             }
 
+            async fn funnel_tickets(
+                &self,
+                company: &$crate::CompanyId,
+                range: revtrace_core::report::DayRange,
+                filter: revtrace_core::report::Filter,
+            ) -> Result<Vec<revtrace_core::funnel::FunnelTicket>, $crate::StoreError> {
+                let company = company.clone();
+                read_db!(self, db => $crate::sql::reports::funnel_tickets(db, &company, &range, &filter).await)
+            }
+
             async fn ticket_revenue(
                 &self,
                 company: &$crate::CompanyId,

@@ -735,6 +735,18 @@ async fn the_dashboard_keeps_its_view_in_the_address_and_charts_every_series() {
         (chart["x_grid"].clone(), chart["y_grid"].clone(), chart["mode"].clone()),
         (json!(false), json!(true), json!("index"))
     );
+    // The funnel on the overview, as /v1/funnel counts it.
+    assert_eq!(
+        seen["funnel"],
+        json!([
+            ["conversations", "4 Conversations", ""],
+            ["grounded", "3 Got a grounded answer", "75.00 % of the step before"],
+            ["with_cart", "2 Added to cart", "66.67 % of the step before"],
+            ["with_checkout", "3 Checked out", "150.00 % of the step before"]
+        ])
+    );
+    assert_eq!(seen["funnel_median"], "Half of the checkouts came within 1 h of the conversation's first message.");
+    assert_eq!(seen["funnel_sources"][2], json!(["Proactive nudge", "1", "1", "0", "1", "1 h 1 min"]));
     // AI profiles side by side: a table and bars, best first, as the API says.
     assert_eq!(
         seen["profiles"],

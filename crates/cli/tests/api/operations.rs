@@ -51,6 +51,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/webhooks/shopify", "post"),
         ("/v1/company", "get"),
         ("/v1/tickets", "get"),
+        ("/v1/funnel", "get"),
         ("/", "get"),
         ("/sdk/revtrace.js", "get"),
         ("/v1/events/{event_id}/attribution", "get"),

@@ -330,6 +330,57 @@ async fn a_report_compares_with_the_same_days_last_year_when_asked() {
 }
 
 #[tokio::test]
+async fn the_funnel_follows_the_conversations_of_the_range_to_checkout() {
+    let Some(app) = fixture().await else { return };
+    // In the range (New York days): T-CHAT (03-07, grounded, cart, order 60 min
+    // later), T-UNGROUNDED (03-07), T-FAQ (01:30 EST on 03-08: JPY cart, order
+    // 60 min later), T-NUDGE (23:29 EDT on 03-08: order 61 min later, no cart).
+    // T-OLD (03-05) is outside.
+    let f = app.get(&format!("/v1/funnel?{RANGE}"), Some(&app.secret_key)).await;
+    assert_eq!(f.status, 200, "{:?}", f.body);
+    let steps = |c: i64, g: i64, cart: i64, checkout: i64, rates: [Value; 3], median: Value| {
+        json!({"conversations": c, "grounded": g, "with_cart": cart, "with_checkout": checkout,
+               "grounded_rate_pct": rates[0], "with_cart_rate_pct": rates[1], "with_checkout_rate_pct": rates[2],
+               "median_minutes_to_checkout": median})
+    };
+    let mut expected = steps(4, 3, 2, 3, [json!(75.0), json!(66.67), json!(150.0)], json!(60.0));
+    expected["from"] = json!("2026-03-07");
+    expected["to"] = json!("2026-03-09");
+    expected["timezone"] = json!("America/New_York");
+    expected["by_source"] = json!({
+        "CHAT_WIDGET": steps(2, 1, 1, 1, [json!(50.0), json!(100.0), json!(100.0)], json!(60.0)),
+        "FAQ": steps(1, 1, 1, 1, [json!(100.0), json!(100.0), json!(100.0)], json!(60.0)),
+        "NUDGE_CLICK": steps(1, 1, 0, 1, [json!(100.0), json!(0.0), Value::Null], json!(61.0)),
+    });
+    assert_eq!(f.body, expected);
+
+    // The filters narrow the conversations: advisor holds T-CHAT and T-NUDGE.
+    let advisor = app.get(&format!("/v1/funnel?{RANGE}&ai_profile=advisor"), Some(&app.secret_key)).await.body;
+    assert_eq!((&advisor["conversations"], &advisor["with_checkout"]), (&json!(2), &json!(2)));
+    let faq = app.get(&format!("/v1/funnel?{RANGE}&source=FAQ"), Some(&app.secret_key)).await.body;
+    assert_eq!((&faq["conversations"], &faq["by_source"]["CHAT_WIDGET"]["conversations"]), (&json!(1), &json!(0)));
+
+    // A message sent earlier but arriving later moves the conversation's first
+    // message, and with it the day the funnel counts it on.
+    let late = json!({"ticket_id": "T-LATE", "channel": "chat", "fingerprint": "FP-L",
+                      "messages": [{"message_id": "2", "sent_at": "2026-03-10T15:00:00Z", "role": "ai",
+                                    "text": "…", "has_answer_found": true}]});
+    ok(app.ticket(late).await, 200).await;
+    let before = app.get(&format!("/v1/funnel?{RANGE}"), Some(&app.secret_key)).await.body;
+    assert_eq!(before["conversations"], 4);
+    let earlier = json!({"ticket_id": "T-LATE", "channel": "chat", "fingerprint": "FP-L",
+                         "messages": [{"message_id": "1", "sent_at": "2026-03-09T15:00:00Z", "role": "shopper",
+                                       "text": "…"}]});
+    ok(app.ticket(earlier).await, 200).await;
+    let after = app.get(&format!("/v1/funnel?{RANGE}"), Some(&app.secret_key)).await.body;
+    assert_eq!((&after["conversations"], &after["grounded"]), (&json!(5), &json!(4)));
+
+    let refused = app.get(&format!("/v1/funnel?{RANGE}&limit=3"), Some(&app.secret_key)).await;
+    assert_eq!((refused.status, refused.body["error"]["field"].as_str()), (422, Some("limit")));
+    assert_eq!(app.get("/v1/funnel", Some(&app.company_key)).await.status, 401);
+}
+
+#[tokio::test]
 async fn refunds_are_checked_and_never_double_counted() {
     let Some(app) = fixture().await else { return };
     let again = refund(&app, "R-A", "A-1", "12.00").await;

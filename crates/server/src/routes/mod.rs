@@ -5,6 +5,7 @@ pub mod company;
 pub mod dashboard;
 pub mod experiments;
 pub mod exports;
+pub mod funnel;
 pub mod ingest;
 pub mod ops;
 pub mod receipts;

@@ -125,10 +125,20 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
             visitor.mark(&mut writes, &day, VisitorFlags { assisted: true, ..VisitorFlags::default() });
         }
     }
+    let message_source = classify(input.channel, &messages);
+    let grounded = qualifies(&messages, i64::MAX);
+    if writes.iter().any(|w| matches!(w, Write::Ticket { .. } | Write::Message { .. })) {
+        writes.push(Write::TicketFacts {
+            ticket_id: input.ticket_id.clone(),
+            first_message_ms: messages.iter().map(|m| m.sent_at_ms).min(),
+            message_source,
+            grounded,
+        });
+    }
     let answer = Ingested::Ticket(TicketSummary {
         ticket_id: input.ticket_id.clone(),
-        message_source: classify(input.channel, &messages),
-        qualifies: qualifies(&messages, i64::MAX),
+        message_source,
+        qualifies: grounded,
         first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
         last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
     });

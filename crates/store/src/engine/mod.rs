@@ -15,7 +15,9 @@ pub(crate) mod refunds;
 pub(crate) mod shopify;
 pub(crate) mod visitors;
 
-use revtrace_core::{Channel, Currency, EventId, Multiplier, OrderId, ProductId, Role, TicketId, UsdCents};
+use revtrace_core::{
+    Channel, Currency, EventId, MessageSource, Multiplier, OrderId, ProductId, Role, TicketId, UsdCents,
+};
 use rust_decimal::Decimal;
 
 use crate::rows::{Ingested, RollupKey};
@@ -42,6 +44,8 @@ pub(crate) enum Write {
     Ticket { ticket_id: TicketId, ai_profile_id: String, channel: Channel, fingerprint: String },
     /// A new message of a ticket stored or planned before it.
     Message { ticket_id: TicketId, message: NewMessage },
+    /// What the funnel reads of a ticket, over all its messages so far.
+    TicketFacts { ticket_id: TicketId, first_message_ms: Option<i64>, message_source: MessageSource, grounded: bool },
     /// A cart or checkout event with its decision (and its line items).
     Event(Box<NewEvent>),
     /// Moves a shopper's net quantity of one product variant. A position is

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_hardening.sql"),
     include_str!("migrations/0003_answers_without_status.sql"),
     include_str!("migrations/0004_experiments.sql"),
+    include_str!("migrations/0005_ticket_facts.sql"),
 ];
 
 pub(super) async fn run(client: &mut Object) -> Result<(), StoreError> {

@@ -381,6 +381,54 @@ pub(crate) async fn top_conversations<D: Db>(
     conversations(&db.rows(TOP_CONVERSATIONS, top_args(company, &timezone, range, filter, limit)).await?)
 }
 
+/// The funnel's conversations: first message in the range (the company's
+/// days, as instants), filters on the ticket's profile and source, and the
+/// first credited cart add and checkout of each (index probes per ticket).
+const FUNNEL_TICKETS: &str = "SELECT t.message_source, t.first_message_ms, t.grounded,
+        (SELECT min(e.occurred_at_ms) FROM events e
+         WHERE e.company_id = t.company_id AND e.ticket_id = t.ticket_id AND e.cart_type = 'CART_EVENT'
+           AND e.event_type IN ('ITEM_ADDED', 'QUANTITY_INCREASED') AND (NOT e.is_test OR $4)),
+        (SELECT min(e.occurred_at_ms) FROM events e
+         WHERE e.company_id = t.company_id AND e.ticket_id = t.ticket_id AND e.cart_type = 'CHECKOUT'
+           AND (NOT e.is_test OR $4))
+     FROM tickets t
+     WHERE t.company_id = $1 AND t.first_message_ms >= $2 AND t.first_message_ms < $3
+       AND (CAST($5 AS TEXT) IS NULL OR t.ai_profile_id = $5)
+       AND (CAST($6 AS TEXT) IS NULL OR t.message_source = $6)";
+
+pub(crate) async fn funnel_tickets<D: Db>(
+    db: &D,
+    company: &CompanyId,
+    range: &DayRange,
+    filter: &Filter,
+) -> Result<Vec<revtrace_core::funnel::FunnelTicket>, StoreError> {
+    let timezone = super::reads::company_settings(db, company).await?.timezone;
+    let (from, _) = revtrace_core::time::day_bounds(range.from, &timezone);
+    let (_, to) = revtrace_core::time::day_bounds(range.to, &timezone);
+    let args = args![
+        company.to_string(),
+        from,
+        to,
+        filter.include_test,
+        filter.ai_profile.clone(),
+        filter.source.map(MessageSource::as_str)
+    ];
+    db.rows(FUNNEL_TICKETS, args)
+        .await?
+        .iter()
+        .map(|r| {
+            let source = r.text(0)?;
+            Ok(revtrace_core::funnel::FunnelTicket {
+                message_source: MessageSource::parse(&source).ok_or_else(|| corrupt("message source", &source))?,
+                first_message_ms: r.int(1)?,
+                grounded: r.flag(2)?,
+                first_cart_ms: r.opt_int(3)?,
+                first_checkout_ms: r.opt_int(4)?,
+            })
+        })
+        .collect()
+}
+
 pub(crate) async fn ticket_revenue<D: Db>(
     db: &D,
     company: &CompanyId,

@@ -43,6 +43,11 @@ pub(crate) fn apply(
                  VALUES ($1, $2, $3, $4, $5, $6)",
                 args![company(), ticket_id, ai_profile_id, channel.as_str(), fingerprint, now_ms],
             )?,
+            Write::TicketFacts { ticket_id, first_message_ms, message_source, grounded } => sink.exec(
+                "UPDATE tickets SET first_message_ms = $3, message_source = $4, grounded = $5
+                 WHERE company_id = $1 AND ticket_id = $2",
+                args![company(), ticket_id, first_message_ms, message_source.as_str(), grounded],
+            )?,
             Write::Message { ticket_id, message: m } => sink.exec(
                 "INSERT INTO messages (ticket_pk, message_id, sent_at_ms, role, has_answer_found, nudge_id, text,
                     metadata, product_ids)

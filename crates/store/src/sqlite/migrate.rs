@@ -18,6 +18,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0006_schema_parity.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0007_answers_without_status.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0008_experiments.sql"), backfill: None },
+    Migration { sql: include_str!("migrations/0009_ticket_facts.sql"), backfill: None },
 ];
 
 pub(super) fn run(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -175,6 +176,48 @@ mod tests {
         );
         let counted: i64 = conn.query_row("SELECT count(*) FROM visitor_counts", [], |r| r.get(0)).unwrap();
         assert_eq!(counted, 0, "a multi-day visitor is not pre-counted");
+    }
+
+    /// Version 9 derives each stored ticket's funnel facts from its messages,
+    /// as revtrace_core::classify and qualifies would.
+    #[test]
+    fn version_9_backfills_the_ticket_facts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..8] {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute_batch(
+            "INSERT INTO companies (company_id, name, timezone, window_ms, company_key, created_at_ms)
+                 VALUES ('co_1', 'Glow', 'UTC', 86400000, 'pk_1', 0);
+             INSERT INTO tickets (ticket_pk, company_id, ticket_id, ai_profile_id, channel, fingerprint, created_at_ms)
+                 VALUES (1, 'co_1', 'T-NUDGE', 'default', 'chat', 'FP-1', 0), (2, 'co_1', 'T-FAQ', 'default', 'faq', 'FP-2', 0),
+                        (3, 'co_1', 'T-CHAT', 'default', 'chat', 'FP-3', 0), (4, 'co_1', 'T-EMPTY', 'default', 'chat', 'FP-4', 0);
+             -- T-NUDGE's first message (ties at 100: 'a' before 'b') carries the nudge.
+             INSERT INTO messages (ticket_pk, message_id, sent_at_ms, role, has_answer_found, nudge_id) VALUES
+                 (1, 'b', 100, 'ai', 1, NULL), (1, 'a', 100, 'ai', NULL, 'spring'),
+                 (2, 'x', 50, 'ai', 1, NULL),
+                 (3, 'q', 70, 'shopper', NULL, NULL), (3, 'h', 80, 'human_agent', 1, 'late');",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let facts: Vec<(String, Option<i64>, String, bool)> = conn
+            .prepare("SELECT ticket_id, first_message_ms, message_source, grounded FROM tickets ORDER BY ticket_pk")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            facts,
+            vec![
+                ("T-NUDGE".into(), Some(100), "NUDGE_CLICK".into(), true),
+                ("T-FAQ".into(), Some(50), "FAQ".into(), true),
+                ("T-CHAT".into(), Some(70), "CHAT_WIDGET".into(), false),
+                ("T-EMPTY".into(), None, "CHAT_WIDGET".into(), false),
+            ],
+            "a human agent's 'answer' never grounds; a later message's nudge is not the first's"
+        );
     }
 
     /// A version-4 database whose rollup sum overflowed into a float (as
