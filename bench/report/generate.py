@@ -96,7 +96,8 @@ conn.executemany(
     "INSERT INTO visitor_days (company_id, day, user_fingerprint, seen) VALUES (?, ?, ?, 1)"
     " ON CONFLICT DO NOTHING", visit_rows())
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-for script in ("bench/common/rollups.sql", "crates/store/src/sqlite/migrations/visitor_counts.sql"):
+for script in ("bench/common/rollups.sql", "crates/store/src/sqlite/migrations/visitor_counts.sql",
+               "crates/store/src/sqlite/migrations/ticket_facts.sql"):
     with open(f"{root}/{script}") as f:
         conn.executescript(f.read())
 conn.commit()

@@ -59,6 +59,8 @@ q = "from=2026-08-28&to=2026-11-25"
 report = measure("/v1/revenue-impact, 90 days", f"/v1/revenue-impact?{q}")
 measure("/v1/revenue-impact, 90 days, FAQ only", f"/v1/revenue-impact?{q}&source=FAQ")
 measure("/v1/revenue-impact/daily, 90 days", f"/v1/revenue-impact/daily?{q}")
+funnel = measure("/v1/funnel, 90 days", f"/v1/funnel?{q}")
+print(f"  (funnel: {funnel['conversations']:,} conversations, {funnel['with_checkout']:,} with a checkout)")
 m = report["metrics"]
 print(f"  (orders {m['orders']:,}, checkout revenue ${m['checkout_revenue_usd']}, "
       f"visitors {m['assisted_visitors'] + m['unassisted_visitors']:,})")

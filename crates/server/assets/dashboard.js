@@ -475,7 +475,7 @@
       el('p', { class: 'muted', 'data-median': '', text: median === null ? 'No credited checkout yet.'
         : `Half of the checkouts came within ${duration(median * 60000)} of the conversation's first message.` }),
       el('div', { class: 'scroll' }, el('table', { class: 'funnel-sources' },
-        el('thead', {}, el('tr', {}, ['Source', 'Conversations', 'Grounded', 'Cart', 'Checkout', 'Median to checkout']
+        el('thead', {}, el('tr', {}, ['Source', 'Started', 'Grounded', 'Cart', 'Checkout', 'Median to checkout']
           .map((h, i) => el('th', { class: i ? 'num' : null, text: h })))),
         el('tbody', {}, bySource.map(([source, s]) => el('tr', { 'data-source': source },
           el('td', { text: SOURCES[source] }), el('td', { class: 'num', text: count(s.conversations) }),

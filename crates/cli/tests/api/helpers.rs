@@ -358,6 +358,21 @@ pub async fn assert_rollups_match_events(db: &TestDb) {
          FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7";
     assert_eq!(db.rows(rolled).await, db.rows(recomputed).await, "rollups drifted from the events they sum");
 
+    // The funnel's per-ticket facts, against their messages and credited events.
+    let kept = "SELECT company_id, ticket_id, first_message_ms, CASE WHEN grounded THEN 1 ELSE 0 END,
+                first_cart_ms, first_checkout_ms FROM tickets ORDER BY 1, 2";
+    let derived = "SELECT t.company_id, t.ticket_id,
+                (SELECT min(m.sent_at_ms) FROM messages m WHERE m.ticket_pk = t.ticket_pk),
+                CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.ticket_pk = t.ticket_pk AND m.role = 'ai'
+                                  AND m.has_answer_found) THEN 1 ELSE 0 END,
+                (SELECT min(e.occurred_at_ms) FROM events e WHERE e.company_id = t.company_id
+                   AND e.ticket_id = t.ticket_id AND e.cart_type = 'CART_EVENT'
+                   AND e.event_type IN ('ITEM_ADDED', 'QUANTITY_INCREASED') AND NOT e.is_test),
+                (SELECT min(e.occurred_at_ms) FROM events e WHERE e.company_id = t.company_id
+                   AND e.ticket_id = t.ticket_id AND e.cart_type = 'CHECKOUT' AND NOT e.is_test)
+         FROM tickets t ORDER BY 1, 2";
+    assert_eq!(db.rows(kept).await, db.rows(derived).await, "the funnel's ticket facts drifted from their rows");
+
     let misfiled = db
         .rows(
             "SELECT count(*) FROM visitor_days v

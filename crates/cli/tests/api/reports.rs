@@ -375,8 +375,29 @@ async fn the_funnel_follows_the_conversations_of_the_range_to_checkout() {
     let after = app.get(&format!("/v1/funnel?{RANGE}"), Some(&app.secret_key)).await.body;
     assert_eq!((&after["conversations"], &after["grounded"]), (&json!(5), &json!(4)));
 
-    let refused = app.get(&format!("/v1/funnel?{RANGE}&limit=3"), Some(&app.secret_key)).await;
-    assert_eq!((refused.status, refused.body["error"]["field"].as_str()), (422, Some("limit")));
+    // A conversation that arrives after FP-E's cart add and order (both
+    // NO_TICKET then) counts as grounded, and gets their credit only when
+    // reattribute decides them again: the funnel follows the stored decisions.
+    let late_e = json!({"ticket_id": "T-E", "channel": "chat", "fingerprint": "FP-E",
+                        "messages": [{"message_id": "a", "sent_at": "2026-03-09T10:30:00Z", "role": "ai",
+                                      "text": "…", "has_answer_found": true}]});
+    ok(app.ticket(late_e).await, 200).await;
+    let before = app.get(&format!("/v1/funnel?{RANGE}"), Some(&app.secret_key)).await.body;
+    assert_eq!(
+        (&before["conversations"], &before["grounded"], &before["with_cart"], &before["with_checkout"]),
+        (&json!(6), &json!(5), &json!(2), &json!(3))
+    );
+    let replay = app.cli(&["reattribute", "--company", &app.company_id]);
+    assert!(replay.status.success(), "{replay:?}");
+    let after = app.get(&format!("/v1/funnel?{RANGE}"), Some(&app.secret_key)).await.body;
+    assert_eq!((&after["with_cart"], &after["with_checkout"]), (&json!(3), &json!(4)), "{after}");
+    // T-E's order came 90 minutes after its first message: 60, 60, 61, 90.
+    assert_eq!(after["median_minutes_to_checkout"], 60.5);
+
+    for (query, field) in [("limit=3", "limit"), ("include_test=true", "include_test")] {
+        let refused = app.get(&format!("/v1/funnel?{RANGE}&{query}"), Some(&app.secret_key)).await;
+        assert_eq!((refused.status, refused.body["error"]["field"].as_str()), (422, Some(field)));
+    }
     assert_eq!(app.get("/v1/funnel", Some(&app.company_key)).await.status, 401);
 }
 

@@ -291,6 +291,21 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, no
         line_items,
     }))];
 
+    // The funnel's first credited cart add and checkout of the winner.
+    let adds = matches!(
+        input.kind,
+        EventKind::Cart {
+            event_type: revtrace_core::CartEventType::ItemAdded | revtrace_core::CartEventType::QuantityIncreased,
+            ..
+        }
+    );
+    if let Some(w) = winner.filter(|_| !input.is_test && (checkout || adds)) {
+        writes.push(Write::TicketCredited {
+            ticket_id: TicketId::new(w.ticket_id.clone()),
+            checkout,
+            at_ms: input.occurred_at_ms,
+        });
+    }
     let contribution =
         Contribution { usd_cents: usd, quantity: quantity_signed.unwrap_or_default(), refunded_cents: UsdCents::ZERO };
     writes.push(Write::Rollup { key: key.clone(), sums: contribution.sums(1)? });

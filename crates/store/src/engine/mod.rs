@@ -46,6 +46,12 @@ pub(crate) enum Write {
     Message { ticket_id: TicketId, message: NewMessage },
     /// What the funnel reads of a ticket, over all its messages so far.
     TicketFacts { ticket_id: TicketId, first_message_ms: Option<i64>, message_source: MessageSource, grounded: bool },
+    /// A non-test event credited to a ticket: its first cart add or
+    /// checkout moves earlier when this one is.
+    TicketCredited { ticket_id: TicketId, checkout: bool, at_ms: i64 },
+    /// A ticket whose credited events changed in a replay: its first cart
+    /// add and checkout, read again from its events.
+    TicketFirsts { ticket_id: String },
     /// A cart or checkout event with its decision (and its line items).
     Event(Box<NewEvent>),
     /// Moves a shopper's net quantity of one product variant. A position is

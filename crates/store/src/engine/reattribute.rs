@@ -32,6 +32,8 @@ pub(crate) struct Rewrite {
     pub ai_profile_id: Option<String>,
     pub message_source: Option<revtrace_core::MessageSource>,
     pub candidates: String,
+    /// The ticket it was credited to before.
+    pub previous_ticket_id: Option<String>,
 }
 
 /// Decides a stored event again from the company's tickets (grouped by
@@ -71,6 +73,7 @@ pub(crate) fn redecide(
         ai_profile_id: winner.map(|w| w.ai_profile_id.clone()),
         message_source: winner.map(|w| w.message_source),
         candidates,
+        previous_ticket_id: stored.ticket_id.map(str::to_owned),
     }))
 }
 
@@ -149,7 +152,15 @@ pub(crate) fn rewrite(
         writes.push(Write::Rollup { key: was, sums: contribution.sums(-1)? });
         writes.push(Write::Rollup { key: now_key, sums: contribution.sums(1)? });
     }
+    // The tickets that gained or lost the event read their firsts again,
+    // after the event's new ticket is written.
+    let moved: Vec<String> = if w.previous_ticket_id == w.ticket_id {
+        Vec::new()
+    } else {
+        w.previous_ticket_id.iter().chain(&w.ticket_id).cloned().collect()
+    };
     writes.push(Write::Redecided { rewrite: w, window_ms, decided_at_ms: now_ms });
+    writes.extend(moved.into_iter().map(|ticket_id| Write::TicketFirsts { ticket_id }));
     Ok(writes)
 }
 

@@ -12,6 +12,18 @@ use crate::{
 };
 
 /// Where a plan's statements go.
+/// A ticket's first credited (non-test) cart add and checkout, from its
+/// events (the same definition migration 9 backfilled with).
+const TICKET_FIRSTS: &str = "UPDATE tickets SET
+        first_cart_ms = (SELECT min(e.occurred_at_ms) FROM events e
+                         WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
+                           AND e.cart_type = 'CART_EVENT' AND e.event_type IN ('ITEM_ADDED', 'QUANTITY_INCREASED')
+                           AND NOT e.is_test),
+        first_checkout_ms = (SELECT min(e.occurred_at_ms) FROM events e
+                             WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
+                               AND e.cart_type = 'CHECKOUT' AND NOT e.is_test)
+     WHERE company_id = $1 AND ticket_id = $2";
+
 pub(crate) trait Sink {
     /// Runs or queues one statement (`$1`-style placeholders).
     fn exec(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<(), StoreError>;
@@ -48,6 +60,17 @@ pub(crate) fn apply(
                  WHERE company_id = $1 AND ticket_id = $2",
                 args![company(), ticket_id, first_message_ms, message_source.as_str(), grounded],
             )?,
+            Write::TicketCredited { ticket_id, checkout: true, at_ms } => sink.exec(
+                "UPDATE tickets SET first_checkout_ms = $3 WHERE company_id = $1 AND ticket_id = $2
+                   AND (first_checkout_ms IS NULL OR first_checkout_ms > $3)",
+                args![company(), ticket_id, at_ms],
+            )?,
+            Write::TicketCredited { ticket_id, checkout: false, at_ms } => sink.exec(
+                "UPDATE tickets SET first_cart_ms = $3 WHERE company_id = $1 AND ticket_id = $2
+                   AND (first_cart_ms IS NULL OR first_cart_ms > $3)",
+                args![company(), ticket_id, at_ms],
+            )?,
+            Write::TicketFirsts { ticket_id } => sink.exec(TICKET_FIRSTS, args![company(), ticket_id])?,
             Write::Message { ticket_id, message: m } => sink.exec(
                 "INSERT INTO messages (ticket_pk, message_id, sent_at_ms, role, has_answer_found, nudge_id, text,
                     metadata, product_ids)

@@ -18,7 +18,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0006_schema_parity.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0007_answers_without_status.sql"), backfill: None },
     Migration { sql: include_str!("migrations/0008_experiments.sql"), backfill: None },
-    Migration { sql: include_str!("migrations/0009_ticket_facts.sql"), backfill: None },
+    Migration { sql: include_str!("migrations/0009_ticket_facts.sql"), backfill: Some(ticket_facts) },
 ];
 
 pub(super) fn run(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -61,6 +61,11 @@ fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
 /// Version 5: rebuilds every rollup key that holds a float (a sum that left
 /// i64 before this version refused it) from its events, exactly, spread over
 /// shards so that each row stays within i64; then guards the table.
+/// Migration 9: the funnel's facts of every stored ticket.
+fn ticket_facts(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(include_str!("migrations/ticket_facts.sql"))
+}
+
 fn exact_rollups(conn: &Connection) -> rusqlite::Result<()> {
     const KEY: &str = "company_id, day, cart_type, attributed, ai_profile_id, message_source, is_test";
     let broken: Vec<(String, String, String, i64, String, String, i64)> = conn
