@@ -51,6 +51,15 @@ pub(crate) struct StoredTicket {
     pub ai_profile_id: String,
     pub channel: String,
     pub fingerprint: String,
+    /// The funnel's facts as stored: first message, source, grounded.
+    pub facts: (Option<i64>, Option<String>, bool),
+}
+
+/// A ticket's first credited (non-test) cart add and checkout, as stored.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CreditedFirsts {
+    pub cart_ms: Option<i64>,
+    pub checkout_ms: Option<i64>,
 }
 
 /// What a ticket upsert depends on.
@@ -71,6 +80,7 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
     let TicketFacts { settings, stored, mut messages, mut visitor } = facts;
     let conflict = |field| Rejection::TicketConflict { ticket_id: input.ticket_id.clone(), field };
     let mut writes = Vec::new();
+    let stored_facts = stored.as_ref().map(|t| t.facts.clone());
     match stored {
         Some(t) => {
             if t.channel != input.channel.as_str() {
@@ -84,11 +94,15 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
             }
         }
         None => {
+            // Its funnel facts are filled in below, once its messages are known.
             writes.push(Write::Ticket {
                 ticket_id: input.ticket_id.clone(),
                 ai_profile_id: input.ai_profile_id.clone().unwrap_or_else(|| "default".to_owned()),
                 channel: input.channel,
                 fingerprint: input.fingerprint.as_str().to_owned(),
+                first_message_ms: None,
+                message_source: revtrace_core::MessageSource::ChatWidget,
+                grounded: false,
             });
             // An exposed visitor with a conversation: contamination in a hidden arm.
             writes.push(Write::TicketSeen { fingerprint: input.fingerprint.as_str().to_owned() });
@@ -127,10 +141,16 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
     }
     let message_source = classify(input.channel, &messages);
     let grounded = qualifies(&messages, i64::MAX);
-    if writes.iter().any(|w| matches!(w, Write::Ticket { .. } | Write::Message { .. })) {
+    let first_message_ms = messages.iter().map(|m| m.sent_at_ms).min();
+    // A new ticket is inserted with them; a stored one is updated only when
+    // they change (a re-sent ticket writes nothing).
+    let facts = (first_message_ms, Some(message_source.as_str().to_owned()), grounded);
+    if let Some(Write::Ticket { first_message_ms: f, message_source: s, grounded: g, .. }) = writes.first_mut() {
+        (*f, *s, *g) = (first_message_ms, message_source, grounded);
+    } else if stored_facts.as_ref() != Some(&facts) {
         writes.push(Write::TicketFacts {
             ticket_id: input.ticket_id.clone(),
-            first_message_ms: messages.iter().map(|m| m.sent_at_ms).min(),
+            first_message_ms,
             message_source,
             grounded,
         });
@@ -190,6 +210,8 @@ pub(crate) struct EventFacts {
     pub rates: Vec<RateRow>,
     /// The tickets of the identity's fingerprints, messages up to the event.
     pub histories: Vec<TicketHistory>,
+    /// Those tickets' first credited cart add and checkout, by ticket id.
+    pub credited_firsts: std::collections::HashMap<String, CreditedFirsts>,
     /// The visitor days of each fingerprint of the identity, once each.
     pub visitors: Vec<VisitorDays>,
     /// For a checkout: refunds that arrived before it, `(refund_id, amount)`.
@@ -199,7 +221,16 @@ pub(crate) struct EventFacts {
 /// Decides and plans a cart or checkout event. `event_id` is the id the new
 /// event gets; `now_ms` the decision's time.
 pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, now_ms: i64) -> Result<Plan, StoreError> {
-    let EventFacts { settings, cart_net, stored_order, rates, histories, mut visitors, waiting_refunds } = facts;
+    let EventFacts {
+        settings,
+        cart_net,
+        stored_order,
+        rates,
+        histories,
+        credited_firsts,
+        mut visitors,
+        waiting_refunds,
+    } = facts;
 
     // The rule checks that can refuse the event come before any write.
     let (amount, quantity_signed) = match &input.kind {
@@ -299,7 +330,13 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, no
             ..
         }
     );
-    if let Some(w) = winner.filter(|_| !input.is_test && (checkout || adds)) {
+    let stored_first = |w: &revtrace_core::Winner| {
+        let firsts = credited_firsts.get(&w.ticket_id).copied().unwrap_or_default();
+        if checkout { firsts.checkout_ms } else { firsts.cart_ms }
+    };
+    // Only an earlier one writes (the shopper's lock keeps the read current).
+    let earlier = |w: &&revtrace_core::Winner| stored_first(w).is_none_or(|at| at > input.occurred_at_ms);
+    if let Some(w) = winner.filter(|_| !input.is_test && (checkout || adds)).filter(earlier) {
         writes.push(Write::TicketCredited {
             ticket_id: TicketId::new(w.ticket_id.clone()),
             checkout,

@@ -41,7 +41,16 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) enum Write {
     /// A conversation seen for the first time.
-    Ticket { ticket_id: TicketId, ai_profile_id: String, channel: Channel, fingerprint: String },
+    Ticket {
+        ticket_id: TicketId,
+        ai_profile_id: String,
+        channel: Channel,
+        fingerprint: String,
+        /// The funnel's facts over the messages it arrives with.
+        first_message_ms: Option<i64>,
+        message_source: MessageSource,
+        grounded: bool,
+    },
     /// A new message of a ticket stored or planned before it.
     Message { ticket_id: TicketId, message: NewMessage },
     /// What the funnel reads of a ticket, over all its messages so far.

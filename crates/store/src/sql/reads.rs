@@ -12,7 +12,7 @@ use crate::{
     Rejection, StoreError,
     engine::{
         RateRow, Settings, StoredDay, VisitorDays,
-        ingest::{self, EventFacts, StoredAnswer, StoredTicket, TicketFacts},
+        ingest::{self, CreditedFirsts, EventFacts, StoredAnswer, StoredTicket, TicketFacts},
         refunds::{RefundFacts, StoredOrder},
     },
     model::{CompanyId, EventInput, EventKind, IdempotencyKey, RefundInput, TicketInput},
@@ -82,7 +82,7 @@ pub(crate) fn stored_answer<R: Cells>(rows: &[R]) -> Result<Option<StoredAnswer>
 /// see [`histories`]. Equalities on both columns of the index, so even a
 /// PostgreSQL plan made while the table was small looks the fingerprint up.
 const HISTORY_OF: &str = "SELECT t.ticket_pk, t.ticket_id, t.ai_profile_id, t.channel, t.fingerprint,
-        m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id
+        m.message_id, m.sent_at_ms, m.role, m.has_answer_found, m.nudge_id, t.first_cart_ms, t.first_checkout_ms
      FROM tickets t JOIN messages m ON m.ticket_pk = t.ticket_pk
      WHERE t.company_id = $1 AND t.fingerprint = $2 AND m.sent_at_ms <= $3
      ORDER BY t.ticket_pk";
@@ -91,13 +91,19 @@ pub(crate) fn push_history(batch: &mut Batch, company: &CompanyId, fingerprint: 
     batch.push(HISTORY_OF, args![company.to_string(), fingerprint, upto_ms])
 }
 
-/// Ticket histories from the rows of one [`push_history`] query.
-pub(crate) fn histories<R: Cells>(rows: &[R], out: &mut Vec<TicketHistory>) -> Result<(), StoreError> {
+/// Ticket histories from the rows of one [`push_history`] query, and each
+/// ticket's first credited cart add and checkout so far.
+pub(crate) fn histories<R: Cells>(
+    rows: &[R],
+    out: &mut Vec<TicketHistory>,
+    firsts: &mut std::collections::HashMap<String, CreditedFirsts>,
+) -> Result<(), StoreError> {
     let mut current_pk = None;
     for r in rows {
         let pk = r.int(0)?;
         if current_pk != Some(pk) {
             current_pk = Some(pk);
+            firsts.insert(r.text(1)?, CreditedFirsts { cart_ms: r.opt_int(10)?, checkout_ms: r.opt_int(11)? });
             out.push(TicketHistory {
                 ticket_id: r.text(1)?,
                 ai_profile_id: r.text(2)?,
@@ -229,7 +235,8 @@ pub(crate) struct TicketReads {
 pub(crate) fn push_ticket(batch: &mut Batch, company: &CompanyId, input: &TicketInput) -> TicketReads {
     TicketReads {
         stored: batch.push(
-            "SELECT ai_profile_id, channel, fingerprint FROM tickets WHERE company_id = $1 AND ticket_id = $2",
+            "SELECT ai_profile_id, channel, fingerprint, first_message_ms, message_source, grounded
+             FROM tickets WHERE company_id = $1 AND ticket_id = $2",
             args![company.to_string(), input.ticket_id.clone()],
         ),
         messages: batch.push(
@@ -254,6 +261,7 @@ pub(crate) fn ticket<R: Cells>(
                 ai_profile_id: r.text(0)?,
                 channel: r.text(1)?,
                 fingerprint: r.text(2)?,
+                facts: (r.opt_int(3)?, r.opt_text(4)?, r.flag(5)?),
             })
         })
         .transpose()?;
@@ -318,9 +326,9 @@ pub(crate) fn push_event(batch: &mut Batch, company: &CompanyId, input: &EventIn
 }
 
 pub(crate) fn event<R: Cells>(settings: Settings, rows: &[Vec<R>], ix: &EventReads) -> Result<EventFacts, StoreError> {
-    let mut histories = Vec::new();
+    let (mut histories, mut credited_firsts) = (Vec::new(), std::collections::HashMap::new());
     for i in &ix.histories {
-        self::histories(&rows[*i], &mut histories)?;
+        self::histories(&rows[*i], &mut histories, &mut credited_firsts)?;
     }
     let rates = match ix.rates {
         Some(i) => rows[i]
@@ -342,6 +350,7 @@ pub(crate) fn event<R: Cells>(settings: Settings, rows: &[Vec<R>], ix: &EventRea
         stored_order: first(ix.order).map(|r| r.text(0)).transpose()?,
         rates,
         histories,
+        credited_firsts,
         visitors: ix.days.iter().map(|(f, i)| visitor_days(f, &rows[*i])).collect::<Result<_, _>>()?,
         waiting_refunds: match ix.waiting {
             Some(i) => rows[i].iter().map(|r| Ok((r.text(0)?, r.decimal(1)?))).collect::<Result<_, StoreError>>()?,

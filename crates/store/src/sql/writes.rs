@@ -50,10 +50,29 @@ pub(crate) fn apply(
     let company = || company.to_string();
     for write in writes {
         match write {
-            Write::Ticket { ticket_id, ai_profile_id, channel, fingerprint } => sink.exec(
-                "INSERT INTO tickets (company_id, ticket_id, ai_profile_id, channel, fingerprint, created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                args![company(), ticket_id, ai_profile_id, channel.as_str(), fingerprint, now_ms],
+            Write::Ticket {
+                ticket_id,
+                ai_profile_id,
+                channel,
+                fingerprint,
+                first_message_ms,
+                message_source,
+                grounded,
+            } => sink.exec(
+                "INSERT INTO tickets (company_id, ticket_id, ai_profile_id, channel, fingerprint, created_at_ms,
+                    first_message_ms, message_source, grounded)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                args![
+                    company(),
+                    ticket_id,
+                    ai_profile_id,
+                    channel.as_str(),
+                    fingerprint,
+                    now_ms,
+                    first_message_ms,
+                    message_source.as_str(),
+                    grounded
+                ],
             )?,
             Write::TicketFacts { ticket_id, first_message_ms, message_source, grounded } => sink.exec(
                 "UPDATE tickets SET first_message_ms = $3, message_source = $4, grounded = $5
