@@ -362,7 +362,12 @@ async fn customer_redaction_keeps_the_totals_and_removes_the_fingerprints() {
 async fn shop_redaction_erases_the_shop_and_its_orders() {
     let Some(app) = spawn_app().await else { return };
     connect(&app, &[]).await;
-    deliver(&app, "orders/paid", "wh-1", &paid_order(1, None, Some("FP-1"), None)).await;
+    // A credited shop order: its conversation's funnel firsts go with it.
+    grounded_conversation(&app, "FP-1").await;
+    let paid = deliver(&app, "orders/paid", "wh-1", &paid_order(1, None, Some("FP-1"), None)).await;
+    assert_eq!(paid.status, 200, "{:?}", paid.body);
+    let credited = app.db.rows("SELECT count(*) FROM tickets WHERE first_checkout_ms IS NOT NULL").await;
+    assert_eq!(credited, vec![vec![json!(1)]], "the shop order was credited to TK-2291");
     app.checkout(order(Some("FP-2"), "api-1", "10.00", "2026-09-14T10:00:00Z")).await;
     let a = deliver(&app, "shop/redact", "wh-2", &json!({"shop_id": 954_889, "shop_domain": SHOP})).await;
     assert_eq!((a.status, a.body["status"].as_str()), (200, Some("processed")));

@@ -190,6 +190,8 @@ pub(crate) struct ShopOrder {
     pub occurred_at_ms: i64,
     pub key: RollupKey,
     pub contribution: Contribution,
+    /// The ticket it was credited to: its funnel firsts are read again.
+    pub ticket_id: Option<String>,
 }
 
 pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
@@ -205,6 +207,7 @@ pub(crate) fn shop_order<R: Cells>(r: &R) -> Result<ShopOrder, StoreError> {
             quantity: 0,
             refunded_cents: revtrace_core::UsdCents::new(r.int(10)?),
         },
+        ticket_id: r.opt_text(12)?,
     })
 }
 
@@ -222,6 +225,9 @@ pub(crate) fn delete_order(company: &CompanyId, order: &ShopOrder) -> Batch {
         args![company.to_string(), order.order_id.clone()],
     );
     batch.push("DELETE FROM events WHERE event_pk = $1", args![order.event_pk]);
+    if let Some(ticket_id) = &order.ticket_id {
+        batch.push(super::writes::TICKET_FIRSTS, args![company.to_string(), ticket_id.clone()]);
+    }
     batch
 }
 
@@ -461,12 +467,12 @@ pub(crate) async fn redact_shop<D: Db>(
         // The shop's partial index, which SQLite's planner may pass over.
         Dialect::Sqlite => {
             "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
-                    message_source, is_test, usd_cents, refunded_cents, occurred_at_ms
+                    message_source, is_test, usd_cents, refunded_cents, occurred_at_ms, ticket_id
              FROM events INDEXED BY events_by_shop WHERE shop_domain = $1 AND company_id = $2"
         }
         Dialect::Postgres => {
             "SELECT event_pk, order_id, user_fingerprint, user_faq_fingerprint, day, attributed, ai_profile_id,
-                    message_source, is_test, usd_cents, refunded_cents, occurred_at_ms
+                    message_source, is_test, usd_cents, refunded_cents, occurred_at_ms, ticket_id
              FROM events WHERE shop_domain = $1 AND company_id = $2"
         }
     };

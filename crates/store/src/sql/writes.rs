@@ -14,7 +14,7 @@ use crate::{
 /// Where a plan's statements go.
 /// A ticket's first credited (non-test) cart add and checkout, from its
 /// events (the same definition migration 9 backfilled with).
-const TICKET_FIRSTS: &str = "UPDATE tickets SET
+pub(crate) const TICKET_FIRSTS: &str = "UPDATE tickets SET
         first_cart_ms = (SELECT min(e.occurred_at_ms) FROM events e
                          WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
                            AND e.cart_type = 'CART_EVENT' AND e.event_type IN ('ITEM_ADDED', 'QUANTITY_INCREASED')
