@@ -316,6 +316,12 @@ impl DayRange {
         Some(Self { from, to })
     }
 
+    /// The instants `[start, end)` the range covers in a zone, in epoch
+    /// milliseconds: its first day's start to its last day's end.
+    pub fn bounds(&self, tz: &jiff::tz::TimeZone) -> (i64, i64) {
+        (crate::time::day_bounds(self.from, tz).0, crate::time::day_bounds(self.to, tz).1)
+    }
+
     /// The same days one year earlier (29 February becomes the 28th).
     pub fn year_before(&self) -> Option<Self> {
         let back = |d: Date| d.checked_sub(jiff::Span::new().years(1)).ok();

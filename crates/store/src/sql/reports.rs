@@ -183,8 +183,7 @@ pub(crate) fn top_args(
     filter: &Filter,
     limit: u32,
 ) -> Vec<Arg> {
-    let (from, _) = revtrace_core::time::day_bounds(range.from, timezone);
-    let (_, to) = revtrace_core::time::day_bounds(range.to, timezone);
+    let (from, to) = range.bounds(timezone);
     args![
         company.to_string(),
         from,
@@ -225,8 +224,7 @@ pub(crate) const EXPORT: &str = "SELECT company_id, event_id, occurred_at_ms, da
      ORDER BY occurred_at_ms, event_pk";
 
 pub(crate) fn export_args(company: &CompanyId, timezone: &jiff::tz::TimeZone, range: &DayRange) -> Vec<Arg> {
-    let (lo, _) = revtrace_core::time::day_bounds(range.from, timezone);
-    let (_, hi) = revtrace_core::time::day_bounds(range.to, timezone);
+    let (lo, hi) = range.bounds(timezone);
     args![company.to_string(), lo, hi]
 }
 
@@ -398,8 +396,7 @@ pub(crate) async fn funnel_tickets<D: Db>(
     filter: &Filter,
 ) -> Result<Vec<revtrace_core::funnel::FunnelTicket>, StoreError> {
     let timezone = super::reads::company_settings(db, company).await?.timezone;
-    let (from, _) = revtrace_core::time::day_bounds(range.from, &timezone);
-    let (_, to) = revtrace_core::time::day_bounds(range.to, &timezone);
+    let (from, to) = range.bounds(&timezone);
     let args =
         args![company.to_string(), from, to, filter.ai_profile.clone(), filter.source.map(MessageSource::as_str)];
     db.rows(FUNNEL_TICKETS, args)
