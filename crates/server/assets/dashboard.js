@@ -342,8 +342,7 @@
       $('overview-status').textContent = 'Could not load these figures: ' + error.message;
       $('overview-status').className = 'status error';
       for (const id of ['cards', 'sources', 'profiles', 'funnel', 'conversion', 'conversations']) $(id).replaceChildren();
-      const profilesChart = window.Chart && window.Chart.getChart($('profiles-canvas'));
-      if (profilesChart) profilesChart.destroy();
+      clearChart($('profiles-canvas'));
       $('period').textContent = '';
       $('filter-note').hidden = true;
       shownDaily = null;
@@ -377,6 +376,13 @@
   }
 
   const cents = (v) => Math.round(Number(v) * 100);
+  // A canvas's chart goes before a new one is drawn on it (or nothing is).
+  const clearChart = (canvas) => {
+    const old = window.Chart && window.Chart.getChart(canvas);
+    if (old) old.destroy();
+  };
+  // Axis ticks: $0, $500, $1.5K.
+  const dollarTick = (v) => '$' + Number(v).toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 });
   const CHART_COLOURS = { ai: '#4f46e5', other: '#a5b4fc', baseline: '#c3c9d6' };
 
   // The daily chart (Chart.js): stacked bars, a value axis with gridlines,
@@ -384,8 +390,7 @@
   function drawChart(days, whole) {
     const checkout = state.tab === 'checkout';
     const canvas = $('chart-canvas');
-    const old = window.Chart && window.Chart.getChart(canvas);
-    if (old) old.destroy();
+    clearChart(canvas);
     $('chart-title').textContent = checkout ? 'Daily checkout revenue: AI-attributed and baseline' : 'Daily AI-attributed cart GMV';
     canvas.setAttribute('aria-label', $('chart-title').textContent);
     if (!days) {
@@ -425,7 +430,7 @@
             ticks: { autoSkip: true, maxRotation: 0, maxTicksLimit: phone ? 4 : 8, font: { size: 12 } } },
           y: { stacked: true, beginAtZero: true, grid: { color: '#e3e7ef' }, border: { display: false },
             ticks: { maxTicksLimit: phone ? 4 : 6, font: { size: 12 },
-              callback: (v) => '$' + Number(v).toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) } },
+              callback: dollarTick } },
         },
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 12, font: { size: 12 } } },
@@ -489,8 +494,7 @@
   function renderProfiles(byProfile) {
     const checkout = state.tab === 'checkout';
     const canvas = $('profiles-canvas');
-    const old = window.Chart && window.Chart.getChart(canvas);
-    if (old) old.destroy();
+    clearChart(canvas);
     const entries = Object.entries(byProfile || {}).sort((a, b) =>
       cents(checkout ? b[1].checkout_revenue_usd : b[1].cart_gmv_usd) - cents(checkout ? a[1].checkout_revenue_usd : a[1].cart_gmv_usd));
     canvas.parentElement.hidden = !entries.length;
@@ -516,7 +520,7 @@
           borderRadius: 2, maxBarThickness: 22, data: entries.map(([, m]) => Number(m[field])) }] },
       options: { indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false,
         scales: { x: { beginAtZero: true, grid: { color: '#e3e7ef' }, ticks: { maxTicksLimit: 4, font: { size: 12 },
-          callback: (v) => '$' + Number(v).toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) } },
+          callback: dollarTick } },
         y: { grid: { display: false }, ticks: { font: { size: 12 } } } },
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${usd(entries[item.dataIndex][1][field])}` } } } },
     });
