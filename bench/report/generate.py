@@ -100,6 +100,8 @@ for script in ("bench/common/rollups.sql", "crates/store/src/sqlite/migrations/v
                "crates/store/src/sqlite/migrations/ticket_facts.sql"):
     with open(f"{root}/{script}") as f:
         conn.executescript(f.read())
+with open(f"{root}/crates/store/src/sql/ticket_firsts.sql") as f:
+    conn.executescript("UPDATE tickets SET " + f.read() + ";")
 conn.commit()
 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 rows = conn.execute("SELECT count(*) FROM rollups").fetchone()[0]

@@ -9,7 +9,7 @@ use revtrace_core::{
 };
 use rust_decimal::Decimal;
 
-use super::{NewEvent, NewLineItem, NewMessage, Plan, RateRow, Settings, VisitorDays, Write, refunds};
+use super::{FunnelFacts, NewEvent, NewLineItem, NewMessage, Plan, RateRow, Settings, VisitorDays, Write, refunds};
 use crate::{
     Rejection, StoreError,
     model::{CartTokenInput, EventInput, EventKind, EventReceipt, IdempotencyKey, TicketInput, TicketSummary},
@@ -51,8 +51,8 @@ pub(crate) struct StoredTicket {
     pub ai_profile_id: String,
     pub channel: String,
     pub fingerprint: String,
-    /// The funnel's facts as stored: first message, source, grounded.
-    pub facts: (Option<i64>, Option<String>, bool),
+    /// The funnel's facts as stored (none before migration 9 filled them).
+    pub facts: Option<FunnelFacts>,
 }
 
 /// A ticket's first credited (non-test) cart add and checkout, as stored.
@@ -80,7 +80,7 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
     let TicketFacts { settings, stored, mut messages, mut visitor } = facts;
     let conflict = |field| Rejection::TicketConflict { ticket_id: input.ticket_id.clone(), field };
     let mut writes = Vec::new();
-    let stored_facts = stored.as_ref().map(|t| t.facts.clone());
+    let (new, stored_facts) = (stored.is_none(), stored.as_ref().and_then(|t| t.facts));
     match stored {
         Some(t) => {
             if t.channel != input.channel.as_str() {
@@ -94,16 +94,6 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
             }
         }
         None => {
-            // Its funnel facts are filled in below, once its messages are known.
-            writes.push(Write::Ticket {
-                ticket_id: input.ticket_id.clone(),
-                ai_profile_id: input.ai_profile_id.clone().unwrap_or_else(|| "default".to_owned()),
-                channel: input.channel,
-                fingerprint: input.fingerprint.as_str().to_owned(),
-                first_message_ms: None,
-                message_source: revtrace_core::MessageSource::ChatWidget,
-                grounded: false,
-            });
             // An exposed visitor with a conversation: contamination in a hidden arm.
             writes.push(Write::TicketSeen { fingerprint: input.fingerprint.as_str().to_owned() });
         }
@@ -139,27 +129,33 @@ pub(crate) fn ticket(input: &TicketInput, facts: TicketFacts) -> Result<Plan, St
             visitor.mark(&mut writes, &day, VisitorFlags { assisted: true, ..VisitorFlags::default() });
         }
     }
-    let message_source = classify(input.channel, &messages);
-    let grounded = qualifies(&messages, i64::MAX);
-    let first_message_ms = messages.iter().map(|m| m.sent_at_ms).min();
-    // A new ticket is inserted with them; a stored one is updated only when
-    // they change (a re-sent ticket writes nothing).
-    let facts = (first_message_ms, Some(message_source.as_str().to_owned()), grounded);
-    if let Some(Write::Ticket { first_message_ms: f, message_source: s, grounded: g, .. }) = writes.first_mut() {
-        (*f, *s, *g) = (first_message_ms, message_source, grounded);
-    } else if stored_facts.as_ref() != Some(&facts) {
-        writes.push(Write::TicketFacts {
-            ticket_id: input.ticket_id.clone(),
-            first_message_ms,
-            message_source,
-            grounded,
-        });
+    let facts = FunnelFacts {
+        first_message_ms: messages.iter().map(|m| m.sent_at_ms).min(),
+        message_source: classify(input.channel, &messages),
+        grounded: qualifies(&messages, i64::MAX),
+    };
+    // A new ticket is inserted with its facts, ahead of its messages; a
+    // stored one is updated only when they change (a re-sent ticket writes
+    // nothing).
+    if new {
+        writes.insert(
+            0,
+            Write::Ticket {
+                ticket_id: input.ticket_id.clone(),
+                ai_profile_id: input.ai_profile_id.clone().unwrap_or_else(|| "default".to_owned()),
+                channel: input.channel,
+                fingerprint: input.fingerprint.as_str().to_owned(),
+                facts,
+            },
+        );
+    } else if stored_facts != Some(facts) {
+        writes.push(Write::TicketFacts { ticket_id: input.ticket_id.clone(), facts });
     }
     let answer = Ingested::Ticket(TicketSummary {
         ticket_id: input.ticket_id.clone(),
-        message_source,
-        qualifies: grounded,
-        first_message_at: messages.iter().map(|m| m.sent_at_ms).min().map(to_rfc3339),
+        message_source: facts.message_source,
+        qualifies: facts.grounded,
+        first_message_at: facts.first_message_ms.map(to_rfc3339),
         last_message_at: messages.iter().map(|m| m.sent_at_ms).max().map(to_rfc3339),
     });
     Ok(Plan { writes, answer })
@@ -210,8 +206,8 @@ pub(crate) struct EventFacts {
     pub rates: Vec<RateRow>,
     /// The tickets of the identity's fingerprints, messages up to the event.
     pub histories: Vec<TicketHistory>,
-    /// Those tickets' first credited cart add and checkout, by ticket id.
-    pub credited_firsts: std::collections::HashMap<String, CreditedFirsts>,
+    /// Those tickets' first credited cart add and checkout, one per history.
+    pub credited_firsts: Vec<CreditedFirsts>,
     /// The visitor days of each fingerprint of the identity, once each.
     pub visitors: Vec<VisitorDays>,
     /// For a checkout: refunds that arrived before it, `(refund_id, amount)`.
@@ -331,7 +327,8 @@ pub(crate) fn event(input: &EventInput, facts: EventFacts, event_id: EventId, no
         }
     );
     let stored_first = |w: &revtrace_core::Winner| {
-        let firsts = credited_firsts.get(&w.ticket_id).copied().unwrap_or_default();
+        let at = histories.iter().position(|h| h.ticket_id == w.ticket_id);
+        let firsts = at.and_then(|i| credited_firsts.get(i)).copied().unwrap_or_default();
         if checkout { firsts.checkout_ms } else { firsts.cart_ms }
     };
     // Only an earlier one writes (the shopper's lock keeps the read current).

@@ -38,6 +38,15 @@ pub(crate) struct Plan {
 
 /// One write of a plan. Rows are named by their natural keys (ticket id,
 /// event id, refund id); a backend maps them to its own row ids.
+/// What the funnel reads of a ticket, over all its messages so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FunnelFacts {
+    pub first_message_ms: Option<i64>,
+    pub message_source: MessageSource,
+    /// Has a grounded AI answer.
+    pub grounded: bool,
+}
+
 #[derive(Debug)]
 pub(crate) enum Write {
     /// A conversation seen for the first time.
@@ -46,15 +55,13 @@ pub(crate) enum Write {
         ai_profile_id: String,
         channel: Channel,
         fingerprint: String,
-        /// The funnel's facts over the messages it arrives with.
-        first_message_ms: Option<i64>,
-        message_source: MessageSource,
-        grounded: bool,
+        /// Over the messages it arrives with.
+        facts: FunnelFacts,
     },
     /// A new message of a ticket stored or planned before it.
     Message { ticket_id: TicketId, message: NewMessage },
-    /// What the funnel reads of a ticket, over all its messages so far.
-    TicketFacts { ticket_id: TicketId, first_message_ms: Option<i64>, message_source: MessageSource, grounded: bool },
+    /// A stored ticket's funnel facts, changed by its new messages.
+    TicketFacts { ticket_id: TicketId, facts: FunnelFacts },
     /// A non-test event credited to a ticket: its first cart add or
     /// checkout moves earlier when this one is.
     TicketCredited { ticket_id: TicketId, checkout: bool, at_ms: i64 },

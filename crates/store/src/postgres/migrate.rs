@@ -11,7 +11,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_hardening.sql"),
     include_str!("migrations/0003_answers_without_status.sql"),
     include_str!("migrations/0004_experiments.sql"),
-    include_str!("migrations/0005_ticket_facts.sql"),
+    concat!(
+        include_str!("migrations/0005_ticket_facts.sql"),
+        "UPDATE tickets SET ",
+        include_str!("../sql/ticket_firsts.sql"),
+        ";"
+    ),
 ];
 
 pub(super) async fn run(client: &mut Object) -> Result<(), StoreError> {

@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
-use revtrace_core::{Channel, Currency, MessageFact, Role, TicketHistory};
+use revtrace_core::{Channel, Currency, MessageFact, MessageSource, Role, TicketHistory};
 
 use super::{Arg, Cells, args};
 use crate::{
     Rejection, StoreError,
     engine::{
-        RateRow, Settings, StoredDay, VisitorDays,
+        FunnelFacts, RateRow, Settings, StoredDay, VisitorDays,
         ingest::{self, CreditedFirsts, EventFacts, StoredAnswer, StoredTicket, TicketFacts},
         refunds::{RefundFacts, StoredOrder},
     },
@@ -96,14 +96,14 @@ pub(crate) fn push_history(batch: &mut Batch, company: &CompanyId, fingerprint: 
 pub(crate) fn histories<R: Cells>(
     rows: &[R],
     out: &mut Vec<TicketHistory>,
-    firsts: &mut std::collections::HashMap<String, CreditedFirsts>,
+    firsts: &mut Vec<CreditedFirsts>,
 ) -> Result<(), StoreError> {
     let mut current_pk = None;
     for r in rows {
         let pk = r.int(0)?;
         if current_pk != Some(pk) {
             current_pk = Some(pk);
-            firsts.insert(r.text(1)?, CreditedFirsts { cart_ms: r.opt_int(10)?, checkout_ms: r.opt_int(11)? });
+            firsts.push(CreditedFirsts { cart_ms: r.opt_int(10)?, checkout_ms: r.opt_int(11)? });
             out.push(TicketHistory {
                 ticket_id: r.text(1)?,
                 ai_profile_id: r.text(2)?,
@@ -261,7 +261,18 @@ pub(crate) fn ticket<R: Cells>(
                 ai_profile_id: r.text(0)?,
                 channel: r.text(1)?,
                 fingerprint: r.text(2)?,
-                facts: (r.opt_int(3)?, r.opt_text(4)?, r.flag(5)?),
+                facts: r
+                    .opt_text(4)?
+                    .map(|source| {
+                        let message_source = MessageSource::parse(&source)
+                            .ok_or_else(|| StoreError::corrupt(format!("message source {source}")))?;
+                        Ok::<_, StoreError>(FunnelFacts {
+                            first_message_ms: r.opt_int(3)?,
+                            message_source,
+                            grounded: r.flag(5)?,
+                        })
+                    })
+                    .transpose()?,
             })
         })
         .transpose()?;
@@ -326,7 +337,7 @@ pub(crate) fn push_event(batch: &mut Batch, company: &CompanyId, input: &EventIn
 }
 
 pub(crate) fn event<R: Cells>(settings: Settings, rows: &[Vec<R>], ix: &EventReads) -> Result<EventFacts, StoreError> {
-    let (mut histories, mut credited_firsts) = (Vec::new(), std::collections::HashMap::new());
+    let (mut histories, mut credited_firsts) = (Vec::new(), Vec::new());
     for i in &ix.histories {
         self::histories(&rows[*i], &mut histories, &mut credited_firsts)?;
     }

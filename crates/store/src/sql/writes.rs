@@ -12,17 +12,10 @@ use crate::{
 };
 
 /// Where a plan's statements go.
-/// A ticket's first credited (non-test) cart add and checkout, from its
-/// events (the same definition migration 9 backfilled with).
-pub(crate) const TICKET_FIRSTS: &str = "UPDATE tickets SET
-        first_cart_ms = (SELECT min(e.occurred_at_ms) FROM events e
-                         WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
-                           AND e.cart_type = 'CART_EVENT' AND e.event_type IN ('ITEM_ADDED', 'QUANTITY_INCREASED')
-                           AND NOT e.is_test),
-        first_checkout_ms = (SELECT min(e.occurred_at_ms) FROM events e
-                             WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
-                               AND e.cart_type = 'CHECKOUT' AND NOT e.is_test)
-     WHERE company_id = $1 AND ticket_id = $2";
+/// A ticket's first credited (non-test) cart add and checkout, read again
+/// from its events.
+pub(crate) const TICKET_FIRSTS: &str =
+    concat!("UPDATE tickets SET ", include_str!("ticket_firsts.sql"), " WHERE company_id = $1 AND ticket_id = $2");
 
 pub(crate) trait Sink {
     /// Runs or queues one statement (`$1`-style placeholders).
@@ -50,15 +43,7 @@ pub(crate) fn apply(
     let company = || company.to_string();
     for write in writes {
         match write {
-            Write::Ticket {
-                ticket_id,
-                ai_profile_id,
-                channel,
-                fingerprint,
-                first_message_ms,
-                message_source,
-                grounded,
-            } => sink.exec(
+            Write::Ticket { ticket_id, ai_profile_id, channel, fingerprint, facts } => sink.exec(
                 "INSERT INTO tickets (company_id, ticket_id, ai_profile_id, channel, fingerprint, created_at_ms,
                     first_message_ms, message_source, grounded)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -69,15 +54,15 @@ pub(crate) fn apply(
                     channel.as_str(),
                     fingerprint,
                     now_ms,
-                    first_message_ms,
-                    message_source.as_str(),
-                    grounded
+                    facts.first_message_ms,
+                    facts.message_source.as_str(),
+                    facts.grounded
                 ],
             )?,
-            Write::TicketFacts { ticket_id, first_message_ms, message_source, grounded } => sink.exec(
+            Write::TicketFacts { ticket_id, facts } => sink.exec(
                 "UPDATE tickets SET first_message_ms = $3, message_source = $4, grounded = $5
                  WHERE company_id = $1 AND ticket_id = $2",
-                args![company(), ticket_id, first_message_ms, message_source.as_str(), grounded],
+                args![company(), ticket_id, facts.first_message_ms, facts.message_source.as_str(), facts.grounded],
             )?,
             Write::TicketCredited { ticket_id, checkout: true, at_ms } => sink.exec(
                 "UPDATE tickets SET first_checkout_ms = $3 WHERE company_id = $1 AND ticket_id = $2

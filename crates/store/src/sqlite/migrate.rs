@@ -63,7 +63,8 @@ fn assisted_days(conn: &Connection) -> rusqlite::Result<()> {
 /// shards so that each row stays within i64; then guards the table.
 /// Migration 9: the funnel's facts of every stored ticket.
 fn ticket_facts(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(include_str!("migrations/ticket_facts.sql"))
+    conn.execute_batch(include_str!("migrations/ticket_facts.sql"))?;
+    conn.execute_batch(concat!("UPDATE tickets SET ", include_str!("../sql/ticket_firsts.sql"), ";"))
 }
 
 fn exact_rollups(conn: &Connection) -> rusqlite::Result<()> {
@@ -202,10 +203,26 @@ mod tests {
              INSERT INTO messages (ticket_pk, message_id, sent_at_ms, role, has_answer_found, nudge_id) VALUES
                  (1, 'b', 100, 'ai', 1, NULL), (1, 'a', 100, 'ai', NULL, 'spring'),
                  (2, 'x', 50, 'ai', 1, NULL),
-                 (3, 'q', 70, 'shopper', NULL, NULL), (3, 'h', 80, 'human_agent', 1, 'late');",
+                 (3, 'q', 70, 'shopper', NULL, NULL), (3, 'h', 80, 'human_agent', 1, 'late');
+             -- T-FAQ's credited orders: a test one first (it does not count), then a real one.
+             INSERT INTO events (event_id, company_id, cart_type, source_category, occurred_at_ms, day, received_at_ms,
+                 user_fingerprint, order_id, amount, currency, usd_cents, reason, attributed, ticket_id, ai_profile_id,
+                 message_source, window_ms, candidates, decided_at_ms, decided_by, is_test)
+             VALUES ('evt_t', 'co_1', 'CHECKOUT', 'API', 60, '1970-01-01', 0, 'FP-2', 'o0', '1.00', 'USD', 100,
+                     'ATTRIBUTED', 1, 'T-FAQ', 'default', 'FAQ', 86400000, '[]', 0, 'ingest', 1),
+                    ('evt_1', 'co_1', 'CHECKOUT', 'API', 90, '1970-01-01', 0, 'FP-2', 'o1', '1.00', 'USD', 100,
+                     'ATTRIBUTED', 1, 'T-FAQ', 'default', 'FAQ', 86400000, '[]', 0, 'ingest', 0);",
         )
         .unwrap();
         run(&mut conn).unwrap();
+        let firsts: Vec<(Option<i64>, Option<i64>)> = conn
+            .prepare("SELECT first_cart_ms, first_checkout_ms FROM tickets ORDER BY ticket_pk")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(firsts, vec![(None, None), (None, Some(90)), (None, None), (None, None)], "test orders never count");
         let facts: Vec<(String, Option<i64>, String, bool)> = conn
             .prepare("SELECT ticket_id, first_message_ms, message_source, grounded FROM tickets ORDER BY ticket_pk")
             .unwrap()

@@ -11,15 +11,9 @@ ALTER TABLE tickets ADD COLUMN first_checkout_ms BIGINT;
 
 -- The stored tickets, once. This mirrors revtrace_core::classify and
 -- MessageFact::is_grounded_answer (ties by message_id bytewise: COLLATE "C");
--- from now on the engine writes them.
+-- from now on the engine writes them. The firsts follow (sql/ticket_firsts.sql,
+-- appended by migrate.rs).
 UPDATE tickets SET
-    first_cart_ms = (SELECT min(e.occurred_at_ms) FROM events e
-                     WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
-                       AND e.cart_type = 'CART_EVENT' AND e.event_type IN ('ITEM_ADDED', 'QUANTITY_INCREASED')
-                       AND NOT e.is_test),
-    first_checkout_ms = (SELECT min(e.occurred_at_ms) FROM events e
-                         WHERE e.company_id = tickets.company_id AND e.ticket_id = tickets.ticket_id
-                           AND e.cart_type = 'CHECKOUT' AND NOT e.is_test),
     first_message_ms = (SELECT min(m.sent_at_ms) FROM messages m WHERE m.ticket_pk = tickets.ticket_pk),
     grounded = EXISTS (SELECT 1 FROM messages m
                        WHERE m.ticket_pk = tickets.ticket_pk AND m.role = 'ai' AND m.has_answer_found),
